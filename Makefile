@@ -1,0 +1,65 @@
+# Every target that needs the environment depends on .venv/.installed, so on a fresh machine
+# `make demo` and `make test` each work as the first command typed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install regen check-generated fetch-spec unasync check-unasync lint format typecheck test unit demo bench conformance clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## Generated code ---------------------------------------------------------------------------
+regen: $(STAMP)  ## merge openapi/upstream + errata, validate, summarise the change, regenerate
+	$(PY) scripts/regen.py regen
+
+check-generated: $(STAMP)  ## fail if generated_client/ or openapi/truebit-api.json is stale or hand-edited
+	$(PY) scripts/vendor_docs.py --check ../shared/truebit-docs 2>/dev/null || test ! -d ../shared/truebit-docs
+	$(PY) scripts/regen.py check
+
+fetch-spec: $(STAMP)  ## fetch the live spec into openapi/upstream (then run make regen)
+	$(PY) scripts/regen.py fetch
+
+unasync: $(STAMP)  ## write the sync client from the async one
+	$(PY) scripts/unasync.py
+
+check-unasync: $(STAMP)
+	$(PY) scripts/unasync.py --check
+
+## Quality ---------------------------------------------------------------------------------
+lint: $(STAMP)
+	$(BIN)/ruff check truebit_facade scripts tests examples
+	$(BIN)/ruff format --check truebit_facade scripts tests examples
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix truebit_facade scripts tests examples
+	$(BIN)/ruff format truebit_facade scripts tests examples
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## The two commands of the README -----------------------------------------------------------
+test: $(STAMP) lint typecheck check-generated check-unasync  ## the whole suite
+	$(BIN)/pytest -q
+
+unit: $(STAMP)
+	$(BIN)/pytest -q -m "not slow"
+
+demo: $(STAMP)  ## the main job against the embedded local dispatcher: no account, no network
+	$(PY) -m truebit_facade.demo
+
+bench: $(STAMP)
+	$(PY) scripts/bench.py
+
+conformance: $(STAMP)
+	$(PY) scripts/conformance.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

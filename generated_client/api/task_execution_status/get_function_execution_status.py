@@ -1,0 +1,175 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.bad_request_response import BadRequestResponse
+from ...models.error import Error
+from ...models.execute_task_sync_response import ExecuteTaskSyncResponse
+from ...types import Response
+
+
+def _get_kwargs(
+    execution_id: str,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/task/function/execution-status/{execution_id}".format(
+            execution_id=quote(str(execution_id), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> BadRequestResponse | Error | ExecuteTaskSyncResponse | None:
+    if response.status_code == 200:
+        response_200 = ExecuteTaskSyncResponse.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 404:
+        response_404 = BadRequestResponse.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 500:
+        response_500 = Error.from_dict(response.json())
+
+        return response_500
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[BadRequestResponse | Error | ExecuteTaskSyncResponse]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    execution_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+) -> Response[BadRequestResponse | Error | ExecuteTaskSyncResponse]:
+    """Get execution status by execution ID of a FUNCTION TASK
+
+     Retrieve the status of a task execution using the execution ID.
+
+    Args:
+        execution_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[BadRequestResponse | Error | ExecuteTaskSyncResponse]
+    """
+
+    kwargs = _get_kwargs(
+        execution_id=execution_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    execution_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+) -> BadRequestResponse | Error | ExecuteTaskSyncResponse | None:
+    """Get execution status by execution ID of a FUNCTION TASK
+
+     Retrieve the status of a task execution using the execution ID.
+
+    Args:
+        execution_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        BadRequestResponse | Error | ExecuteTaskSyncResponse
+    """
+
+    return sync_detailed(
+        execution_id=execution_id,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    execution_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+) -> Response[BadRequestResponse | Error | ExecuteTaskSyncResponse]:
+    """Get execution status by execution ID of a FUNCTION TASK
+
+     Retrieve the status of a task execution using the execution ID.
+
+    Args:
+        execution_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[BadRequestResponse | Error | ExecuteTaskSyncResponse]
+    """
+
+    kwargs = _get_kwargs(
+        execution_id=execution_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    execution_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+) -> BadRequestResponse | Error | ExecuteTaskSyncResponse | None:
+    """Get execution status by execution ID of a FUNCTION TASK
+
+     Retrieve the status of a task execution using the execution ID.
+
+    Args:
+        execution_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        BadRequestResponse | Error | ExecuteTaskSyncResponse
+    """
+
+    return (
+        await asyncio_detailed(
+            execution_id=execution_id,
+            client=client,
+        )
+    ).parsed

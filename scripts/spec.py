@@ -1,0 +1,173 @@
+"""Build the one OpenAPI document that generation uses: merge, apply errata, check, validate.
+
+    openapi/upstream/*.json   verbatim fragments from the published pages (never edited)
+    openapi/errata.json       RFC 6902 JSON Patch; every operation carries a one-line "reason"
+    openapi/truebit-api.json  the result, committed: generation, the sandbox and schemathesis use it
+
+Every failure raises ``SpecError`` with a message that names what is wrong (the conflicting schema,
+the erratum whose target is gone, the unbounded uint32 field).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonpatch
+import jsonpointer
+
+ROOT = Path(__file__).resolve().parent.parent
+OPENAPI = ROOT / "openapi"
+UPSTREAM = OPENAPI / "upstream"
+ERRATA = OPENAPI / "errata.json"
+FINAL = OPENAPI / "truebit-api.json"
+
+UINT32_MAX = 4294967295
+_MERGED_SECTIONS = ("paths", "components")
+
+
+class SpecError(Exception):
+    """The spec cannot be built; the message says why and names the culprit."""
+
+
+def load_fragments(upstream: Path = UPSTREAM) -> list[tuple[str, dict[str, Any]]]:
+    files = sorted(upstream.glob("*.json"))
+    if not files:
+        raise SpecError(f"no OpenAPI fragments in {upstream}")
+    return [(f.name, json.loads(f.read_text(encoding="utf-8"))) for f in files]
+
+
+def merge(fragments: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """Union of the fragments. Shared component schemas, paths and tags must agree exactly."""
+    merged: dict[str, Any] = {}
+    origin: dict[tuple[str, ...], str] = {}
+    for name, frag in fragments:
+        for key, value in frag.items():
+            if key == "paths":
+                _merge_named(merged.setdefault("paths", {}), value, ("path",), name, origin)
+            elif key == "components":
+                comps = merged.setdefault("components", {})
+                for section, entries in value.items():
+                    _merge_named(comps.setdefault(section, {}), entries, ("component", section), name, origin)
+            elif key == "tags":
+                tags = merged.setdefault("tags", [])
+                for tag in value:
+                    same = [t for t in tags if t["name"] == tag["name"]]
+                    if same and same[0] != tag:
+                        raise SpecError(f"tag {tag['name']!r} differs between fragments ({name})")
+                    if not same:
+                        tags.append(tag)
+            elif key not in merged:
+                merged[key] = copy.deepcopy(value)
+            elif key == "info":
+                if merged[key].get("version") != value.get("version"):
+                    raise SpecError(
+                        f"fragments disagree on the API version: {merged[key].get('version')} vs "
+                        f"{value.get('version')} ({name})"
+                    )
+            elif merged[key] != value:
+                raise SpecError(f"top-level {key!r} differs between fragments ({name})")
+    return merged
+
+
+def _merge_named(
+    into: dict[str, Any],
+    entries: dict[str, Any],
+    kind: tuple[str, ...],
+    fragment: str,
+    origin: dict[tuple[str, ...], str],
+) -> None:
+    for key, value in entries.items():
+        if key in into and into[key] != value:
+            label = " ".join(kind[1:] + (key,)) if kind[0] == "component" else key
+            raise SpecError(
+                f"{kind[0]} {label!r} differs between fragments {origin[kind + (key,)]} and {fragment}"
+            )
+        if key not in into:
+            into[key] = copy.deepcopy(value)
+            origin[kind + (key,)] = fragment
+
+
+def load_errata(path: Path = ERRATA) -> list[dict[str, Any]]:
+    errata = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(errata, list):
+        raise SpecError(f"{path.name} must be a JSON Patch array")
+    for i, op in enumerate(errata):
+        reason = op.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise SpecError(f"erratum #{i} ({op.get('op')} {op.get('path')}) has no reason")
+    return errata
+
+
+def apply_errata(doc: dict[str, Any], errata: list[dict[str, Any]]) -> dict[str, Any]:
+    """Apply the errata one by one, so a stale one is named with its reason."""
+    for i, op in enumerate(errata):
+        patch_op = {k: v for k, v in op.items() if k != "reason"}
+        target = patch_op.get("path", "")
+        must_exist = target if patch_op.get("op") in ("replace", "remove", "test") else _parent(target)
+        try:
+            jsonpointer.resolve_pointer(doc, must_exist)
+        except jsonpointer.JsonPointerException:
+            raise SpecError(
+                f"erratum #{i} no longer applies: {must_exist!r} is not in the upstream spec "
+                f"(reason was: {op['reason']})"
+            ) from None
+        try:
+            doc = jsonpatch.apply_patch(doc, [patch_op])
+        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+            raise SpecError(f"erratum #{i} ({patch_op.get('op')} {target}) failed: {exc}") from None
+    return doc
+
+
+def _parent(pointer: str) -> str:
+    return pointer.rsplit("/", 1)[0]
+
+
+def check_uint32_bounds(doc: dict[str, Any]) -> None:
+    """``format: uint32`` is not a JSON Schema constraint; the range must be spelled out."""
+    unbounded = []
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            if node.get("format") == "uint32" and (
+                node.get("minimum") != 0 or node.get("maximum") != UINT32_MAX
+            ):
+                unbounded.append(where)
+            for k, v in node.items():
+                walk(v, f"{where}/{_escape(k)}")
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{where}/{i}")
+
+    walk(doc, "")
+    if unbounded:
+        raise SpecError(
+            "uint32 fields without minimum 0 / maximum 4294967295 (add an erratum): " + ", ".join(unbounded)
+        )
+
+
+def _escape(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def validate(doc: dict[str, Any]) -> None:
+    from openapi_spec_validator import validate as validate_spec
+    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+    try:
+        validate_spec(doc)
+    except OpenAPIValidationError as exc:
+        raise SpecError(f"the final spec is not valid OpenAPI: {exc}") from None
+
+
+def build(upstream: Path = UPSTREAM, errata: Path = ERRATA) -> dict[str, Any]:
+    doc = apply_errata(merge(load_fragments(upstream)), load_errata(errata))
+    check_uint32_bounds(doc)
+    validate(doc)
+    return doc
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
