@@ -23,8 +23,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import spec  # noqa: E402
-import spec_diff  # noqa: E402
+import spec
+import spec_diff
 
 PACKAGE = "generated_client"
 LIVE_SPEC_URL = os.environ.get(
@@ -50,14 +50,28 @@ def generate(final_spec: Path, config: Path, output: Path) -> None:
     generator = shutil.which("openapi-python-client", path=env["PATH"])
     if generator is None:
         raise spec.SpecError("openapi-python-client is not installed (run `make install`)")
-    cmd = [generator, "generate", "--path", str(final_spec), "--output-path", str(output),
-           "--meta", "none", "--overwrite", "--config", str(config), "--fail-on-warning"]
+    cmd = [
+        generator,
+        "generate",
+        "--path",
+        str(final_spec),
+        "--output-path",
+        str(output),
+        "--meta",
+        "none",
+        "--overwrite",
+        "--config",
+        str(config),
+        "--fail-on-warning",
+    ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise spec.SpecError(f"openapi-python-client failed:\n{proc.stdout}\n{proc.stderr}")
     if "ruff is not in PATH" in proc.stdout + proc.stderr:
         raise spec.SpecError("ruff is missing: the generated code would not be formatted")
     shutil.rmtree(output / ".ruff_cache", ignore_errors=True)
+    # PEP 561 marker: with --meta none the generator writes none, and users type-check raw models.
+    (output / "py.typed").write_text("", encoding="utf-8")
 
 
 def build_tree(p: dict[str, Path], workdir: Path) -> tuple[dict[str, Any], Path, Path]:
@@ -149,9 +163,11 @@ def cmd_fetch(root: Path, url: str) -> int:
         if not isinstance(doc, dict) or "openapi" not in doc or "paths" not in doc:
             raise ValueError("the answer is not an OpenAPI document")
     except (httpx.HTTPError, ValueError) as exc:
-        print(f"fetch-spec: could not get the live spec from {url}: {type(exc).__name__}: {exc}\n"
-              "fetch-spec: nothing was changed; openapi/upstream/ still holds the vendored fragments.",
-              file=sys.stderr)
+        print(
+            f"fetch-spec: could not get the live spec from {url}: {type(exc).__name__}: {exc}\n"
+            "fetch-spec: nothing was changed; openapi/upstream/ still holds the vendored fragments.",
+            file=sys.stderr,
+        )
         return 2
     # One fragment per path, reusing the file that held that path before, so the diff stays readable.
     existing = {}

@@ -81,13 +81,13 @@ def _merge_named(
 ) -> None:
     for key, value in entries.items():
         if key in into and into[key] != value:
-            label = " ".join(kind[1:] + (key,)) if kind[0] == "component" else key
+            label = " ".join((*kind[1:], key)) if kind[0] == "component" else key
             raise SpecError(
-                f"{kind[0]} {label!r} differs between fragments {origin[kind + (key,)]} and {fragment}"
+                f"{kind[0]} {label!r} differs between fragments {origin[(*kind, key)]} and {fragment}"
             )
         if key not in into:
             into[key] = copy.deepcopy(value)
-            origin[kind + (key,)] = fragment
+            origin[(*kind, key)] = fragment
 
 
 def load_errata(path: Path = ERRATA) -> list[dict[str, Any]]:

@@ -117,8 +117,13 @@ def _diff_schema(
         return
     if "$ref" in old or "$ref" in new:
         if old.get("$ref") != new.get("$ref"):
-            out.append((_worst("ERR"), where, f"schema changed from {old.get('$ref', 'inline')} to "
-                        f"{new.get('$ref', 'inline')}"))
+            out.append(
+                (
+                    _worst("ERR"),
+                    where,
+                    f"schema changed from {old.get('$ref', 'inline')} to {new.get('$ref', 'inline')}",
+                )
+            )
         return  # components are compared once, by name
 
     def level(req: str, resp: str) -> str:
@@ -143,8 +148,9 @@ def _diff_schema(
         if old.get(key) != new.get(key):
             a, b = old.get(key), new.get(key)
             tightened = a is None or (b is not None and tighter(a, b) == b)
-            out.append((level("ERR", "INFO") if tightened else level("INFO", "ERR"), where,
-                        f"{key} {a} -> {b}"))
+            out.append(
+                (level("ERR", "INFO") if tightened else level("INFO", "ERR"), where, f"{key} {a} -> {b}")
+            )
     if old.get("pattern") != new.get("pattern"):
         out.append((level("ERR", "INFO"), where, f"pattern {old.get('pattern')!r} -> {new.get('pattern')!r}"))
     if old.get("format") != new.get("format"):
@@ -160,14 +166,18 @@ def _diff_schema(
     for name in oprops.keys() - nprops.keys():
         resp = "ERR" if name in oreq else "WARN"
         out.append((level("WARN", resp), where, f"property {name!r} removed"))
-    for name in (oprops.keys() & nprops.keys()):
+    for name in oprops.keys() & nprops.keys():
         if name not in oreq and name in nreq:
             out.append((level("ERR", "INFO"), where, f"property {name!r} became required"))
         elif name in oreq and name not in nreq:
             out.append((level("INFO", "ERR"), where, f"property {name!r} became optional"))
-        _diff_schema(old_doc, new_doc, oprops[name], nprops[name], f"{where}.{name}", directions, out, depth + 1)
+        _diff_schema(
+            old_doc, new_doc, oprops[name], nprops[name], f"{where}.{name}", directions, out, depth + 1
+        )
     for key in ("items", "additionalProperties"):
-        _diff_schema(old_doc, new_doc, old.get(key), new.get(key), f"{where}[{key}]", directions, out, depth + 1)
+        _diff_schema(
+            old_doc, new_doc, old.get(key), new.get(key), f"{where}[{key}]", directions, out, depth + 1
+        )
     for key in ("oneOf", "anyOf", "allOf"):
         ob = [_branch_id(b) for b in old.get(key, [])]
         nb = [_branch_id(b) for b in new.get(key, [])]
@@ -185,8 +195,13 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     """All changes from ``old`` to ``new``, most severe first."""
     changes: list[Change] = []
     if (old.get("info") or {}).get("version") != (new.get("info") or {}).get("version"):
-        changes.append(Change("INFO", "info.version",
-                              f"{(old.get('info') or {}).get('version')} -> {(new.get('info') or {}).get('version')}"))
+        changes.append(
+            Change(
+                "INFO",
+                "info.version",
+                f"{(old.get('info') or {}).get('version')} -> {(new.get('info') or {}).get('version')}",
+            )
+        )
     old_ops, new_ops = _operations(old), _operations(new)
     for op_id in sorted(new_ops.keys() - old_ops.keys()):
         method, path, _ = new_ops[op_id]
@@ -206,39 +221,69 @@ def _diff_operation(old: dict[str, Any], new: dict[str, Any], op_id: str, o: Any
     (om, op_path, oop), (nm, np_path, nop) = o, n
     if (om, op_path) != (nm, np_path):
         found.append(("ERR", op_id, f"moved from {om} {op_path} to {nm} {np_path}"))
-    oparams = {(p.get("in"), p.get("name")): p for p in map(lambda p: _resolve(old, p), oop.get("parameters", []))}
-    nparams = {(p.get("in"), p.get("name")): p for p in map(lambda p: _resolve(new, p), nop.get("parameters", []))}
+    oparams = {
+        (p.get("in"), p.get("name")): p for p in map(lambda p: _resolve(old, p), oop.get("parameters", []))
+    }
+    nparams = {
+        (p.get("in"), p.get("name")): p for p in map(lambda p: _resolve(new, p), nop.get("parameters", []))
+    }
     for key in nparams.keys() - oparams.keys():
         required = nparams[key].get("required") or key[0] == "path"
-        found.append(("ERR" if required else "INFO", op_id,
-                      f"{'required' if required else 'optional'} {key[0]} parameter {key[1]!r} added"))
+        found.append(
+            (
+                "ERR" if required else "INFO",
+                op_id,
+                f"{'required' if required else 'optional'} {key[0]} parameter {key[1]!r} added",
+            )
+        )
     for key in oparams.keys() - nparams.keys():
         found.append(("WARN", op_id, f"{key[0]} parameter {key[1]!r} removed"))
     for key in oparams.keys() & nparams.keys():
         if not oparams[key].get("required") and nparams[key].get("required"):
             found.append(("ERR", op_id, f"{key[0]} parameter {key[1]!r} became required"))
-        _diff_schema(old, new, oparams[key].get("schema"), nparams[key].get("schema"),
-                     f"{op_id} {key[0]} parameter {key[1]}", {REQ}, found)
-    obody = (_resolve(old, oop.get("requestBody") or {}).get("content") or {})
-    nbody = (_resolve(new, nop.get("requestBody") or {}).get("content") or {})
+        _diff_schema(
+            old,
+            new,
+            oparams[key].get("schema"),
+            nparams[key].get("schema"),
+            f"{op_id} {key[0]} parameter {key[1]}",
+            {REQ},
+            found,
+        )
+    obody = _resolve(old, oop.get("requestBody") or {}).get("content") or {}
+    nbody = _resolve(new, nop.get("requestBody") or {}).get("content") or {}
     for media in obody.keys() - nbody.keys():
         found.append(("ERR", op_id, f"request media type {media} removed"))
     for media in obody.keys() & nbody.keys():
-        _diff_schema(old, new, obody[media].get("schema"), nbody[media].get("schema"),
-                     f"{op_id} request body", {REQ}, found)
+        _diff_schema(
+            old,
+            new,
+            obody[media].get("schema"),
+            nbody[media].get("schema"),
+            f"{op_id} request body",
+            {REQ},
+            found,
+        )
     oresp, nresp = oop.get("responses") or {}, nop.get("responses") or {}
     for status in sorted(nresp.keys() - oresp.keys()):
         found.append(("INFO", op_id, f"response {status} added"))
     for status in sorted(oresp.keys() - nresp.keys()):
         found.append(("ERR" if str(status).startswith("2") else "WARN", op_id, f"response {status} removed"))
     for status in sorted(oresp.keys() & nresp.keys()):
-        oc = (_resolve(old, oresp[status]).get("content") or {})
-        nc = (_resolve(new, nresp[status]).get("content") or {})
+        oc = _resolve(old, oresp[status]).get("content") or {}
+        nc = _resolve(new, nresp[status]).get("content") or {}
         for media in oc.keys() - nc.keys():
             found.append(("ERR", op_id, f"response {status} media type {media} removed"))
         for media in oc.keys() & nc.keys():
-            _diff_schema(old, new, oc[media].get("schema"), nc[media].get("schema"),
-                         f"{op_id} response {status}", {RESP}, found)
+            _diff_schema(
+                old,
+                new,
+                oc[media].get("schema"),
+                nc[media].get("schema"),
+                f"{op_id} response {status}",
+                {RESP},
+                found,
+            )
     return [Change(level, where, what) for level, where, what in found]
 
 
@@ -272,6 +317,8 @@ def summary(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
     if not changes:
         return "spec summary: no change in the API"
     counts = {lvl: sum(c.level == lvl for c in changes) for lvl in LEVELS}
-    head = (f"spec summary: {len(changes)} change(s): {counts['ERR']} breaking, "
-            f"{counts['WARN']} possibly breaking, {counts['INFO']} compatible")
+    head = (
+        f"spec summary: {len(changes)} change(s): {counts['ERR']} breaking, "
+        f"{counts['WARN']} possibly breaking, {counts['INFO']} compatible"
+    )
     return "\n".join([head, *map(str, changes)])

@@ -39,7 +39,9 @@ def extract(page: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("docs", nargs="?", type=Path, default=DEFAULT_DOCS)
-    parser.add_argument("--check", action="store_true", help="fail if openapi/upstream differs from the pages")
+    parser.add_argument(
+        "--check", action="store_true", help="fail if openapi/upstream differs from the pages"
+    )
     args = parser.parse_args(argv)
     stale = []
     for name in PAGES:
