@@ -81,10 +81,9 @@ def _merge_named(
 ) -> None:
     for key, value in entries.items():
         if key in into and into[key] != value:
-            label = " ".join((*kind[1:], key)) if kind[0] == "component" else key
-            raise SpecError(
-                f"{kind[0]} {label!r} differs between fragments {origin[(*kind, key)]} and {fragment}"
-            )
+            # "component schema 'Error'", "path '/task/...'"
+            what = f"component {kind[1].rstrip('s')}" if kind[0] == "component" else kind[0]
+            raise SpecError(f"{what} {key!r} differs between fragments {origin[(*kind, key)]} and {fragment}")
         if key not in into:
             into[key] = copy.deepcopy(value)
             origin[(*kind, key)] = fragment
