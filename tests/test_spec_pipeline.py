@@ -70,7 +70,7 @@ def test_every_uint32_is_bounded_and_execution_timeout_says_milliseconds() -> No
 
 def test_conflicting_shared_schema_fails_naming_it() -> None:
     fragments = spec.load_fragments()
-    name, doc = fragments[0]
+    _name, doc = fragments[0]
     doc["components"]["schemas"]["Error"]["properties"]["message"]["type"] = "integer"
     with pytest.raises(spec.SpecError, match=r"component schema 'Error' differs"):
         spec.merge(fragments)
