@@ -1,3 +1,79 @@
-"""Python client for Truebit's task-execution API."""
+"""Python client for Truebit's task-execution API.
 
-__version__ = "0.1.0"
+    from truebit_facade import Truebit
+
+    with Truebit() as tb:                                    # TRUEBIT_API_KEY, TRUEBIT_BASE_URL
+        r = tb.functions.run("3a2b5129", "fibonacci", "22")  # waits for the verified result
+        print(r.output, r.verification, r.solution.sender_address)
+
+``AsyncTruebit`` mirrors it with ``await`` and ``async with``. Every error is a ``TruebitError``.
+"""
+
+from ._version import __version__
+
+from ._async_client import AsyncApiTasks, AsyncFunctions, AsyncTruebit
+from ._base import DEFAULT
+from ._errors import (
+    APIStatusError,
+    AuthenticationError,
+    BadRequestError,
+    ExecutionNotFoundError,
+    MalformedResponseError,
+    PaymentRequiredError,
+    RateLimitedError,
+    RequestTimeoutError,
+    ServerError,
+    TaskError,
+    TaskFailedError,
+    TransportError,
+    TruebitError,
+    UnexpectedStatusError,
+    ValidationError,
+    VerificationIndeterminateError,
+    WaitTimeoutError,
+)
+from ._models import ApiTaskResult, Execution, FunctionResult, Signature, Solution, TransferredBytes
+from ._policy import PollPolicy, RetryPolicy
+from ._protocol import execution_timeout_to_wire
+from ._status import ApiTaskStatus, ExecutionStatus, VerificationStatus
+from ._sync_client import ApiTasks, Functions, Truebit
+
+__all__ = [
+    "DEFAULT",
+    "__version__",
+    "APIStatusError",
+    "ApiTaskResult",
+    "ApiTaskStatus",
+    "ApiTasks",
+    "AsyncApiTasks",
+    "AsyncFunctions",
+    "AsyncTruebit",
+    "AuthenticationError",
+    "BadRequestError",
+    "Execution",
+    "ExecutionNotFoundError",
+    "ExecutionStatus",
+    "FunctionResult",
+    "Functions",
+    "MalformedResponseError",
+    "PaymentRequiredError",
+    "PollPolicy",
+    "RateLimitedError",
+    "RequestTimeoutError",
+    "RetryPolicy",
+    "ServerError",
+    "Signature",
+    "Solution",
+    "TaskError",
+    "TaskFailedError",
+    "TransferredBytes",
+    "TransportError",
+    "Truebit",
+    "TruebitError",
+    "UnexpectedStatusError",
+    "ValidationError",
+    "VerificationIndeterminateError",
+    "VerificationStatus",
+    "WaitTimeoutError",
+    "execution_timeout_to_wire",
+]

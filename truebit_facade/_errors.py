@@ -1,0 +1,210 @@
+"""Every error the client raises, in one hierarchy under :class:`TruebitError`.
+
+    TruebitError
+    ├── ValidationError                 bad input, raised before any network I/O (also a ValueError)
+    ├── APIStatusError                  the service answered with an error status
+    │   ├── BadRequestError             400 (with the BlockchainSignedError fields when present)
+    │   ├── AuthenticationError         401
+    │   ├── PaymentRequiredError        402
+    │   ├── ExecutionNotFoundError      404 on a status read
+    │   ├── RateLimitedError            429 (retry_after)
+    │   ├── ServerError                 5xx and non-standard codes such as 520
+    │   └── UnexpectedStatusError       any other status
+    ├── MalformedResponseError          a body that is not what the API promises
+    ├── TransportError                  no usable answer: connection failed, reset or timed out
+    │   └── RequestTimeoutError
+    ├── WaitTimeoutError                the overall deadline passed; carries the execution id
+    └── TaskError                       the task ended without a verified success; carries the result
+        ├── TaskFailedError
+        └── VerificationIndeterminateError
+
+Errors never contain the API key or ``input.headers`` values: messages are built from our own
+words, the status and a scrubbed excerpt of the body.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ._models import ApiTaskResult, FunctionResult
+
+__all__ = [
+    "APIStatusError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ExecutionNotFoundError",
+    "MalformedResponseError",
+    "PaymentRequiredError",
+    "RateLimitedError",
+    "RequestTimeoutError",
+    "ServerError",
+    "TaskError",
+    "TaskFailedError",
+    "TransportError",
+    "TruebitError",
+    "UnexpectedStatusError",
+    "ValidationError",
+    "VerificationIndeterminateError",
+    "WaitTimeoutError",
+]
+
+
+class TruebitError(Exception):
+    """Base of every error this library raises."""
+
+    def __init__(self, message: str, *, execution_id: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        #: The execution this error is about, when one is known: fetch it later with ``get``/``wait``.
+        self.execution_id = execution_id
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class ValidationError(TruebitError, ValueError):
+    """An argument is invalid; raised before anything is sent. ``field`` names it."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+class APIStatusError(TruebitError):
+    """The service answered with an error status.
+
+    ``status_code``, ``body`` (parsed JSON, scrubbed of secrets, or ``None``) and ``response`` (the raw
+    ``httpx.Response``, the escape hatch) describe the answer. ``may_have_submitted`` is true when the
+    failed request was an execute call that the service may nonetheless have started.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: Any = None,
+        response: httpx.Response | None = None,
+        execution_id: str | None = None,
+        may_have_submitted: bool = False,
+    ) -> None:
+        super().__init__(message, execution_id=execution_id)
+        self.status_code = status_code
+        self.body = body
+        self.response = response
+        self.may_have_submitted = may_have_submitted
+
+
+class BadRequestError(APIStatusError):
+    """400: the service refused the request (unknown task, invalid body, ...).
+
+    When the body is a ``BlockchainSignedError``, its fields are in ``blockchain`` (``signedError``,
+    ``chainId``, ``blockHash``, ``blockNumber``, the registry contracts, ``status``); otherwise ``None``.
+    """
+
+    def __init__(self, message: str, *, blockchain: dict[str, Any] | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.blockchain = blockchain
+
+    @property
+    def signed_error(self) -> str | None:
+        return None if self.blockchain is None else self.blockchain.get("signedError")
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing, unknown or revoked."""
+
+
+class PaymentRequiredError(APIStatusError):
+    """402: the account behind the API key cannot pay for the execution."""
+
+
+class ExecutionNotFoundError(APIStatusError):
+    """404: no execution with that id (wrong id, wrong task kind, or expired)."""
+
+
+class RateLimitedError(APIStatusError):
+    """429: slow down. ``retry_after`` is the server's hint in seconds, when it gave one."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class ServerError(APIStatusError):
+    """5xx, or a non-standard status such as 520 from a load balancer."""
+
+
+class UnexpectedStatusError(APIStatusError):
+    """A status the API does not document (403, 409, 418, ...)."""
+
+
+class MalformedResponseError(TruebitError):
+    """The body is not what the API promises (not JSON, wrong types, missing execution id)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        response: httpx.Response | None = None,
+        execution_id: str | None = None,
+        may_have_submitted: bool = False,
+    ) -> None:
+        super().__init__(message, execution_id=execution_id)
+        self.status_code = status_code
+        self.response = response
+        self.may_have_submitted = may_have_submitted
+
+
+class TransportError(TruebitError):
+    """No usable answer: the connection failed, was dropped or timed out.
+
+    ``may_have_submitted`` is true when an execute request may have reached the service: it is then
+    not retried (the API has no idempotency key), and the task may be running and billed.
+    """
+
+    def __init__(self, message: str, *, may_have_submitted: bool = False, execution_id: str | None = None):
+        super().__init__(message, execution_id=execution_id)
+        self.may_have_submitted = may_have_submitted
+
+
+class RequestTimeoutError(TransportError):
+    """One HTTP request took longer than its timeout."""
+
+
+class WaitTimeoutError(TruebitError, TimeoutError):
+    """The overall deadline passed before the execution ended. Nothing is lost: resume with
+    ``wait(err.execution_id)``. ``last_status`` and ``last_result`` are what was last seen."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        execution_id: str,
+        last_status: str | None,
+        last_result: FunctionResult | ApiTaskResult | None,
+    ) -> None:
+        super().__init__(message, execution_id=execution_id)
+        self.last_status = last_status
+        self.last_result = last_result
+
+
+class TaskError(TruebitError):
+    """The execution ended without a verified success. ``result`` holds everything that came back."""
+
+    def __init__(self, message: str, *, result: FunctionResult | ApiTaskResult) -> None:
+        super().__init__(message, execution_id=result.execution_id)
+        self.result = result
+
+
+class TaskFailedError(TaskError):
+    """The task failed (trap, out of gas, empty output, target API error) or verification says Error."""
+
+
+class VerificationIndeterminateError(TaskError):
+    """The nodes did not agree, or too few answered in time: the output is not verified."""

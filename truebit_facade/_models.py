@@ -1,0 +1,166 @@
+"""Typed, immutable results, built from the raw JSON the service sent.
+
+Each result keeps the whole body (``raw``, read-only) including fields this version does not know
+(``extra``), and can give the generated model for it (``raw_model()``), the escape hatch to
+``generated_client`` for whoever needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from ._status import ApiTaskStatus, ExecutionStatus, VerificationStatus
+
+if TYPE_CHECKING:
+    from generated_client.models import ExecuteApiSyncResponse, ExecuteTaskSyncResponse
+
+__all__ = ["ApiTaskResult", "Execution", "FunctionResult", "Signature", "Solution", "TransferredBytes"]
+
+TaskKind = Literal["function", "api"]
+
+
+def freeze(value: Any) -> Any:
+    """A read-only view of parsed JSON: dicts become mappingproxies, lists become tuples."""
+    if isinstance(value, dict):
+        return MappingProxyType({k: freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """Plain ``dict``/``list`` JSON again (for ``json.dumps`` or the generated models)."""
+    if isinstance(value, Mapping):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [thaw(v) for v in value]
+    return value
+
+
+@attrs.frozen
+class Execution:
+    """A submitted execution: pass ``execution_id`` to ``get`` or ``wait``."""
+
+    execution_id: str
+    kind: TaskKind
+
+
+@attrs.frozen
+class Signature:
+    """An Ethereum-style secp256k1 signature: ``v`` in {27, 28}, ``r`` and ``s`` as 64 hex characters."""
+
+    v: int
+    r: str
+    s: str
+
+
+@attrs.frozen
+class Solution:
+    """One node's solution (``clearTextSolution``) of a function task."""
+
+    output: str | None
+    execution_status: ExecutionStatus | None
+    sender_address: str | None
+    signature: Signature | None
+
+    def recover_signer(self, message_hash: bytes | str) -> str:
+        """The address whose key signed ``message_hash``; see :mod:`truebit_facade.signing` for what
+        this proves. Compare it with ``sender_address``."""
+        from .signing import recover_signer
+
+        if self.signature is None:
+            raise ValueError("this solution carries no signature")
+        return recover_signer(message_hash, self.signature)
+
+
+@attrs.frozen
+class FunctionResult:
+    """The state of a function-task execution: verified output, consensus status, signed solution.
+
+    ``verification`` is ``Success`` only when enough nodes agreed; ``ok`` says whether the output can be
+    trusted. ``run`` raises :class:`TaskFailedError` / :class:`VerificationIndeterminateError` rather than
+    return a result that is not ``ok`` (unless asked not to).
+    """
+
+    execution_id: str
+    verification: VerificationStatus | None
+    solution: Solution | None
+    raw: Mapping[str, Any] = attrs.field(repr=False)
+    extra: Mapping[str, Any] = attrs.field(repr=False, factory=lambda: MappingProxyType({}))
+
+    @property
+    def output(self) -> str | None:
+        """The task's ``output.txt``, as the reported solution carries it."""
+        return None if self.solution is None else self.solution.output
+
+    @property
+    def execution_status(self) -> ExecutionStatus | None:
+        return None if self.solution is None else self.solution.execution_status
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the execution has ended. An unknown new status counts as ended only when a
+        solution came with it (so a new intermediate state is polled, not returned)."""
+        if self.verification is None or self.verification is VerificationStatus.RUNNING:
+            return False
+        return self.verification is not VerificationStatus.UNKNOWN or self.solution is not None
+
+    @property
+    def ok(self) -> bool:
+        """Verified success: consensus reached and the solution says ``succeed``."""
+        return (
+            self.verification is VerificationStatus.SUCCESS
+            and self.execution_status is ExecutionStatus.SUCCEED
+        )
+
+    def raw_model(self) -> ExecuteTaskSyncResponse:
+        """The body as the generated model (``generated_client``), the low-level escape hatch."""
+        from generated_client.models import ExecuteTaskSyncResponse
+
+        return ExecuteTaskSyncResponse.from_dict(thaw(self.raw))
+
+
+@attrs.frozen
+class TransferredBytes:
+    """Bytes exchanged with the target API (``totalTransferredBytes``), which the service bills."""
+
+    request: int | None
+    response: int | None
+
+
+@attrs.frozen
+class ApiTaskResult:
+    """The state of an API-task execution: the target's answer and the hub's status."""
+
+    execution_id: str
+    status: ApiTaskStatus | None
+    output: Any
+    solution_status: ExecutionStatus | None
+    sender_address: str | None
+    transferred_bytes: TransferredBytes | None
+    error_message: str | None
+    raw: Mapping[str, Any] = attrs.field(repr=False)
+    extra: Mapping[str, Any] = attrs.field(repr=False, factory=lambda: MappingProxyType({}))
+
+    @property
+    def is_terminal(self) -> bool:
+        if self.status is None or self.status is ApiTaskStatus.RUNNING:
+            return False
+        return self.status is not ApiTaskStatus.UNKNOWN or "clearTextSolution" in self.raw
+
+    @property
+    def ok(self) -> bool:
+        return self.status is ApiTaskStatus.SUCCESS and self.solution_status in (
+            ExecutionStatus.SUCCEED,
+            None,
+        )
+
+    def raw_model(self) -> ExecuteApiSyncResponse:
+        """The body as the generated model (``generated_client``), the low-level escape hatch."""
+        from generated_client.models import ExecuteApiSyncResponse
+
+        return ExecuteApiSyncResponse.from_dict(thaw(self.raw))

@@ -1,0 +1,161 @@
+"""Polling and retry policies: pure maths, no I/O, no clock of their own.
+
+They are separate settings on purpose: *polling* decides how often to ask "is it done yet?" while
+an execution runs; *retrying* decides what to do when one HTTP request fails. Both honour a server
+hint (``Retry-After``) and both stay within the caller's overall deadline.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import attrs
+
+__all__ = ["PollPolicy", "RetryPolicy", "parse_retry_after"]
+
+
+def seconds(value: float | timedelta) -> float:
+    """A duration given as seconds or a ``timedelta``, as seconds."""
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _duration(value: Any) -> float:
+    return seconds(value)
+
+
+@attrs.frozen
+class PollPolicy:
+    """How often a running execution is read.
+
+    The delay before the next read grows with the time the execution has already run:
+    ``clamp(fraction * elapsed, initial, maximum)``, shortened at random by up to ``jitter`` (a
+    fraction) so that many waiters do not read in lockstep. So a task is seen finished at most about
+    ``fraction`` of its duration late (10% by default) plus ``initial``, while a task of an hour costs a
+    few hundred reads instead of thousands. A ``Retry-After`` from the service is honoured as a lower
+    bound. Durations accept seconds or ``timedelta``.
+    """
+
+    initial: float = attrs.field(default=0.5, converter=_duration)
+    fraction: float = 0.1
+    maximum: float = attrs.field(default=30.0, converter=_duration)
+    jitter: float = 0.2
+
+    def __attrs_post_init__(self) -> None:
+        if not (self.initial >= 0 and self.maximum >= self.initial):
+            raise ValueError("PollPolicy needs 0 <= initial <= maximum")
+        if not (self.fraction >= 0 and 0 <= self.jitter < 1):
+            raise ValueError("PollPolicy needs fraction >= 0 and 0 <= jitter < 1")
+
+    def delay(
+        self, elapsed: float, *, retry_after: float | None = None, rng: random.Random | None = None
+    ) -> float:
+        """Seconds to wait before the next read, ``elapsed`` seconds after the execution started."""
+        base = min(self.maximum, max(self.initial, self.fraction * max(elapsed, 0.0)))
+        if self.jitter:
+            base *= 1.0 - self.jitter * (rng or random).random()
+        if retry_after is not None:
+            base = max(base, retry_after)
+        return base
+
+
+@attrs.frozen
+class RetryPolicy:
+    """What to do when one request fails with a transient fault.
+
+    Retried: status reads that failed on the connection or with 408, 425, 429 or 5xx, and *any*
+    request (execute included) whose connection failed before a byte was sent. Never retried: an
+    execute request that may have reached the service (the API has no idempotency key; a retry could
+    run and bill the task twice).
+
+    The wait before retry ``n`` (1-based) is ``min(maximum, initial * base ** (n - 1))`` with "full
+    jitter" (a random point between half and all of it), or the server's ``Retry-After`` when larger,
+    up to ``max_retry_after``; a longer hint is not waited for and the error is raised.
+    ``attempts`` counts the first try. The caller's deadline always wins.
+    """
+
+    attempts: int = 4
+    initial: float = attrs.field(default=0.5, converter=_duration)
+    maximum: float = attrs.field(default=10.0, converter=_duration)
+    base: float = 2.0
+    max_retry_after: float = attrs.field(default=120.0, converter=_duration)
+
+    def __attrs_post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("RetryPolicy.attempts counts the first try: at least 1")
+        if not (0 <= self.initial <= self.maximum) or self.base < 1:
+            raise ValueError("RetryPolicy needs 0 <= initial <= maximum and base >= 1")
+
+    def delay(
+        self, retry_number: int, *, retry_after: float | None = None, rng: random.Random | None = None
+    ) -> float | None:
+        """Seconds to wait before retry ``retry_number`` (1-based), or ``None`` to give up."""
+        if retry_number >= self.attempts:
+            return None
+        if retry_after is not None and retry_after > self.max_retry_after:
+            return None
+        backoff = min(self.maximum, self.initial * self.base ** (retry_number - 1))
+        backoff *= 0.5 + 0.5 * (rng or random).random()
+        return max(backoff, retry_after or 0.0)
+
+    @classmethod
+    def none(cls) -> RetryPolicy:
+        """Never retry."""
+        return cls(attempts=1)
+
+
+RETRYABLE_STATUSES = frozenset({408, 425, 429})
+
+
+def is_retryable_status(status: int) -> bool:
+    return status in RETRYABLE_STATUSES or status >= 500
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """``Retry-After`` as seconds from now: delta-seconds or an HTTP-date; ``None`` when absent or
+    unreadable (a bad hint is ignored, never an error)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        pass
+    else:
+        return number if math.isfinite(number) and number >= 0 else None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+@attrs.define
+class Deadline:
+    """An overall deadline on a monotonic clock; ``None`` means no deadline (explicitly)."""
+
+    at: float | None
+
+    @classmethod
+    def after(cls, timeout: float | None, now: float) -> Deadline:
+        return cls(None if timeout is None else now + timeout)
+
+    def remaining(self, now: float) -> float | None:
+        return None if self.at is None else max(0.0, self.at - now)
+
+    def expired(self, now: float) -> bool:
+        return self.at is not None and now >= self.at
+
+    def clip(self, delay: float, now: float) -> float:
+        """``delay`` shortened so that it ends at the deadline at the latest."""
+        left = self.remaining(now)
+        return delay if left is None else min(delay, left)

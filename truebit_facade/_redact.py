@@ -1,0 +1,81 @@
+"""Redaction: the one place that decides what is secret and hides it.
+
+Secret are the API key (header ``x-api-key``) and every value of ``input.headers`` of an API task
+(they are the caller's credentials for the target API). They are replaced in what the library logs,
+in reprs and in the body excerpts that errors carry.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+logger = logging.getLogger("truebit_facade")
+
+REDACTED = "[REDACTED]"
+_MAX_LOGGED = 2000
+
+
+def redact_body(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a request body with every ``input.headers`` value replaced."""
+    out = dict(body)
+    inp = out.get("input")
+    if isinstance(inp, Mapping) and isinstance(inp.get("headers"), Mapping):
+        out["input"] = {**inp, "headers": dict.fromkeys(inp["headers"], REDACTED)}
+    return out
+
+
+def secrets_of(api_key: str | None, body: Mapping[str, Any] | None) -> tuple[str, ...]:
+    found = [api_key] if api_key else []
+    inp = (body or {}).get("input")
+    if isinstance(inp, Mapping) and isinstance(inp.get("headers"), Mapping):
+        found.extend(v for v in inp["headers"].values() if isinstance(v, str) and v)
+    # Longest first, so a secret containing another is replaced whole.
+    return tuple(sorted(set(found), key=len, reverse=True))
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of a secret replaced (for echoes in server answers)."""
+    for secret in secrets:
+        if len(secret) >= 3:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def scrub_json(value: Any, secrets: tuple[str, ...]) -> Any:
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, dict):
+        return {k: scrub_json(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub_json(v, secrets) for v in value]
+    return value
+
+
+def mask_key(api_key: str | None) -> str:
+    return "None" if api_key is None else "'***'"
+
+
+def log_request(method: str, url: str, body: Mapping[str, Any] | None, attempt: int) -> None:
+    if not logger.isEnabledFor(logging.DEBUG):
+        return
+    shown = "" if body is None else " body=" + _clip(json.dumps(redact_body(body), ensure_ascii=False))
+    again = f" (attempt {attempt})" if attempt > 1 else ""
+    logger.debug("request %s %s%s x-api-key=%s%s", method, url, again, REDACTED, shown)
+
+
+def log_response(
+    method: str, url: str, status: int, elapsed: float, content: bytes, secrets: tuple[str, ...]
+) -> None:
+    if not logger.isEnabledFor(logging.DEBUG):
+        return
+    body = scrub(content[:_MAX_LOGGED].decode("utf-8", "replace"), secrets)
+    logger.debug("response %s %s -> %d in %.1f ms body=%s", method, url, status, elapsed * 1000, body)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _MAX_LOGGED else text[:_MAX_LOGGED] + "...(truncated)"

@@ -1,0 +1,147 @@
+"""Checks of user input, run before any network I/O. Each failure is a ``ValidationError`` naming
+the field. Messages never quote a header value or the API key."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ._errors import ValidationError
+
+UINT32_MAX = 4294967295
+HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+# RFC 9110 token characters: what a header name may contain.
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_TEMPLATE_PARAM = re.compile(r"\{([^{}]*)\}")
+
+
+def name(field: str, value: object) -> str:
+    """A namespace or task name: a non-blank string without control characters."""
+    if not isinstance(value, str):
+        raise ValidationError(field, f"must be a string, not {type(value).__name__}")
+    if not value.strip():
+        raise ValidationError(field, "must not be empty or blank")
+    if _CONTROL.search(value):
+        raise ValidationError(field, "must not contain control characters")
+    return value
+
+
+def optional_name(field: str, value: object) -> str | None:
+    return None if value is None else name(field, value)
+
+
+def uint32(field: str, value: object, *, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(field, f"must be an integer, not {type(value).__name__}")
+    if not minimum <= value <= UINT32_MAX:
+        raise ValidationError(field, f"must be between {minimum} and {UINT32_MAX}, got {value}")
+    return value
+
+
+def solutions(total: object, required: object) -> tuple[int, int]:
+    total_ = uint32("total_solutions", total, minimum=1)
+    required_ = uint32("required_solutions", required, minimum=1)
+    if required_ > total_:
+        raise ValidationError("required_solutions", f"must be <= total_solutions ({total_}), got {required_}")
+    return total_, required_
+
+
+def gas_limit(value: object) -> str | None:
+    """An instruction budget as the decimal string the API wants."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError("gas_limit", f"must be an integer, not {type(value).__name__}")
+    if value < 1:
+        raise ValidationError("gas_limit", f"must be positive, got {value}")
+    return str(value)
+
+
+def execution_id(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValidationError("execution_id", f"must be a string, not {type(value).__name__}")
+    if not value.strip():
+        raise ValidationError("execution_id", "must not be empty or blank")
+    if "/" in value or "\\" in value or value in (".", ".."):
+        raise ValidationError("execution_id", "must not contain '/' or be a dot segment")
+    if _CONTROL.search(value) or value != value.strip():
+        raise ValidationError("execution_id", "must not contain control characters or surrounding spaces")
+    return value
+
+
+def json_value(field: str, value: object) -> str:
+    """``value`` as compact JSON; fails on what JSON cannot carry (sets, NaN, lone surrogates...)."""
+    try:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        text.encode("utf-8")
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ValidationError(field, f"is not JSON-serialisable ({type(exc).__name__})") from None
+    return text
+
+
+def text(field: str, value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(field, "is not valid Unicode text (lone surrogate)") from None
+    return value
+
+
+def headers(value: object) -> dict[str, str]:
+    """``input.headers``: names are HTTP tokens; values are strings with no CR, LF or other control
+    characters (header injection). The message names the header, never its value."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValidationError("headers", f"must be a mapping of names to values, not {type(value).__name__}")
+    checked: dict[str, str] = {}
+    for key, val in value.items():
+        if not isinstance(key, str) or not _TOKEN.match(key):
+            shown = repr(key) if isinstance(key, str) and not _CONTROL.search(key) else "a header name"
+            raise ValidationError("headers", f"{shown} is not a valid header name")
+        if not isinstance(val, str):
+            raise ValidationError(f"headers[{key!r}]", f"value must be a string, not {type(val).__name__}")
+        if _CONTROL.search(val.replace("\t", "")):
+            raise ValidationError(f"headers[{key!r}]", "value must not contain CR, LF or control characters")
+        checked[key] = val
+    return checked
+
+
+def method(value: object) -> str:
+    if not isinstance(value, str) or value.upper() not in HTTP_METHODS:
+        raise ValidationError("method", f"must be one of {', '.join(sorted(HTTP_METHODS))}")
+    return value.upper()
+
+
+def api_path(path: object, params: Mapping[str, Any]) -> str:
+    """An API-task path template: relative to the task's server, every ``{name}`` filled by params."""
+    if not isinstance(path, str) or not path.strip():
+        raise ValidationError("path", "must be a non-empty string")
+    if not path.startswith("/") or path.startswith("//") or "://" in path:
+        raise ValidationError("path", "must be a path template starting with a single '/', not a URL")
+    if _CONTROL.search(path) or " " in path:
+        raise ValidationError("path", "must not contain spaces or control characters")
+    for param in _TEMPLATE_PARAM.findall(path):
+        if not param:
+            raise ValidationError("path", "has an empty '{}' template parameter")
+        if param not in params:
+            raise ValidationError("params", f"missing path parameter {param!r} used in the path template")
+    return path
+
+
+def params(value: object) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValidationError("params", f"must be a mapping, not {type(value).__name__}")
+    for key, val in value.items():
+        if not isinstance(key, str) or not key:
+            raise ValidationError("params", "parameter names must be non-empty strings")
+        if isinstance(val, float) and not math.isfinite(val):
+            raise ValidationError(f"params[{key!r}]", "must be a finite number")
+    json_value("params", dict(value))
+    return dict(value)
