@@ -1,0 +1,293 @@
+"""Client behaviour on a mock transport: run-and-wait, polling, retries, deadlines, failures.
+
+Mock transports are for what a real server would not readily produce on demand (exact fault
+sequences, non-standard statuses, malformed bodies); the end-to-end tests use the sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import httpx
+import pytest
+
+from truebit_facade import (
+    MalformedResponseError,
+    PollPolicy,
+    RateLimitedError,
+    RequestTimeoutError,
+    RetryPolicy,
+    ServerError,
+    TaskFailedError,
+    TransportError,
+    TruebitError,
+    VerificationIndeterminateError,
+    VerificationStatus,
+    WaitTimeoutError,
+)
+
+from .conftest import Harness
+
+SOLUTION = {
+    "output": "17711",
+    "executionStatus": "succeed",
+    "senderAddress": "0x1",
+    "signature": {"v": 27, "r": "1" * 64, "s": "2" * 64},
+}
+
+
+def done(execution_id: str = "e1", verification: str = "Success", status: str = "succeed") -> dict[str, Any]:
+    return {
+        "executionId": execution_id,
+        "clearTextSolution": {**SOLUTION, "executionStatus": status},
+        "verificationStatus": verification,
+    }
+
+
+def test_a_task_ending_within_the_hold_costs_exactly_one_request(harness: Harness) -> None:
+    tb = harness.client(lambda r: httpx.Response(200, json=done()))
+    result = harness(tb.functions.run("ns", "fib", "22", total_solutions=3, required_solutions=2))
+    assert result.output == "17711" and result.verification is VerificationStatus.SUCCESS
+    assert len(harness.requests) == 1
+    sent = json.loads(harness.requests[0].content)
+    assert sent["async"] is False and sent["totalSolutions"] == 3 and sent["requiredSolutions"] == 2
+    assert harness.requests[0].headers["x-api-key"] == "test-key-123456"
+    assert harness.requests[0].extensions["timeout"]["read"] >= 60 + 10
+
+
+def test_hold_expiry_falls_back_to_polling_until_terminal(harness: Harness) -> None:
+    reads = iter([{"executionId": "e1", "verificationStatus": "Running"}] * 4 + [done()])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(200, json={"executionId": "e1"})
+        assert request.url.path == "/task/function/execution-status/e1"
+        return httpx.Response(200, json=next(reads))
+
+    tb = harness.client(handler)
+    result = harness(tb.functions.run("ns", "fib", "22"))
+    assert result.ok and len(harness.requests) == 6
+    assert harness.clock.sleeps and all(s > 0 for s in harness.clock.sleeps)
+
+
+def test_short_deadline_uses_async_mode_so_the_id_is_never_lost(harness: Harness) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            assert json.loads(request.content)["async"] is True
+            return httpx.Response(200, json={"executionId": "e7"})
+        return httpx.Response(200, json={"executionId": "e7", "verificationStatus": "Running"})
+
+    tb = harness.client(handler)
+    with pytest.raises(WaitTimeoutError) as info:
+        harness(tb.functions.run("ns", "fib", "22", timeout=10))
+    err = info.value
+    assert err.execution_id == "e7" and err.last_status == "Running" and "wait('e7')" in str(err)
+    assert err.last_result is not None and err.last_result.execution_id == "e7"
+    assert 9.9 <= harness.clock.now - 1000 <= 10.0 + 1e-6
+
+
+def test_wait_polls_adaptively_and_timeout_none_waits_for_a_long_task(harness: Harness) -> None:
+    finish_at = harness.clock.now + 3 * 3600
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if harness.clock.now >= finish_at:
+            return httpx.Response(200, json=done("e2"))
+        return httpx.Response(200, json={"executionId": "e2", "verificationStatus": "Running"})
+
+    tb = harness.client(handler, wait_timeout=60)
+    result = harness(tb.functions.wait("e2", timeout=None))
+    assert result.ok
+    assert len(harness.requests) < 3 * 3600 / 20  # far fewer reads than fixed 1 s polling
+    assert harness.clock.now - finish_at <= 30.0  # seen within the poll cap
+
+
+def test_wait_honours_retry_after_on_a_running_status(harness: Harness) -> None:
+    answers = iter(
+        [
+            httpx.Response(
+                200, json={"executionId": "e", "verificationStatus": "Running"}, headers={"Retry-After": "9"}
+            )
+        ]
+        + [httpx.Response(200, json=done("e"))]
+    )
+    tb = harness.client(lambda r: next(answers))
+    harness(tb.functions.wait("e"))
+    assert harness.clock.sleeps == [9.0]
+
+
+def test_status_reads_retry_transient_faults_honouring_retry_after(harness: Harness) -> None:
+    answers = iter(
+        [
+            httpx.Response(503, headers={"Retry-After": "3"}),
+            httpx.Response(429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}),  # in the past
+            httpx.Response(520, text="<html>origin error</html>"),
+            httpx.Response(200, json=done()),
+        ]
+    )
+    tb = harness.client(lambda r: next(answers), retry=RetryPolicy(attempts=5, initial=0.1, maximum=0.2))
+    result = harness(tb.functions.get("e1"))
+    assert result.ok and len(harness.requests) == 4
+    assert harness.clock.sleeps[0] == 3.0 and all(s <= 0.2 for s in harness.clock.sleeps[1:])
+
+
+def test_get_gives_up_after_the_retry_attempts(harness: Harness) -> None:
+    tb = harness.client(lambda r: httpx.Response(502), retry=RetryPolicy(attempts=3, initial=0, maximum=0))
+    with pytest.raises(ServerError) as info:
+        harness(tb.functions.get("e1"))
+    assert len(harness.requests) == 3 and info.value.execution_id == "e1"
+
+
+def test_wait_keeps_polling_through_failed_reads(harness: Harness) -> None:
+    answers = iter([httpx.Response(503)] * 7 + [httpx.Response(200, json=done())])
+    tb = harness.client(lambda r: next(answers), retry=RetryPolicy(attempts=2, initial=0, maximum=0))
+    assert harness(tb.functions.wait("e1")).ok
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 520, 429, 408])
+def test_an_execute_post_is_never_resent_after_an_answer(harness: Harness, status: int) -> None:
+    tb = harness.client(
+        lambda r: httpx.Response(status, json={"message": "busy"}, headers={"Retry-After": "1"})
+    )
+    with pytest.raises(TruebitError) as info:
+        harness(tb.functions.run("ns", "fib", "22"))
+    assert len(harness.requests) == 1
+    if status >= 500:
+        assert info.value.may_have_submitted and "may have been submitted" in str(info.value)  # type: ignore[attr-defined]
+    if status == 429:
+        assert isinstance(info.value, RateLimitedError) and info.value.retry_after == 1
+
+
+@pytest.mark.parametrize(
+    "exc", [httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("dropped"), httpx.ReadError("reset")]
+)
+def test_an_execute_post_that_may_have_been_sent_is_not_resent(harness: Harness, exc: Exception) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise exc
+
+    tb = harness.client(handler)
+    with pytest.raises(TransportError) as info:
+        harness(tb.functions.run("ns", "fib", "22"))
+    assert len(harness.requests) == 1 and info.value.may_have_submitted
+    assert "may have been submitted" in str(info.value)
+    assert isinstance(info.value, RequestTimeoutError) == isinstance(exc, httpx.TimeoutException)
+
+
+def test_an_execute_post_that_never_connected_is_retried(harness: Harness) -> None:
+    answers: list[Any] = [
+        httpx.ConnectError("refused"),
+        httpx.ConnectTimeout("t"),
+        httpx.Response(200, json=done()),
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    tb = harness.client(handler)
+    assert harness(tb.functions.run("ns", "fib", "22")).ok
+    assert len(harness.requests) == 3
+
+
+def test_failed_and_indeterminate_results_raise_unless_asked_not_to(harness: Harness) -> None:
+    tb = harness.client(lambda r: httpx.Response(200, json=done(verification="Error", status="failed")))
+    with pytest.raises(TaskFailedError) as info:
+        harness(tb.functions.run("ns", "trap", "x"))
+    assert info.value.execution_id == "e1" and info.value.result.execution_id == "e1"
+    tb = harness.client(lambda r: httpx.Response(200, json=done(verification="Indeterminate")))
+    with pytest.raises(VerificationIndeterminateError):
+        harness(tb.functions.run("ns", "fib", "22"))
+    result = harness(tb.functions.run("ns", "fib", "22", raise_on_failure=False))
+    assert result.verification is VerificationStatus.INDETERMINATE and not result.ok
+
+
+def test_malformed_execute_answer_is_typed_and_says_it_may_have_submitted(harness: Harness) -> None:
+    tb = harness.client(lambda r: httpx.Response(200, text="<html>maintenance</html>"))
+    with pytest.raises(MalformedResponseError) as info:
+        harness(tb.functions.run("ns", "fib", "22"))
+    assert info.value.may_have_submitted
+
+
+def test_submit_returns_at_once(harness: Harness) -> None:
+    tb = harness.client(lambda r: httpx.Response(200, json={"executionId": "s1"}))
+    execution = harness(tb.functions.submit("ns", "fib", "22"))
+    assert execution.execution_id == "s1" and execution.kind == "function"
+    assert json.loads(harness.requests[0].content)["async"] is True
+
+
+def test_api_task_run_sends_milliseconds_and_reads_the_result(harness: Harness) -> None:
+    body = {
+        "executionId": "a1",
+        "status": "Success",
+        "clearTextSolution": {"output": {"ok": True}, "status": "succeed"},
+        "totalTransferredBytes": {"request": 10, "response": 20},
+    }
+    tb = harness.client(lambda r: httpx.Response(200, json=body))
+    result = harness(
+        tb.api_tasks.run(
+            "ns",
+            "custom",
+            path="/anything/{Id}",
+            params={"Id": 5},
+            headers={"Authorization": "Bearer t0ken"},
+            execution_timeout=2.5,
+        )
+    )
+    assert result.output == {"ok": True} and result.transferred_bytes.response == 20  # type: ignore[union-attr]
+    sent = json.loads(harness.requests[0].content)
+    assert sent["executionTimeout"] == 2500
+    assert sent["input"] == {
+        "path": "/anything/{Id}",
+        "method": "GET",
+        "params": {"Id": 5},
+        "headers": {"Authorization": "Bearer t0ken"},
+    }
+
+
+def test_run_many_keeps_order_and_loses_nothing(harness: Harness) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        n = json.loads(request.content)["input"]
+        if n == "3":
+            return httpx.Response(500, json={"message": "boom"})
+        return httpx.Response(200, json={**done(f"e{n}"), "clearTextSolution": {**SOLUTION, "output": n}})
+
+    tb = harness.client(handler)
+    results = harness(tb.functions.run_many("ns", "echo", [str(i) for i in range(8)], concurrency=3))
+    assert [getattr(r, "output", None) for r in results] == ["0", "1", "2", None, "4", "5", "6", "7"]
+    assert isinstance(results[3], ServerError)
+
+
+def test_poll_settings_are_separate_from_retry_settings(harness: Harness) -> None:
+    reads = iter([{"executionId": "e", "verificationStatus": "Running"}] * 3 + [done("e")])
+    tb = harness.client(
+        lambda r: httpx.Response(200, json=next(reads)), poll=PollPolicy(initial=2, maximum=2, jitter=0)
+    )
+    harness(tb.functions.wait("e"))
+    assert harness.clock.sleeps == [2.0, 2.0, 2.0]
+
+
+def test_secrets_never_reach_logs_reprs_or_errors(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    key, token = "sk-live-VERYSECRET", "tok-ABCDEF-123"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":  # a target that echoes what it got, even on error
+            return httpx.Response(500, json={"message": f"failed with {token} and {key}"})
+        return httpx.Response(200, json={"executionId": "a", "status": "Error", "errorMsg": f"echo {token}"})
+
+    caplog.set_level(logging.DEBUG, logger="truebit_facade")
+    tb = harness.client(handler, api_key=key)
+    texts = [repr(tb), repr(tb.functions), repr(tb.api_tasks)]
+    for call in (
+        lambda: tb.api_tasks.run("ns", "t", path="/p", headers={"X-Token": token}),
+        lambda: tb.api_tasks.wait("a"),
+    ):
+        with pytest.raises(TruebitError) as info:
+            harness(call())
+        texts += [str(info.value), repr(info.value), json.dumps(getattr(info.value, "body", None))]
+    texts += [record.getMessage() for record in caplog.records]
+    assert len(caplog.records) >= 4
+    for text in texts:
+        assert key not in text and token not in text, text

@@ -1,0 +1,255 @@
+"""Request bodies and response interpretation, without sockets."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from truebit_facade import (
+    ApiTaskResult,
+    ApiTaskStatus,
+    AuthenticationError,
+    BadRequestError,
+    Execution,
+    ExecutionNotFoundError,
+    ExecutionStatus,
+    FunctionResult,
+    MalformedResponseError,
+    PaymentRequiredError,
+    RateLimitedError,
+    ServerError,
+    TaskError,
+    TaskFailedError,
+    UnexpectedStatusError,
+    VerificationIndeterminateError,
+    VerificationStatus,
+    execution_timeout_to_wire,
+)
+from truebit_facade._protocol import Answer, api_body, function_body, outcome_error, read_answer
+
+SYNC = {
+    "executionId": "e1",
+    "clearTextSolution": {
+        "output": "17711",
+        "executionStatus": "succeed",
+        "senderAddress": "0x" + "ab" * 20,
+        "signature": {"v": 27, "r": "1" * 64, "s": "2" * 64},
+    },
+    "verificationStatus": "Success",
+}
+
+
+def answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Answer:
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return Answer(status, headers or {}, content)
+
+
+def test_function_body_has_every_required_field_and_gas_as_decimal_string() -> None:
+    body = function_body(
+        "ns", "fib", "22", sync=True, gas_limit=10**12, total_solutions=3, requester_timestamp=5
+    )
+    assert body == {
+        "namespace": "ns",
+        "taskName": "fib",
+        "async": False,
+        "input": "22",
+        "totalSolutions": 3,
+        "requiredSolutions": 3,
+        "taskRequesterTimestamp": 5,
+        "gasLimit": "1000000000000",
+    }
+
+
+def test_function_body_defaults_timestamp_to_now_and_serialises_json_input() -> None:
+    import time
+
+    body = function_body("ns", "echo", {"a": [1, "é"]}, sync=False, version=2, label="stable")
+    assert abs(body["taskRequesterTimestamp"] - time.time()) < 5
+    assert body["input"] == '{"a":[1,"é"]}'
+    assert (body["version"], body["label"], body["async"]) == (2, "stable", True)
+
+
+def test_bodies_conform_to_the_generated_models() -> None:
+    from generated_client.models import ExecuteApiTaskByNameBody, ExecuteTaskByNameBody
+
+    f = function_body("ns", "fib", "1", sync=True, gas_limit=5)
+    assert ExecuteTaskByNameBody.from_dict(f).to_dict() == f
+    a = api_body(
+        "ns",
+        "t",
+        path="/a/{x}",
+        method="post",
+        sync=False,
+        params={"x": 1},
+        headers={"A": "b"},
+        body={"k": 1},
+    )
+    assert ExecuteApiTaskByNameBody.from_dict(a).to_dict() == a
+    assert a["input"]["method"] == "POST"
+
+
+@pytest.mark.parametrize(
+    ("given", "wire"),
+    [(30, 30000), (0.5, 500), (timedelta(minutes=1), 60000), (0.0001, 1), (1.0005, 1001)],
+)
+def test_execution_timeout_is_sent_in_milliseconds(given: float | timedelta, wire: int) -> None:
+    assert execution_timeout_to_wire(given) == wire
+    assert (
+        api_body("n", "t", path="/", method="GET", sync=True, execution_timeout=given)["executionTimeout"]
+        == wire
+    )
+
+
+def test_sync_shape_is_a_result_and_async_shape_an_execution() -> None:
+    result = read_answer(answer(SYNC), "function", "execute")
+    assert isinstance(result, FunctionResult) and result.ok and result.output == "17711"
+    assert result.solution is not None and result.solution.signature is not None
+    assert result.solution.signature.v == 27
+    assert read_answer(answer({"executionId": "e1"}), "function", "execute") == Execution("e1", "function")
+    assert read_answer(answer({"executionId": "e1", "extra": 1}), "api", "execute") == Execution("e1", "api")
+
+
+def test_unknown_fields_are_kept_and_the_result_is_read_only() -> None:
+    result = read_answer(answer({**SYNC, "queue": {"pos": 3}}), "function", "status")
+    assert isinstance(result, FunctionResult)
+    assert result.extra["queue"]["pos"] == 3 and result.raw["queue"]["pos"] == 3
+    with pytest.raises(TypeError):
+        result.raw["executionId"] = "x"  # type: ignore[index]
+    assert result.raw_model().additional_properties["queue"] == {"pos": 3}
+
+
+def test_unknown_status_values_become_unknown_not_crashes() -> None:
+    body = {**SYNC, "verificationStatus": "Cancelled"}
+    body["clearTextSolution"] = {**SYNC["clearTextSolution"], "executionStatus": "timeout"}
+    result = read_answer(answer(body), "function", "status")
+    assert isinstance(result, FunctionResult)
+    assert result.verification is VerificationStatus.UNKNOWN and result.is_terminal
+    assert result.execution_status is ExecutionStatus.UNKNOWN
+    error = outcome_error(result)
+    assert type(error) is TaskError and "Cancelled" in str(error)
+    pending = read_answer(answer({"executionId": "e", "verificationStatus": "Queued"}), "function", "status")
+    assert isinstance(pending, FunctionResult) and not pending.is_terminal
+
+
+def test_api_result_fields() -> None:
+    body = {
+        "executionId": "a1",
+        "status": "Success",
+        "clearTextSolution": {"output": {"args": {}}, "status": "succeed", "senderAddress": "0x1"},
+        "totalTransferredBytes": {"request": 194, "response": 438},
+    }
+    result = read_answer(answer(body), "api", "status")
+    assert isinstance(result, ApiTaskResult) and result.ok
+    assert result.status is ApiTaskStatus.SUCCESS and result.output == {"args": {}}
+    assert (result.transferred_bytes.request, result.transferred_bytes.response) == (194, 438)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "cls"),
+    [
+        (400, {"message": "unknown task"}, BadRequestError),
+        (401, {"message": "no"}, AuthenticationError),
+        (402, {"message": "pay"}, PaymentRequiredError),
+        (404, {"message": "gone"}, ExecutionNotFoundError),
+        (429, {"message": "slow"}, RateLimitedError),
+        (500, {"message": "boom"}, ServerError),
+        (502, b"<html>bad gateway</html>", ServerError),
+        (520, b"", ServerError),
+        (599, b"x", ServerError),
+        (499, b"", UnexpectedStatusError),
+        (403, {"message": "forbidden"}, UnexpectedStatusError),
+    ],
+)
+def test_status_codes_map_to_typed_errors(status: int, body: Any, cls: type[Exception]) -> None:
+    with pytest.raises(cls) as info:
+        read_answer(answer(body, status), "function", "status", execution_id="e9")
+    assert info.value.status_code == status  # type: ignore[attr-defined]
+    assert info.value.execution_id == "e9"  # type: ignore[attr-defined]
+
+
+def test_blockchain_signed_error_is_told_apart_from_a_plain_bad_request() -> None:
+    signed = {"message": "denied", "signedError": "0xsig", "chainId": "1", "blockNumber": 12, "status": 3}
+    with pytest.raises(BadRequestError) as info:
+        read_answer(answer(signed, 400), "function", "execute")
+    assert info.value.blockchain is not None and info.value.signed_error == "0xsig"
+    assert info.value.blockchain["blockNumber"] == 12 and "denied" in str(info.value)
+    with pytest.raises(BadRequestError) as plain:
+        read_answer(answer({"message": "bad"}, 400), "function", "execute")
+    assert plain.value.blockchain is None and not plain.value.may_have_submitted
+
+
+def test_rate_limit_carries_retry_after() -> None:
+    with pytest.raises(RateLimitedError) as info:
+        read_answer(answer({}, 429, {"retry-after": "12"}), "api", "status")
+    assert info.value.retry_after == 12
+
+
+def test_execute_server_error_says_the_task_may_have_been_submitted() -> None:
+    with pytest.raises(ServerError) as info:
+        read_answer(answer({"message": "x"}, 503), "function", "execute")
+    assert info.value.may_have_submitted and "may have been submitted" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"<html>oops</html>", b'{"executionId": "e1", "clearTe', b"[1,2]", b'"str"', b"null", b"\xff\xfe"],
+)
+def test_malformed_bodies_are_typed_errors(content: bytes) -> None:
+    with pytest.raises(MalformedResponseError) as info:
+        read_answer(Answer(200, {}, content), "function", "execute")
+    assert info.value.may_have_submitted
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"verificationStatus": "Success"},
+        {"executionId": 5},
+        {"executionId": ""},
+        {"executionId": "e", "clearTextSolution": "text"},
+        {"executionId": "e", "clearTextSolution": {"output": 5}},
+        {"executionId": "e", "verificationStatus": 3},
+        {"executionId": "e", "clearTextSolution": {"signature": {"v": "x", "r": "1", "s": "2"}}},
+        {"executionId": "e", "verificationStatus": None, "clearTextSolution": {"signature": []}},
+    ],
+)
+def test_wrong_types_are_malformed_response_errors(body: dict[str, Any]) -> None:
+    with pytest.raises(MalformedResponseError):
+        read_answer(answer(body), "function", "status", execution_id=None)
+
+
+def test_api_wrong_types() -> None:
+    for body in (
+        {"executionId": "e", "status": 1},
+        {"executionId": "e", "totalTransferredBytes": {"request": "many"}},
+        {"executionId": "e", "totalTransferredBytes": [1]},
+        {"executionId": "e", "errorMsg": {"a": 1}},
+    ):
+        with pytest.raises(MalformedResponseError):
+            read_answer(answer(body), "api", "status")
+
+
+def test_outcome_errors() -> None:
+    def result(v: str, es: str) -> FunctionResult:
+        body = {
+            **SYNC,
+            "verificationStatus": v,
+            "clearTextSolution": {**SYNC["clearTextSolution"], "executionStatus": es},
+        }
+        r = read_answer(answer(body), "function", "status")
+        assert isinstance(r, FunctionResult)
+        return r
+
+    assert outcome_error(result("Success", "succeed")) is None
+    assert isinstance(outcome_error(result("Indeterminate", "succeed")), VerificationIndeterminateError)
+    assert isinstance(outcome_error(result("Error", "failed")), TaskFailedError)
+    assert isinstance(outcome_error(result("Success", "failed")), TaskFailedError)
+    api = read_answer(
+        answer({"executionId": "a", "status": "Error", "errorMsg": "target down"}), "api", "status"
+    )
+    assert isinstance(api, ApiTaskResult)
+    err = outcome_error(api)
+    assert isinstance(err, TaskFailedError) and "target down" in str(err) and err.result is api
