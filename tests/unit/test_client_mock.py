@@ -108,9 +108,9 @@ def test_wait_honours_retry_after_on_a_running_status(harness: Harness) -> None:
         [
             httpx.Response(
                 200, json={"executionId": "e", "verificationStatus": "Running"}, headers={"Retry-After": "9"}
-            )
+            ),
+            httpx.Response(200, json=done("e")),
         ]
-        + [httpx.Response(200, json=done("e"))]
     )
     tb = harness.client(lambda r: next(answers))
     harness(tb.functions.wait("e"))
