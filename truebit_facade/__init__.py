@@ -9,8 +9,6 @@
 ``AsyncTruebit`` mirrors it with ``await`` and ``async with``. Every error is a ``TruebitError``.
 """
 
-from ._version import __version__
-
 from ._async_client import AsyncApiTasks, AsyncFunctions, AsyncTruebit
 from ._base import DEFAULT
 from ._errors import (
@@ -37,10 +35,10 @@ from ._policy import PollPolicy, RetryPolicy
 from ._protocol import execution_timeout_to_wire
 from ._status import ApiTaskStatus, ExecutionStatus, VerificationStatus
 from ._sync_client import ApiTasks, Functions, Truebit
+from ._version import __version__
 
 __all__ = [
     "DEFAULT",
-    "__version__",
     "APIStatusError",
     "ApiTaskResult",
     "ApiTaskStatus",
@@ -75,5 +73,6 @@ __all__ = [
     "VerificationIndeterminateError",
     "VerificationStatus",
     "WaitTimeoutError",
+    "__version__",
     "execution_timeout_to_wire",
 ]

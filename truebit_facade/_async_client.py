@@ -6,7 +6,6 @@ from it; CI fails when the two differ. Edit this one, then run ``make unasync``.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
@@ -46,8 +45,17 @@ R = TypeVar("R", FunctionResult, ApiTaskResult)
 Outcome = FunctionResult | ApiTaskResult | Execution
 
 
+# asyncio is imported on first use: it would double the import time of the package.
 def _running_loop() -> object:
+    import asyncio
+
     return asyncio.get_running_loop()
+
+
+async def _default_sleep(seconds: float) -> None:
+    import asyncio
+
+    await asyncio.sleep(seconds)
 
 
 class AsyncTruebit(BaseClient):
@@ -92,7 +100,7 @@ class AsyncTruebit(BaseClient):
         self._http_loop: object = None
         self._max_connections = max_connections
         self._closed = False
-        self._sleep = sleep or asyncio.sleep
+        self._sleep = sleep or _default_sleep
         self.functions = AsyncFunctions(self)
         self.api_tasks = AsyncApiTasks(self)
 
@@ -105,9 +113,10 @@ class AsyncTruebit(BaseClient):
     async def aclose(self) -> None:
         """Close the connection pool (only one this client created)."""
         self._closed = True
-        if self._owns_http and self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        http, self._http = self._http, None
+        # A pool opened under an event loop that has since closed cannot be closed from another.
+        if self._owns_http and http is not None and self._http_loop is _running_loop():
+            await http.aclose()
 
     def _client(self) -> httpx.AsyncClient:
         if self._closed:

@@ -12,7 +12,6 @@ from typing import Any, Final
 
 import httpx
 
-from ._version import __version__
 from ._errors import (
     APIStatusError,
     RequestTimeoutError,
@@ -26,6 +25,7 @@ from ._policy import Deadline, PollPolicy, RetryPolicy, is_retryable_status, sec
 from ._protocol import Operation, outcome_error
 from ._redact import mask_key, scrub
 from ._validation import _CONTROL
+from ._version import __version__
 
 DEFAULT_BASE_URL: Final[str] = "https://run.truebit.network"
 #: How long ``run`` and ``wait`` wait in all, unless told otherwise. Long enough for real tasks, short

@@ -3,9 +3,7 @@ other mechanically (asyncio workers for the async client, a thread pool for the 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from ._errors import TruebitError, ValidationError
@@ -23,6 +21,8 @@ async def gather_bounded(
 ) -> list[T | TruebitError]:
     """Await every call, at most ``concurrency`` at once; results or ``TruebitError``s in order.
     Other exceptions (bugs, cancellation) propagate after the running calls are cancelled."""
+    import asyncio
+
     _check(concurrency)
     results: list[T | TruebitError] = [None] * len(calls)  # type: ignore[list-item]
     next_index = iter(range(len(calls)))
@@ -46,6 +46,8 @@ async def gather_bounded(
 
 def map_bounded(calls: Sequence[Callable[[], T]], concurrency: int) -> list[T | TruebitError]:
     """Run every call on at most ``concurrency`` threads; results or ``TruebitError``s in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
     _check(concurrency)
 
     def guarded(call: Callable[[], T]) -> T | TruebitError:

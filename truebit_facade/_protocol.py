@@ -384,8 +384,9 @@ def outcome_error(result: FunctionResult | ApiTaskResult) -> TaskError | None:
                 "is not known to this client version",
                 result=result,
             )
+        said = f": {_excerpt(result.output)}" if result.output else ""
         return TaskFailedError(
-            f"execution {result.execution_id}: task failed (verification {v}, execution {es})",
+            f"execution {result.execution_id}: task failed (verification {v}, execution {es}){said}",
             result=result,
         )
     if result.status is ApiTaskStatus.UNKNOWN:
@@ -394,9 +395,14 @@ def outcome_error(result: FunctionResult | ApiTaskResult) -> TaskError | None:
             "client version",
             result=result,
         )
-    detail = f": {result.error_message}" if result.error_message else ""
+    detail = f": {_excerpt(result.error_message)}" if result.error_message else ""
     return TaskFailedError(
         f"execution {result.execution_id}: API task failed (status {result.status}, "
         f"solution {result.solution_status}){detail}",
         result=result,
     )
+
+
+def _excerpt(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "..."

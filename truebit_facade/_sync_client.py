@@ -49,6 +49,10 @@ def _running_loop() -> object:
     return None
 
 
+def _default_sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
 class Truebit(BaseClient):
     """A client for the Truebit task-execution API.
 
@@ -91,7 +95,7 @@ class Truebit(BaseClient):
         self._http_loop: object = None
         self._max_connections = max_connections
         self._closed = False
-        self._sleep = sleep or time.sleep
+        self._sleep = sleep or _default_sleep
         self.functions = Functions(self)
         self.api_tasks = ApiTasks(self)
 
@@ -104,9 +108,10 @@ class Truebit(BaseClient):
     def close(self) -> None:
         """Close the connection pool (only one this client created)."""
         self._closed = True
-        if self._owns_http and self._http is not None:
-            self._http.close()
-            self._http = None
+        http, self._http = self._http, None
+        # A pool opened under an event loop that has since closed cannot be closed from another.
+        if self._owns_http and http is not None and self._http_loop is _running_loop():
+            http.close()
 
     def _client(self) -> httpx.Client:
         if self._closed:

@@ -1,0 +1,347 @@
+"""`make bench`: speed and cost measured as ratios against a baseline taken in the same run.
+
+These machines are noisy, so nothing here asserts a time: every figure is a ratio between the facade
+and a raw-httpx baseline measured side by side (interleaved rounds, medians), printed with its goal.
+
+    client CPU per functions.run         vs raw httpx POST + JSON parse        goal <= 1.2
+    AsyncTruebit 1000 tasks @100         vs raw httpx.AsyncClient, wall time   goal <= 1.15
+    import truebit_facade                vs import httpx, fresh interpreter    goal <= 1.5
+    polling policy, virtual clock        vs fixed 1 s / 0.5 s polling          goals in the table
+    sandbox executions/s and latency     fibonacci with 1 and 3 nodes          (reported)
+
+The sandbox runs in a separate process on 127.0.0.1, so client CPU is the client's alone.
+Options: --quick (fewer rounds), --only NAME[,NAME].
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+NS = "3a2b5129"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def sandbox_process(*extra: str) -> Iterator[tuple[str, str]]:
+    """The sandbox served by uvicorn in its own process; yields (url, api_key)."""
+    from truebit_facade.sandbox import DEV_API_KEY
+
+    port = _free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "truebit_facade.sandbox",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        *extra,
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/task/function/execution-status/ready-check", timeout=1)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(
+                        f"the sandbox did not start: {proc.stderr.read().decode() if proc.stderr else ''}"
+                    )
+                time.sleep(0.05)
+        yield url, DEV_API_KEY
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _body(n: int, nodes: int = 1) -> dict[str, Any]:
+    return {
+        "namespace": NS,
+        "taskName": "fibonacci",
+        "async": False,
+        "input": str(n % 90),
+        "totalSolutions": nodes,
+        "requiredSolutions": nodes,
+        "taskRequesterTimestamp": int(time.time()),
+    }
+
+
+def _row(name: str, ratio: float, goal: float, detail: str) -> str:
+    verdict = "ok" if ratio <= goal else "MISSED"
+    return f"{name:<46} ratio {ratio:6.3f}  (goal <= {goal})  {verdict:<6}  {detail}"
+
+
+# --- client CPU per call ------------------------------------------------------------------
+
+
+def bench_cpu(url: str, key: str, rounds: int, calls: int) -> str:
+    from truebit_facade import Truebit
+
+    raw = httpx.Client(headers={"x-api-key": key}, timeout=httpx.Timeout(75, connect=10))
+    tb = Truebit(api_key=key, base_url=url)
+
+    def raw_call(i: int) -> None:
+        response = raw.post(f"{url}/task/function/execute-by-name", json=_body(i))
+        body = response.json()
+        assert body["clearTextSolution"]["executionStatus"] == "succeed"
+
+    def facade_call(i: int) -> None:
+        assert tb.functions.run(NS, "fibonacci", str(i % 90)).ok
+
+    def cpu(fn: Callable[[int], None]) -> float:
+        start = time.process_time()
+        for i in range(calls):
+            fn(i)
+        return (time.process_time() - start) / calls
+
+    for fn in (raw_call, facade_call):  # warm up connections and caches
+        cpu(fn)
+    raw_t, facade_t = [], []
+    for _ in range(rounds):
+        raw_t.append(cpu(raw_call))
+        facade_t.append(cpu(facade_call))
+    raw.close()
+    tb.close()
+    r, f = statistics.median(raw_t), statistics.median(facade_t)
+    return _row(
+        "client CPU per functions.run vs raw httpx", f / r, 1.2, f"{f * 1e6:.0f} us vs {r * 1e6:.0f} us"
+    )
+
+
+# --- 1000 tasks at concurrency 100 ---------------------------------------------------------
+
+
+async def _raw_many(url: str, key: str, n: int, concurrency: int) -> float:
+    sem = asyncio.Semaphore(concurrency)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(
+        headers={"x-api-key": key}, timeout=httpx.Timeout(75, connect=10), limits=limits
+    ) as c:
+
+        async def one(i: int) -> None:
+            async with sem:
+                response = await c.post(f"{url}/task/function/execute-by-name", json=_body(i))
+                assert response.json()["clearTextSolution"]["executionStatus"] == "succeed"
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        return time.perf_counter() - start
+
+
+async def _facade_many(url: str, key: str, n: int, concurrency: int) -> float:
+    from truebit_facade import AsyncTruebit, TruebitError
+
+    async with AsyncTruebit(api_key=key, base_url=url, max_connections=concurrency) as tb:
+        start = time.perf_counter()
+        results = await tb.functions.run_many(
+            NS, "fibonacci", [str(i % 90) for i in range(n)], concurrency=concurrency
+        )
+        elapsed = time.perf_counter() - start
+    failures = [r for r in results if isinstance(r, TruebitError)]
+    assert not failures, failures[:3]
+    return elapsed
+
+
+def bench_many(url: str, key: str, rounds: int, n: int) -> str:
+    raw_t, facade_t = [], []
+    asyncio.run(_raw_many(url, key, 100, 100))
+    for _ in range(rounds):
+        raw_t.append(asyncio.run(_raw_many(url, key, n, 100)))
+        facade_t.append(asyncio.run(_facade_many(url, key, n, 100)))
+    r, f = statistics.median(raw_t), statistics.median(facade_t)
+    return _row(f"AsyncTruebit {n} tasks @100 vs raw AsyncClient", f / r, 1.15, f"{f:.2f} s vs {r:.2f} s")
+
+
+# --- import time ------------------------------------------------------------------------------
+
+
+def bench_import(rounds: int) -> str:
+    code = "import time; t = time.perf_counter(); import {m}; print(time.perf_counter() - t)"
+
+    def once(module: str) -> float:
+        out = subprocess.run(
+            [sys.executable, "-c", code.format(m=module)], capture_output=True, text=True, check=True
+        )
+        return float(out.stdout)
+
+    base, ours = [], []
+    for _ in range(rounds):
+        base.append(once("httpx"))
+        ours.append(once("truebit_facade"))
+    b, o = statistics.median(base), statistics.median(ours)
+    return _row("import truebit_facade vs import httpx", o / b, 1.5, f"{o * 1e3:.0f} ms vs {b * 1e3:.0f} ms")
+
+
+# --- the polling policy on a virtual clock ---------------------------------------------------
+
+
+def _simulate_facade(duration: float, hold: float = 60.0) -> tuple[float, int]:
+    """Run the real ``Truebit.functions.run`` against a simulated service; (detection delay, requests)."""
+    from truebit_facade import Truebit
+
+    clock = [0.0]
+    requests = [0]
+    end = duration
+
+    def done() -> httpx.Response:
+        return httpx.Response(
+            200,
+            json={
+                "executionId": "sim",
+                "verificationStatus": "Success",
+                "clearTextSolution": {"output": "x", "executionStatus": "succeed"},
+            },
+        )
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests[0] += 1
+        if request.method == "POST":
+            if end <= hold:
+                clock[0] = end
+                return done()
+            clock[0] = hold
+            return httpx.Response(200, json={"executionId": "sim"})
+        if clock[0] >= end:
+            return done()
+        return httpx.Response(200, json={"executionId": "sim", "verificationStatus": "Running"})
+
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    with Truebit(
+        api_key="k",
+        base_url="http://sim",
+        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+        clock=lambda: clock[0],
+        sleep=sleep,
+        wait_timeout=None,
+    ) as tb:
+        tb.functions.run(NS, "fibonacci", "1")
+    return clock[0] - end, requests[0]
+
+
+def _fixed(duration: float, interval: float) -> tuple[float, int]:
+    reads = math.ceil(duration / interval) + 1  # submit, then reads every interval until seen
+    return math.ceil(duration / interval) * interval - duration, reads
+
+
+def bench_polling(samples: int) -> list[str]:
+    rng = random.Random(2026)
+    durations = sorted(math.exp(rng.uniform(math.log(1), math.log(3600))) for _ in range(samples))
+    rows = {"facade (sync hold + adaptive poll)": [], "fixed 1 s polling": [], "fixed 0.5 s polling": []}
+    for d in durations:
+        rows["facade (sync hold + adaptive poll)"].append((d, *_simulate_facade(d)))
+        rows["fixed 1 s polling"].append((d, *_fixed(d, 1.0)))
+        rows["fixed 0.5 s polling"].append((d, *_fixed(d, 0.5)))
+    out = [f"polling over {samples} task durations, log-uniform 1 s .. 1 h (virtual clock):"]
+    long_reads = {}
+    for name, data in rows.items():
+        budget = [delay / (0.1 * d + 1.0) for d, delay, _ in data]
+        p95_budget = sorted(budget)[int(0.95 * len(budget)) - 1]
+        delays = sorted(delay for _, delay, _ in data)
+        long = [reads for d, _, reads in data if d > 600]
+        long_reads[name] = statistics.mean(long) if long else float("nan")
+        reads = statistics.mean(r for _, _, r in data)
+        out.append(
+            f"  {name:<36} p95 delay {delays[int(0.95 * len(delays)) - 1]:6.2f} s, p95 delay/(10% of d + 1 s) "
+            f"{p95_budget:5.2f} (goal <= 1), requests/task {reads:7.1f}, on tasks > 10 min {long_reads[name]:7.1f}"
+        )
+    facade = rows["facade (sync hold + adaptive poll)"]
+    within_hold = {reads for d, _, reads in facade if d <= 60}
+    ratio = long_reads["fixed 1 s polling"] / long_reads["facade (sync hold + adaptive poll)"]
+    out.append(
+        f"  tasks > 10 min: {ratio:.1f}x fewer requests than fixed 1 s (goal >= 5)  {'ok' if ratio >= 5 else 'MISSED'}"
+    )
+    out.append(
+        f"  tasks ending within the 60 s hold cost {sorted(within_hold)} request(s) (goal: exactly 1)  "
+        f"{'ok' if within_hold == {1} else 'MISSED'}"
+    )
+    return out
+
+
+# --- sandbox throughput -------------------------------------------------------------------------
+
+
+async def _throughput(url: str, key: str, nodes: int, n: int, concurrency: int) -> tuple[float, float, float]:
+    sem = asyncio.Semaphore(concurrency)
+    latencies: list[float] = []
+    async with httpx.AsyncClient(headers={"x-api-key": key}, timeout=75) as c:
+
+        async def one(i: int) -> None:
+            async with sem:
+                t = time.perf_counter()
+                response = await c.post(f"{url}/task/function/execute-by-name", json=_body(i, nodes))
+                assert response.json()["verificationStatus"] == "Success", response.text
+                latencies.append(time.perf_counter() - t)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        elapsed = time.perf_counter() - start
+    latencies.sort()
+    return n / elapsed, latencies[len(latencies) // 2], latencies[max(0, int(len(latencies) * 0.99) - 1)]
+
+
+def bench_sandbox(url: str, key: str, n: int) -> list[str]:
+    out = []
+    for nodes in (1, 3):
+        for concurrency in (1, 8):
+            rate, p50, p99 = asyncio.run(_throughput(url, key, nodes, n, concurrency))
+            out.append(
+                f"sandbox fibonacci, {nodes} node(s), concurrency {concurrency}: {rate:7.1f} executions/s, "
+                f"p50 {p50 * 1e3:6.1f} ms, p99 {p99 * 1e3:6.1f} ms"
+            )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", default="import,polling,cpu,many,sandbox")
+    args = parser.parse_args(argv)
+    only = set(args.only.split(","))
+    quick = args.quick
+    print(f"bench on {os.cpu_count()} CPU(s), Python {sys.version.split()[0]}; ratios are facade / baseline")
+    if "import" in only:
+        print(bench_import(5 if quick else 15), flush=True)
+    if "polling" in only:
+        print("\n".join(bench_polling(100 if quick else 400)), flush=True)
+    if only & {"cpu", "many", "sandbox"}:
+        with sandbox_process("--max-concurrent", "2", "--hold", "60") as (url, key):
+            if "cpu" in only:
+                print(bench_cpu(url, key, rounds=3 if quick else 7, calls=50 if quick else 150), flush=True)
+            if "many" in only:
+                print(bench_many(url, key, rounds=1 if quick else 3, n=300 if quick else 1000), flush=True)
+            if "sandbox" in only:
+                print("\n".join(bench_sandbox(url, key, 100 if quick else 400)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
