@@ -66,11 +66,11 @@ def sandbox_process(*extra: str) -> Iterator[tuple[str, str]]:
             try:
                 httpx.get(f"{url}/task/function/execution-status/ready-check", timeout=1)
                 break
-            except httpx.TransportError:
+            except httpx.TransportError as exc:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(
                         f"the sandbox did not start: {proc.stderr.read().decode() if proc.stderr else ''}"
-                    )
+                    ) from exc
                 time.sleep(0.05)
         yield url, DEV_API_KEY
     finally:

@@ -70,9 +70,11 @@ def test_api_errors_are_typed(truebit_sandbox: Any, truebit_client: Truebit) -> 
         truebit_client.functions.run(NS, "fibonacci", "1", version=999)
     with pytest.raises(ExecutionNotFoundError):
         truebit_client.functions.get("0123456789abcdef")
-    with Truebit(api_key="wrong-key", base_url=truebit_sandbox.url) as stranger:
-        with pytest.raises(AuthenticationError):
-            stranger.functions.run(NS, "fibonacci", "1")
+    with (
+        Truebit(api_key="wrong-key", base_url=truebit_sandbox.url) as stranger,
+        pytest.raises(AuthenticationError),
+    ):
+        stranger.functions.run(NS, "fibonacci", "1")
 
 
 class TestCredit:
