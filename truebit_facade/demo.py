@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from . import TaskFailedError, Truebit, TruebitError, VerificationIndeterminateError
+from . import FunctionResult, TaskFailedError, Truebit, TruebitError, VerificationIndeterminateError
 from .signing import address_of, sandbox_solution_hash
 
 NAMESPACE = "3a2b5129"
@@ -48,7 +48,9 @@ def main() -> int:
             tb.functions.run(NAMESPACE, "trap", "x")
         except TaskFailedError as err:
             print(f"   {type(err).__name__}: {err}")
-            print(f"   execution status {err.result.execution_status}, execution id {err.execution_id}")
+            failed = err.result
+            assert isinstance(failed, FunctionResult)
+            print(f"   execution status {failed.execution_status}, execution id {err.execution_id}")
 
         print("\n3. a task that never ends, stopped by its gas limit (an instruction budget)")
         try:
