@@ -1,0 +1,41 @@
+"""Fixtures for the sandbox tests: sandboxes on loopback and raw httpx clients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sandbox_helpers import SandboxFactory, client_for
+
+from truebit_facade.sandbox import Sandbox, SandboxConfig, TaskRegistry
+
+
+@pytest.fixture
+def make_sandbox() -> Iterator[SandboxFactory]:
+    """Start sandboxes with ``SandboxConfig`` overrides (hold 2 s by default); all stopped after the test."""
+    started: list[Sandbox] = []
+
+    def make(registry: TaskRegistry | None = None, **config: Any) -> Sandbox:
+        config.setdefault("hold_seconds", 2.0)
+        sandbox = Sandbox(SandboxConfig(**config), registry).start()
+        started.append(sandbox)
+        return sandbox
+
+    yield make
+    for sandbox in reversed(started):
+        sandbox.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_sandbox() -> Iterator[Sandbox]:
+    """One default sandbox (hold 5 s) shared by a module's read-only tests."""
+    with Sandbox(SandboxConfig(hold_seconds=5.0)) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def client(shared_sandbox: Sandbox) -> Iterator[httpx.Client]:
+    with client_for(shared_sandbox) as c:
+        yield c

@@ -1,0 +1,58 @@
+"""The pytest plugin's fixtures (``truebit_facade.testing``, entry point ``truebit_sandbox``)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import httpx
+import pytest
+from sandbox_helpers import EXECUTE, body
+
+from truebit_facade.sandbox import NodeFault, Sandbox, SandboxConfig
+
+
+def test_truebit_sandbox_fixture(truebit_sandbox: Sandbox) -> None:
+    assert truebit_sandbox.url.startswith("http://127.0.0.1:")
+    assert truebit_sandbox.config.hold_seconds == 2.0
+    with httpx.Client(base_url=truebit_sandbox.url, headers={"x-api-key": truebit_sandbox.api_key}) as client:
+        data = client.post(EXECUTE, json=body(input="22", totalSolutions=3, requiredSolutions=3)).json()
+    assert data["clearTextSolution"]["output"] == "17711"
+
+
+class TestOverriddenConfig:
+    @pytest.fixture
+    def truebit_sandbox_config(self) -> SandboxConfig:
+        return SandboxConfig(hold_seconds=1.0, faulty_nodes={2: NodeFault("wrong_output")})
+
+    def test_faulty_node_from_an_overridden_config(self, truebit_sandbox: Sandbox) -> None:
+        with httpx.Client(
+            base_url=truebit_sandbox.url, headers={"x-api-key": truebit_sandbox.api_key}
+        ) as client:
+            data = client.post(EXECUTE, json=body(totalSolutions=3, requiredSolutions=3)).json()
+        assert data["verificationStatus"] == "Indeterminate"
+
+
+def test_truebit_client_fixture(request: pytest.FixtureRequest) -> None:
+    facade = pytest.importorskip("truebit_facade")
+    if not hasattr(facade, "Truebit"):
+        pytest.skip("truebit_facade.Truebit is not written yet")
+    client: Any = request.getfixturevalue("truebit_client")
+    assert client is not None
+
+
+def test_sandbox_starts_fast_and_leaves_no_threads() -> None:
+    before = set(threading.enumerate())
+    started = time.monotonic()
+    with Sandbox(SandboxConfig(hold_seconds=1)) as sandbox:
+        assert time.monotonic() - started < 1.0
+        with httpx.Client(base_url=sandbox.url, headers={"x-api-key": sandbox.api_key}) as client:
+            assert client.post(EXECUTE, json=body()).status_code == 200
+    assert set(threading.enumerate()) <= before
+
+
+async def test_async_context_manager() -> None:
+    async with Sandbox() as sandbox, httpx.AsyncClient(base_url=sandbox.url) as client:
+        response = await client.post(EXECUTE, json=body(input="5"), headers={"x-api-key": sandbox.api_key})
+        assert response.json()["clearTextSolution"]["output"] == "5"

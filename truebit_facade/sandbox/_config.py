@@ -1,0 +1,128 @@
+"""The sandbox's settings: API keys and credit, hold time, bounds, nodes and their faults, task limits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = ["DEV_API_KEY", "NodeFault", "SandboxConfig", "TaskLimits"]
+
+#: The development API key every sandbox accepts unless ``api_keys`` says otherwise. It is printed on
+#: start and is fixed (not random) so that configuration files and conformance tools can name it.
+DEV_API_KEY = "sandbox-dev-key"
+
+FaultKind = Literal["wrong_output", "slow", "silent"]
+
+
+@dataclass(frozen=True)
+class NodeFault:
+    """How one simulated node misbehaves.
+
+    * ``wrong_output``: the node answers at once with an output that differs from the honest one (and
+      from every other faulty node's, so faulty nodes never agree with each other), correctly signed.
+    * ``slow``: the node answers the honest solution ``delay_seconds`` late; later than the verification
+      window (``SandboxConfig.verification_timeout_seconds``) counts as no answer.
+    * ``silent``: the node never answers.
+    """
+
+    kind: FaultKind
+    delay_seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("wrong_output", "slow", "silent"):
+            raise ValueError(f"unknown node fault kind {self.kind!r}")
+        if self.delay_seconds < 0:
+            raise ValueError("delay_seconds must be >= 0")
+
+
+@dataclass(frozen=True)
+class TaskLimits:
+    """Resource limits of one function-task execution.
+
+    ``gas_limit`` is the instruction budget (wasmtime fuel) used when a request has no ``gasLimit``;
+    ``memory_pages`` caps linear memory (64 KiB pages); ``wall_clock_seconds`` stops a run that takes
+    longer in real time whatever its gas (epoch interruption).
+    """
+
+    gas_limit: int = 10_000_000_000
+    memory_pages: int = 2048
+    wall_clock_seconds: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.gas_limit < 0:
+            raise ValueError("gas_limit must be >= 0")
+        if not 0 < self.memory_pages <= 65536:
+            raise ValueError("memory_pages must be in 1..65536")
+        if self.wall_clock_seconds <= 0:
+            raise ValueError("wall_clock_seconds must be > 0")
+
+
+def _default_keys() -> dict[str, int | None]:
+    return {DEV_API_KEY: None}
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Everything a sandbox can be told; every field has the service-like default.
+
+    * ``hold_seconds``: how long a synchronous request waits for the result before it answers with the
+      execution id alone (the service holds 60 s; tests use a second or two).
+    * ``api_keys``: accepted ``x-api-key`` values, each with its credit: the number of executions it may
+      still start (one credit per accepted execution), ``None`` for unlimited. A key out of credit gets
+      402. The first key is the one the sandbox prints and the one :class:`Sandbox` hands out.
+    * ``max_concurrent_executions``: executions running WebAssembly at once; more wait in a queue (they
+      report Running meanwhile).
+    * ``max_retained_results``: finished executions kept; beyond it the oldest finished are forgotten
+      (their ids then answer 404).
+    * ``db_path``: SQLite file for executions, so a restarted sandbox still answers for finished ones;
+      ``None`` keeps them in memory.
+    * ``node_seed``: node ``i``'s secp256k1 key is derived from ``(node_seed, i)``, so addresses are
+      stable across runs.
+    * ``faulty_nodes``: node index -> :class:`NodeFault`. An execution with ``totalSolutions = n`` is
+      solved by nodes ``0 .. n-1``.
+    * ``verification_timeout_seconds``: how long the dispatcher waits for solutions before it gives up
+      with Indeterminate.
+    * ``max_total_solutions``: the largest ``totalSolutions`` accepted (400 beyond).
+    * ``default_limits``: limits for tasks registered without their own.
+    * ``max_body_bytes``: the largest request body accepted (400 beyond).
+    """
+
+    hold_seconds: float = 60.0
+    api_keys: Mapping[str, int | None] = field(default_factory=_default_keys)
+    max_concurrent_executions: int = 4
+    max_retained_results: int = 10_000
+    db_path: str | None = None
+    node_seed: str = "truebit-sandbox"
+    faulty_nodes: Mapping[int, NodeFault] = field(default_factory=dict)
+    verification_timeout_seconds: float = 10.0
+    max_total_solutions: int = 16
+    default_limits: TaskLimits = field(default_factory=TaskLimits)
+    max_body_bytes: int = 1 << 20
+
+    def __post_init__(self) -> None:
+        if not self.api_keys:
+            raise ValueError("api_keys needs at least one key")
+        for key, credit in self.api_keys.items():
+            if not key:
+                raise ValueError("an API key cannot be empty")
+            if credit is not None and credit < 0:
+                raise ValueError(f"credit of key {key!r} must be >= 0 or None")
+        if self.hold_seconds < 0:
+            raise ValueError("hold_seconds must be >= 0")
+        if self.max_concurrent_executions < 1:
+            raise ValueError("max_concurrent_executions must be >= 1")
+        if self.max_retained_results < 1:
+            raise ValueError("max_retained_results must be >= 1")
+        if self.max_total_solutions < 1:
+            raise ValueError("max_total_solutions must be >= 1")
+        if self.verification_timeout_seconds < 0:
+            raise ValueError("verification_timeout_seconds must be >= 0")
+        for index in self.faulty_nodes:
+            if index < 0:
+                raise ValueError("faulty node indexes start at 0")
+
+    @property
+    def dev_api_key(self) -> str:
+        """The first configured key: the one printed on start."""
+        return next(iter(self.api_keys))

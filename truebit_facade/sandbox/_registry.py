@@ -1,0 +1,331 @@
+"""Function tasks the sandbox knows: WebAssembly modules by namespace, name, version and label.
+
+A task is registered from WebAssembly text or binary, from Python (:meth:`TaskRegistry.add_function_task`)
+or from a tasks file (:meth:`TaskRegistry.load_tasks_file`, format in the package docstring). Each
+registration of a name gets the next version number (from 1) unless one is given; labels name a version
+and move when given to a newer one; ``latest`` names the highest version unless it was assigned
+explicitly. :func:`default_registry` holds the shipped examples.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ._config import TaskLimits
+
+__all__ = ["EXAMPLES_NAMESPACE", "FunctionTask", "TaskNotFound", "TaskRegistry", "default_registry"]
+
+#: The namespace the documentation's examples use; :func:`default_registry` puts its tasks there.
+EXAMPLES_NAMESPACE = "3a2b5129"
+
+_TASKS_DIR = Path(__file__).parent / "tasks"
+_MAX_VERSION = 4294967295
+
+
+class TaskNotFound(LookupError):
+    """No task matches a request's namespace, name, version or label (the API answers 400)."""
+
+
+@dataclass(frozen=True, eq=False)
+class FunctionTask:
+    """One registered version of a function task.
+
+    ``wasm`` is the binary module; ``task_id`` is ``rs_`` and the SHA-256 of it, shaped like the
+    platform's task ids. ``None`` limits fall back to the sandbox's ``default_limits``.
+    """
+
+    namespace: str
+    name: str
+    version: int
+    wasm: bytes
+    task_id: str
+    gas_limit_default: int | None = None
+    memory_pages: int | None = None
+    wall_clock_seconds: float | None = None
+    description: str = ""
+
+    def limits(self, defaults: TaskLimits) -> TaskLimits:
+        """This task's limits, each missing one taken from ``defaults``."""
+        return TaskLimits(
+            gas_limit=defaults.gas_limit if self.gas_limit_default is None else self.gas_limit_default,
+            memory_pages=defaults.memory_pages if self.memory_pages is None else self.memory_pages,
+            wall_clock_seconds=(
+                defaults.wall_clock_seconds if self.wall_clock_seconds is None else self.wall_clock_seconds
+            ),
+        )
+
+
+def to_wasm(source: bytes | bytearray | str | os.PathLike[str]) -> bytes:
+    """Binary WebAssembly from a module given as binary bytes, WAT text (``str`` or bytes), or a path.
+
+    A ``str`` is always WebAssembly text; pass a :class:`pathlib.Path` for a file (``.wat`` or ``.wasm``,
+    told apart by content). Raises ``ValueError`` if the module does not parse or validate.
+    """
+    from wasmtime import Module, WasmtimeError, wat2wasm
+
+    if isinstance(source, os.PathLike):
+        data: bytes | str = Path(source).read_bytes()
+    elif isinstance(source, bytearray):
+        data = bytes(source)
+    else:
+        data = source
+    try:
+        if isinstance(data, bytes) and data.startswith(b"\0asm"):
+            wasm = data
+        else:
+            text = data.decode("utf-8") if isinstance(data, bytes) else data
+            wasm = bytes(wat2wasm(text))
+        Module.validate(_validation_engine(), wasm)
+    except (WasmtimeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"not a valid WebAssembly module: {exc}") from None
+    return wasm
+
+
+_engine_lock = threading.Lock()
+_engine: Any = None
+
+
+def _validation_engine() -> Any:
+    """A wasmtime engine with the runner's features, used only to validate modules at registration."""
+    global _engine
+    with _engine_lock:
+        if _engine is None:
+            from ._wasm import new_engine
+
+            _engine = new_engine()
+        return _engine
+
+
+class TaskRegistry:
+    """Function tasks by namespace and name, with versions and labels. Safe to change while serving."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._versions: dict[tuple[str, str], dict[int, FunctionTask]] = {}
+        self._labels: dict[tuple[str, str], dict[str, int]] = {}
+
+    def add_function_task(
+        self,
+        namespace: str,
+        name: str,
+        wasm_or_wat: bytes | bytearray | str | os.PathLike[str],
+        *,
+        version: int | None = None,
+        labels: Iterable[str] = (),
+        gas_limit_default: int | None = None,
+        memory_pages: int | None = None,
+        wall_clock_seconds: float | None = None,
+        description: str = "",
+    ) -> FunctionTask:
+        """Register a version of a function task and return it.
+
+        ``wasm_or_wat``: binary module bytes, WebAssembly text (``str``), or a path to a ``.wat``/``.wasm``
+        file. ``version``: ``None`` for the next number (1 for a new name); an existing version is a
+        ``ValueError``. ``labels`` (e.g. ``"stable"``) are moved to this version. The module must
+        export ``_start`` (WASI command) and may import only ``wasi_snapshot_preview1``.
+        """
+        if not namespace or not name:
+            raise ValueError("namespace and name must be non-empty")
+        if gas_limit_default is not None and gas_limit_default < 0:
+            raise ValueError("gas_limit_default must be >= 0")
+        if memory_pages is not None and not 0 < memory_pages <= 65536:
+            raise ValueError("memory_pages must be in 1..65536")
+        if wall_clock_seconds is not None and wall_clock_seconds <= 0:
+            raise ValueError("wall_clock_seconds must be > 0")
+        labels = tuple(labels)
+        if any(not label for label in labels):
+            raise ValueError("a label cannot be empty")
+        wasm = to_wasm(wasm_or_wat)
+        _check_interface(wasm)
+        key = (namespace, name)
+        with self._lock:
+            versions = self._versions.setdefault(key, {})
+            if version is None:
+                version = max(versions, default=0) + 1
+            if not 0 <= version <= _MAX_VERSION:
+                raise ValueError("version must be in 0..4294967295")
+            if version in versions:
+                raise ValueError(f"{namespace}/{name} already has version {version}")
+            task = FunctionTask(
+                namespace=namespace,
+                name=name,
+                version=version,
+                wasm=wasm,
+                task_id="rs_" + hashlib.sha256(wasm).hexdigest(),
+                gas_limit_default=gas_limit_default,
+                memory_pages=memory_pages,
+                wall_clock_seconds=wall_clock_seconds,
+                description=description,
+            )
+            versions[version] = task
+            label_map = self._labels.setdefault(key, {})
+            for label in labels:
+                label_map[label] = version
+        return task
+
+    def resolve(
+        self, namespace: str, name: str, *, version: int | None = None, label: str | None = None
+    ) -> FunctionTask:
+        """The task version a request names: by ``version``, else by ``label``, else ``latest``.
+
+        When both are given the label must name that version. Raises :class:`TaskNotFound` with a
+        message fit for the API's 400 answer.
+        """
+        key = (namespace, name)
+        with self._lock:
+            versions = self._versions.get(key)
+            if not versions:
+                if not any(ns == namespace for ns, _ in self._versions):
+                    raise TaskNotFound(f"unknown namespace {_quote(namespace)}")
+                raise TaskNotFound(f"no task {_quote(name)} in namespace {_quote(namespace)}")
+            labelled: int | None = None
+            if label is not None:
+                labelled = self._labels.get(key, {}).get(label)
+                if labelled is None and label == "latest":
+                    labelled = max(versions)
+                if labelled is None:
+                    raise TaskNotFound(f"task {_quote(name)} has no label {_quote(label)}")
+            if version is not None:
+                if version not in versions:
+                    raise TaskNotFound(f"task {_quote(name)} has no version {version}")
+                if labelled is not None and labelled != version:
+                    raise TaskNotFound(
+                        f"label {_quote(label or '')} names version {labelled} of {_quote(name)}, not {version}"
+                    )
+                return versions[version]
+            if labelled is not None:
+                return versions[labelled]
+            latest = self._labels.get(key, {}).get("latest", max(versions))
+            return versions[latest]
+
+    def tasks(self) -> list[FunctionTask]:
+        """Every registered task version, sorted by namespace, name and version."""
+        with self._lock:
+            return sorted(
+                (task for versions in self._versions.values() for task in versions.values()),
+                key=lambda t: (t.namespace, t.name, t.version),
+            )
+
+    def labels(self, namespace: str, name: str) -> dict[str, int]:
+        """The explicitly assigned labels of a task name and the versions they name."""
+        with self._lock:
+            return dict(self._labels.get((namespace, name), {}))
+
+    def load_tasks_file(self, path: str | os.PathLike[str]) -> list[FunctionTask]:
+        """Register every task of a tasks file (TOML or JSON, see the package docstring)."""
+        file = Path(path)
+        raw = file.read_bytes()
+        try:
+            if file.suffix.lower() == ".json":
+                document: Any = json.loads(raw)
+            else:
+                document = tomllib.loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{file}: cannot parse the tasks file: {exc}") from None
+        entries = document.get("task", document.get("tasks")) if isinstance(document, dict) else None
+        if not isinstance(entries, list):
+            raise ValueError(f"{file}: expected a list of tasks under 'task' (TOML) or 'tasks' (JSON)")
+        return [self._add_entry(file, i, entry) for i, entry in enumerate(entries)]
+
+    def _add_entry(self, file: Path, index: int, entry: Any) -> FunctionTask:
+        where = f"{file}: task {index}"
+        if not isinstance(entry, Mapping):
+            raise ValueError(f"{where}: expected a table/object")
+        known = {"namespace", "name", "path", "version", "labels", "gas_limit", "memory_pages"}
+        known |= {"wall_clock_seconds", "description"}
+        unknown = set(entry) - known
+        if unknown:
+            raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
+        try:
+            namespace, name, module_path = entry["namespace"], entry["name"], entry["path"]
+        except KeyError as exc:
+            raise ValueError(f"{where}: missing {exc.args[0]!r}") from None
+        if not all(isinstance(v, str) for v in (namespace, name, module_path)):
+            raise ValueError(f"{where}: namespace, name and path must be strings")
+        labels = entry.get("labels", [])
+        if isinstance(labels, str):
+            labels = [labels]
+        if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+            raise ValueError(f"{where}: labels must be a list of strings")
+        gas = entry.get("gas_limit")
+        if isinstance(gas, str) and gas.isdigit():
+            gas = int(gas)
+        try:
+            return self.add_function_task(
+                namespace,
+                name,
+                (file.parent / module_path).resolve(),
+                version=_opt_int(entry.get("version"), "version"),
+                labels=labels,
+                gas_limit_default=_opt_int(gas, "gas_limit"),
+                memory_pages=_opt_int(entry.get("memory_pages"), "memory_pages"),
+                wall_clock_seconds=_opt_float(entry.get("wall_clock_seconds"), "wall_clock_seconds"),
+                description=str(entry.get("description", "")),
+            )
+        except (ValueError, OSError) as exc:
+            raise ValueError(f"{where} ({namespace}/{name}): {exc}") from None
+
+
+def _opt_int(value: Any, what: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{what} must be an integer")
+    return value
+
+
+def _opt_float(value: Any, what: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{what} must be a number")
+    return float(value)
+
+
+def _check_interface(wasm: bytes) -> None:
+    """A task is a WASI preview-1 command: it exports ``_start`` and imports nothing else."""
+    from wasmtime import FuncType, Module
+
+    module = Module(_validation_engine(), wasm)
+    start = [e for e in module.exports if e.name == "_start"]
+    if not start or not isinstance(start[0].type, FuncType) or start[0].type.params or start[0].type.results:
+        raise ValueError("a function task must export a function _start: () -> ()")
+    for imp in module.imports:
+        if imp.module != "wasi_snapshot_preview1":
+            raise ValueError(f"a function task may import only wasi_snapshot_preview1, not {imp.module!r}")
+
+
+def _quote(value: str) -> str:
+    """A user-supplied string, shortened and ASCII-escaped, for an error message."""
+    text = value if len(value) <= 80 else value[:80] + "..."
+    return json.dumps(text)
+
+
+_EXAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("fibonacci", {"description": "Input n (0..90) -> the n-th Fibonacci number: '22' -> '17711'."}),
+    ("echo", {"description": "Output = input, byte for byte (JSON comes back unchanged)."}),
+    ("loop", {"description": "Never ends: stopped by its gas limit.", "gas_limit_default": 100_000_000}),
+    ("trap", {"description": "Fails at once with a WebAssembly trap."}),
+)
+
+
+def default_registry() -> TaskRegistry:
+    """A registry with the shipped example tasks, version 1 labelled ``stable``, in namespace ``3a2b5129``.
+
+    ``fibonacci`` ('22' -> '17711'), ``echo`` (output = input), ``loop`` (never ends; default gas
+    100,000,000 so it fails fast) and ``trap`` (fails with a trap).
+    """
+    registry = TaskRegistry()
+    for name, options in _EXAMPLES:
+        registry.add_function_task(
+            EXAMPLES_NAMESPACE, name, _TASKS_DIR / f"{name}.wat", labels=("stable",), **options
+        )
+    return registry

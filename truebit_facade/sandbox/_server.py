@@ -1,0 +1,210 @@
+"""Serving the sandbox: :class:`Sandbox` runs it with uvicorn in a background thread; :func:`serve` blocks.
+
+``with Sandbox() as sb:`` binds a free port on 127.0.0.1 (or the given one), starts uvicorn in a thread,
+returns once the app's startup has run (well under a second), and on exit stops the server, interrupts
+running tasks and joins every thread it started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from ._config import SandboxConfig
+from ._registry import TaskRegistry
+
+if TYPE_CHECKING:
+    import uvicorn
+    from starlette.applications import Starlette
+
+    from ._dispatcher import Dispatcher
+
+__all__ = ["Sandbox", "serve"]
+
+
+def _uvicorn_config(app: Starlette, host: str, port: int, log_level: str) -> uvicorn.Config:
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        lifespan="on",
+        loop="asyncio",
+        http="h11",
+        ws="none",
+        timeout_graceful_shutdown=5,
+    )
+
+
+class Sandbox:
+    """The sandbox served on loopback in a background thread, for tests, demos and benchmarks.
+
+    ``url`` (``http://127.0.0.1:PORT``), ``api_key`` (the first configured key), ``registry``, ``config``,
+    ``app`` and ``dispatcher`` are available once started. Also an async context manager.
+    """
+
+    def __init__(
+        self,
+        config: SandboxConfig | None = None,
+        registry: TaskRegistry | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log_level: str = "warning",
+    ) -> None:
+        from ._registry import default_registry
+
+        self.config = config or SandboxConfig()
+        self.registry = registry if registry is not None else default_registry()
+        self.host = host
+        self._port = port
+        self._log_level = log_level
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._app: Starlette | None = None
+        self._error: BaseException | None = None
+
+    @property
+    def api_key(self) -> str:
+        return self.config.dev_api_key
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the sandbox is not started")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        return f"http://{_url_host(self.host)}:{self.port}"
+
+    @property
+    def app(self) -> Starlette:
+        if self._app is None:
+            raise RuntimeError("the sandbox is not started")
+        return self._app
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        dispatcher: Dispatcher = self.app.state.dispatcher
+        return dispatcher
+
+    def start(self, timeout: float = 10.0) -> Sandbox:
+        """Bind, serve in a thread, and return once ready (``RuntimeError`` if startup fails)."""
+        import uvicorn
+
+        from ._app import create_app
+
+        if self._server is not None:
+            return self
+        sock = _bind(self.host, self._port)
+        self._port = sock.getsockname()[1]
+        self._app = create_app(self.config, self.registry)
+        server = uvicorn.Server(_uvicorn_config(self._app, self.host, self._port, self._log_level))
+        self._server = server
+
+        def run() -> None:
+            try:
+                asyncio.run(server.serve(sockets=[sock]))
+            except BaseException as exc:  # reported by start()
+                self._error = exc
+            finally:
+                sock.close()
+
+        self._thread = threading.Thread(target=run, name=f"truebit-sandbox-{self._port}", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the sandbox did not start: {self._error!r}")
+            time.sleep(0.002)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, end the executions still running (Error) and join the server thread."""
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+        loop = self.dispatcher.loop
+        if loop is not None and thread.is_alive():
+            # End the executions first, so that requests held in sync mode answer at once instead of
+            # keeping uvicorn's graceful shutdown waiting.
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self.dispatcher.close(), loop).result(timeout=15)
+        server.should_exit = True
+        thread.join(timeout=30)
+        self._thread = None
+        self._server = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> Sandbox:
+        await asyncio.to_thread(self.start)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await asyncio.to_thread(self.stop)
+
+
+def serve(
+    config: SandboxConfig | None = None,
+    registry: TaskRegistry | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    log_level: str = "info",
+    announce: Callable[[str], None] | None = None,
+) -> None:
+    """Serve the sandbox in this thread until interrupted (Ctrl-C); used by ``python -m``.
+
+    ``announce`` is called with the URL once the port is bound and listening (port 0 picks a free one).
+    """
+    import uvicorn
+
+    from ._app import create_app
+
+    sock = _bind(host, port)
+    try:
+        sock.listen(2048)
+        app = create_app(config, registry)
+        if announce is not None:
+            announce(f"http://{_url_host(host)}:{sock.getsockname()[1]}")
+        uvicorn.Server(_uvicorn_config(app, host, port, log_level)).run(sockets=[sock])
+    finally:
+        sock.close()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
+    # without it every response waits ~40 ms for a delayed ACK.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
