@@ -1,0 +1,433 @@
+"""The ``truebit`` command in-process over a mock service: exit codes, output, secrets, the status line."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from truebit_facade import cli
+
+from .conftest import API_KEY, MockService, function_body, respond
+
+SECRET = "hdr-secret-value-42"
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = cli.main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def no_secrets(*texts: str) -> None:
+    for text in texts:
+        assert SECRET not in text
+        assert API_KEY not in text
+
+
+# --- outcomes and exit codes ---------------------------------------------------------------------
+
+
+def test_run_prints_the_output_on_stdout_and_a_summary_on_stderr(
+    service: MockService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(["run", "3a2b5129", "fibonacci", "22", "--total-solutions", "3"], capsys)
+    assert code == cli.EXIT_OK == 0
+    assert out == "17711\n"
+    assert "exec-1" in err and "Success" in err and "\r" not in err + out
+    [body] = service.bodies()
+    assert body["input"] == "22" and body["totalSolutions"] == body["requiredSolutions"] == 3
+    assert body["async"] is False  # sync mode under the default deadline
+
+
+def test_run_json_is_one_object_with_the_result(
+    service: MockService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(["--json", "run", "3a2b5129", "fibonacci", "22"], capsys)
+    assert code == 0 and err == ""
+    data = json.loads(out)
+    assert data["ok"] is True and data["exit_code"] == 0 and data["kind"] == "function"
+    assert data["execution_id"] == "exec-1" and data["status"] == "Success"
+    assert data["execution_status"] == "succeed" and data["output"] == "17711"
+    assert data["signature"] == {"v": 27, "r": "1" * 64, "s": "2" * 64}
+    # --json after the command works too
+    assert json.loads(run_cli(["run", "3a2b5129", "fibonacci", "22", "--json"], capsys)[1])["ok"] is True
+
+
+@pytest.mark.parametrize(
+    ("verification", "execution_status", "code", "error_type"),
+    [
+        ("Success", "failed", cli.EXIT_TASK_FAILED, "TaskFailedError"),
+        ("Error", "failed", cli.EXIT_TASK_FAILED, "TaskFailedError"),
+        ("Indeterminate", "succeed", cli.EXIT_INDETERMINATE, "VerificationIndeterminateError"),
+    ],
+)
+def test_task_outcomes_have_their_exit_codes(
+    service: MockService,
+    capsys: pytest.CaptureFixture[str],
+    verification: str,
+    execution_status: str,
+    code: int,
+    error_type: str,
+) -> None:
+    service.handler = lambda r: respond(
+        function_body(verification=verification, execution_status=execution_status, output="boom")
+    )
+    rc, out, err = run_cli(["run", "ns", "t", "x"], capsys)
+    assert rc == code and out == ""
+    assert err.startswith(f"truebit: {error_type}: ") and err.count("\n") == 1 and "exec-1" in err
+    assert "Traceback" not in err
+    rc, out, err = run_cli(["--json", "run", "ns", "t", "x"], capsys)
+    data = json.loads(out)
+    assert rc == code and data["ok"] is False and data["exit_code"] == code
+    assert data["error"]["type"] == error_type and data["error"]["execution_id"] == "exec-1"
+    assert data["output"] == "boom" and data["status"] == verification
+
+
+def test_wait_deadline_prints_the_id_and_the_resume_command(
+    service: MockService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return respond({"executionId": "slow-1"})
+        return respond(function_body("slow-1", verification="Running"))
+
+    service.handler = handler
+    rc, out, err = run_cli(["run", "ns", "t", "x", "--timeout", "5"], capsys)
+    assert rc == cli.EXIT_NOT_FINISHED == 5
+    assert "slow-1" in err and "resume with: truebit status slow-1 --wait" in err and err.count("\n") == 1
+    assert service.bodies()[0]["async"] is True  # a deadline shorter than the hold: the id is never lost
+    rc, out, err = run_cli(["--json", "run", "ns", "t", "x", "--timeout", "5"], capsys)
+    data = json.loads(out)
+    assert rc == 5 and data["execution_id"] == "slow-1" and data["resume"] == "truebit status slow-1 --wait"
+    assert data["error"]["type"] == "WaitTimeoutError" and data["status"] == "Running"
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type"),
+    [
+        (400, "BadRequestError"),
+        (401, "AuthenticationError"),
+        (402, "PaymentRequiredError"),
+        (500, "ServerError"),
+    ],
+)
+def test_api_errors_exit_4(
+    service: MockService, capsys: pytest.CaptureFixture[str], status: int, error_type: str
+) -> None:
+    service.handler = lambda r: respond({"message": "no"}, status)
+    rc, out, err = run_cli(["run", "ns", "t", "x"], capsys)
+    assert rc == cli.EXIT_API_ERROR == 4 and out == ""
+    assert err.startswith(f"truebit: {error_type}: HTTP {status}") and err.count("\n") == 1
+    rc, out, _ = run_cli(["run", "ns", "t", "x", "--json"], capsys)
+    assert rc == 4 and json.loads(out)["error"]["type"] == error_type
+
+
+def test_network_errors_exit_4_in_one_line(service: MockService, capsys: pytest.CaptureFixture[str]) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    service.handler = handler
+    rc, out, err = run_cli(["run", "ns", "t", "x"], capsys)
+    assert rc == 4 and out == "" and err.startswith("truebit: TransportError: ") and err.count("\n") == 1
+    rc, _, err = run_cli(["--debug", "run", "ns", "t", "x"], capsys)
+    assert rc == 4 and "Traceback (most recent call last)" in err and "ConnectError" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["run", "ns", "t"],
+        ["run", "ns", "t", "x", "--total-solutions", "many"],
+        ["run", "ns", "t", "x", "--timeout", "-1"],
+        ["run", "ns", "t", "x", "--total-solutions", "0"],  # caught by the client, before sending
+        ["run", "ns", "t", "x", "--total-solutions", "2", "--required-solutions", "3"],
+        ["run", " ", "t", "x"],
+        ["call", "ns", "t"],  # no --path
+        ["call", "ns", "t", "--path", "/x", "--param", "novalue"],
+        ["call", "ns", "t", "--path", "/x", "--body", "{not json"],
+        ["call", "ns", "t", "--path", "/x", "--method", "BREW"],
+        ["status"],
+        ["frobnicate"],
+    ],
+)
+def test_usage_errors_exit_2_and_send_nothing(
+    service: MockService, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    rc, out, err = run_cli(argv, capsys)
+    assert rc == cli.EXIT_USAGE == 2
+    assert out == "" and err and "Traceback" not in err
+    assert service.requests == []
+
+
+def test_no_api_key_is_a_usage_error_naming_the_variable(
+    service: MockService, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TRUEBIT_API_KEY")
+    rc, _, err = run_cli(["run", "ns", "t", "x"], capsys)
+    assert (
+        rc == 2
+        and err
+        == "truebit: no API key: set TRUEBIT_API_KEY (for a local sandbox, the key it printed at start)\n"
+    )
+    assert service.requests == []
+
+
+def test_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = run_cli(["--help"], capsys)
+    assert rc == 0
+    for line in ("exit codes:", "TRUEBIT_API_KEY", "truebit status ID --wait", "130"):
+        assert line in out
+    assert run_cli(["run", "--help"], capsys)[0] == 0
+    rc, out, _ = run_cli(["--version"], capsys)
+    assert rc == 0 and out.startswith("truebit-facade ")
+
+
+# --- --async and status ---------------------------------------------------------------------------
+
+
+def test_async_prints_the_execution_id_at_once(
+    service: MockService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service.handler = lambda r: respond({"executionId": "new-1"})
+    rc, out, err = run_cli(["run", "ns", "t", "x", "--async"], capsys)
+    assert rc == 0 and out == "new-1\n" and "truebit status new-1 --wait" in err
+    assert service.bodies()[0]["async"] is True and len(service.requests) == 1
+    rc, out, _ = run_cli(["--json", "call", "ns", "api", "--path", "/p", "--async"], capsys)
+    data = json.loads(out)
+    assert data["execution_id"] == "new-1" and data["kind"] == "api" and data["finished"] is False
+    assert data["resume"] == "truebit status new-1 --wait --api"
+
+
+def test_status_reads_once_and_says_whether_it_finished(
+    service: MockService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service.handler = lambda r: respond(function_body("e-9", verification="Running"))
+    rc, out, err = run_cli(["status", "e-9"], capsys)
+    assert rc == cli.EXIT_NOT_FINISHED and out == "" and "truebit status e-9 --wait" in err
+    assert [r.url.path for r in service.requests] == ["/task/function/execution-status/e-9"]
+    assert "x-api-key" in service.requests[0].headers
+
+    service.handler = lambda r: respond(function_body("e-9"))
+    rc, out, err = run_cli(["status", "e-9"], capsys)
+    assert rc == 0 and out == "17711\n"
+    service.handler = lambda r: respond(function_body("e-9", execution_status="failed", output="trap"))
+    rc, out, err = run_cli(["--json", "status", "e-9"], capsys)
+    assert rc == 1 and json.loads(out)["ok"] is False
+
+
+def test_status_wait_polls_until_the_end(service: MockService, capsys: pytest.CaptureFixture[str]) -> None:
+    answers = iter(["Running", "Running", "Success"])
+    service.handler = lambda r: respond(function_body("e-2", verification=next(answers)))
+    rc, out, _ = run_cli(["status", "e-2", "--wait", "--timeout", "none"], capsys)
+    assert rc == 0 and out == "17711\n" and len(service.requests) == 3
+
+
+def test_status_not_found_hints_at_api_tasks(
+    service: MockService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service.handler = lambda r: respond({"message": "execution id not found"}, 404)
+    rc, _, err = run_cli(["status", "e-3"], capsys)
+    assert rc == 4 and "ExecutionNotFoundError" in err and "add --api" in err
+    rc, _, err = run_cli(["status", "e-3", "--api"], capsys)
+    assert rc == 4 and "add --api" not in err
+    assert service.requests[-1].url.path == "/task/api/execution-status/e-3"
+
+
+# --- API tasks and secrets -------------------------------------------------------------------------
+
+
+def api_body(request: httpx.Request, status: str = "Success") -> dict[str, Any]:
+    sent = json.loads(request.content)
+    return {
+        "executionId": "api-1",
+        "status": status,
+        # A target API that echoes what it received, headers included.
+        "clearTextSolution": {
+            "output": {"echo": sent["input"]},
+            "status": "succeed",
+            "senderAddress": "0xhub",
+        },
+        "totalTransferredBytes": {"request": 10, "response": 20},
+        "errorMsg": f"echo {SECRET}" if status == "Error" else None,
+    }
+
+
+CALL = [
+    "call",
+    "ns",
+    "petstore",
+    "--path",
+    "/store/order/{orderId}",
+    "--param",
+    "orderId=12345",
+    "--param",
+    "verbose=true",
+    "--param",
+    "name=fido",
+    "--param",
+    'tags=["a", "b"]',
+    "--header",
+    f"X-Api-Token: {SECRET}",
+    "--header",
+    "X-Other:  second",
+    "--body",
+    '{"qty": 2}',
+    "--method",
+    "post",
+    "--execution-timeout",
+    "12.5",
+]
+
+
+def test_call_sends_params_as_json_values_headers_and_body(
+    service: MockService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service.handler = lambda r: respond(api_body(r))
+    rc, out, err = run_cli(CALL, capsys)
+    assert rc == 0, err
+    [body] = service.bodies()
+    call = body["input"]
+    assert call["params"] == {"orderId": 12345, "verbose": True, "name": "fido", "tags": ["a", "b"]}
+    assert call["headers"] == {"X-Api-Token": SECRET, "X-Other": "second"}
+    assert (
+        call["body"] == {"qty": 2} and call["method"] == "POST" and call["path"] == "/store/order/{orderId}"
+    )
+    assert body["executionTimeout"] == 12500
+    assert json.loads(out)["echo"]["headers"]["X-Api-Token"] == "[REDACTED]"
+    no_secrets(out, err)
+
+
+@pytest.mark.parametrize("flags", [[], ["--json"], ["--debug"], ["--json", "--debug"]])
+@pytest.mark.parametrize("status", ["Success", "Error"])
+def test_header_values_and_the_key_are_never_printed(
+    service: MockService, capsys: pytest.CaptureFixture[str], flags: list[str], status: str
+) -> None:
+    service.handler = lambda r: respond(api_body(r, status))
+    rc, out, err = run_cli([*flags, *CALL], capsys)
+    assert rc == (0 if status == "Success" else 1)
+    assert "second" not in out + err  # every header value, not only the first
+    no_secrets(out, err)
+    if "--json" in flags:
+        json.loads(out)
+
+
+def test_header_values_are_not_printed_by_errors_either(
+    service: MockService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The service refusing the call and quoting the request back.
+    service.handler = lambda r: respond({"message": f"bad header {SECRET} for key {API_KEY}"}, 400)
+    for flags in ([], ["--json"], ["--debug"]):
+        rc, out, err = run_cli([*flags, *CALL], capsys)
+        assert rc == 4
+        no_secrets(out, err)
+    # Bad headers, well formed or not, including a value mis-quoted into two arguments.
+    for bad in (
+        ["--header", f"NoColon{SECRET}"],
+        ["--header", "X-Token:", SECRET],
+        ["--header", f"bad name: {SECRET}"],
+    ):
+        rc, out, err = run_cli(["--debug", "call", "ns", "t", "--path", "/x", *bad], capsys)
+        assert rc == 2
+        no_secrets(out, err)
+
+
+# --- the status line and Ctrl-C ------------------------------------------------------------------
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def slow_answer(seconds: float) -> Any:
+    def handler(request: httpx.Request) -> httpx.Response:
+        time.sleep(seconds)
+        return respond(function_body())
+
+    return handler
+
+
+def test_a_terminal_gets_a_live_status_line_that_is_cleared(
+    service: MockService, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    terminal = FakeTerminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    service.handler = slow_answer(0.6)
+    assert cli.main(["run", "3a2b5129", "fibonacci", "22"]) == 0
+    text = terminal.getvalue()
+    frames = [f for f in text.split("\r") if f.strip()]
+    assert "running 3a2b5129/fibonacci" in frames[0] and frames[0].rstrip().endswith(" s")
+    assert len(frames) >= 3  # it ticks
+    assert "\r" + " " * 10 in text  # and is wiped before the summary
+    assert frames[-1].lstrip().startswith("execution exec-1: Success")
+    assert capsys.readouterr().out == "17711\n"
+    assert not any(t.name == "truebit-status-line" for t in threading.enumerate())
+
+
+def test_no_status_line_when_not_a_terminal(service: MockService, capsys: pytest.CaptureFixture[str]) -> None:
+    service.handler = slow_answer(0.4)
+    rc, out, err = run_cli(["run", "3a2b5129", "fibonacci", "22"], capsys)
+    assert rc == 0 and "\r" not in out + err and "running" not in err
+
+
+def test_ctrl_c_exits_130(service: MockService, capsys: pytest.CaptureFixture[str]) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise KeyboardInterrupt
+
+    service.handler = handler
+    rc, _, err = run_cli(["run", "ns", "t", "x"], capsys)
+    assert rc == cli.EXIT_INTERRUPTED == 130 and err == "truebit: interrupted\n"
+    rc, _, err = run_cli(["status", "e-5", "--wait"], capsys)
+    assert rc == 130 and "resume with: truebit status e-5 --wait" in err
+
+
+# --- base URL and the sandbox command -------------------------------------------------------------
+
+
+def test_base_url_option_and_variable(
+    service: MockService, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run_cli(["--base-url", "http://other.test:9", "run", "ns", "t", "x"], capsys)[0] == 0
+    assert service.requests[-1].url.host == "other.test"
+    rc, _, err = run_cli(["--base-url", "ftp://x", "run", "ns", "t", "x"], capsys)
+    assert rc == 2 and "--base-url" in err
+
+
+def test_sandbox_delegates_its_arguments(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import types
+
+    seen: list[list[str]] = []
+    fake = types.ModuleType("truebit_facade.sandbox.__main__")
+    fake.main = lambda argv: seen.append(list(argv)) or 0  # type: ignore[attr-defined]
+    monkeypatch.setitem(__import__("sys").modules, "truebit_facade.sandbox.__main__", fake)
+    assert cli.main(["sandbox", "--port", "0", "--hold", "1"]) == 0
+    assert cli.main(["--debug", "sandbox", "--help"]) == 0
+    assert seen == [["--port", "0", "--hold", "1"], ["--help"]]
+
+
+def test_sandbox_without_the_extra_is_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "truebit_facade.sandbox.__main__", None)
+    rc, out, err = run_cli(["sandbox"], capsys)
+    assert rc == 1 and out == ""
+    assert err.startswith("truebit: the sandbox needs the 'sandbox' extra") and err.count("\n") == 1
+
+
+def test_input_from_stdin_and_output_printed_as_is(
+    service: MockService, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("line one\nline two\n"))
+    service.handler = lambda r: respond(function_body(output=json.loads(r.content)["input"]))
+    rc, out, _ = run_cli(["run", "ns", "echo", "-"], capsys)
+    assert rc == 0 and service.bodies()[0]["input"] == "line one\nline two\n"
+    assert out == "line one\nline two\n"  # no newline added to one that has it

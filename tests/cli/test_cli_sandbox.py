@@ -1,0 +1,119 @@
+"""The ``truebit`` command end to end against the local dispatcher on loopback (skipped without it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from truebit_facade import cli
+
+NS = "3a2b5129"
+StartSandbox = Callable[..., Any]
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = cli.main(argv)
+    captured = capsys.readouterr()
+    assert "\r" not in captured.out + captured.err  # not a terminal: nothing animated
+    return code, captured.out, captured.err
+
+
+def test_success_failure_and_api_errors(
+    sandbox_factory: StartSandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox_factory()
+    assert run_cli(["run", NS, "fibonacci", "22", "--total-solutions", "3"], capsys)[:2] == (0, "17711\n")
+
+    rc, out, _ = run_cli(["--json", "run", NS, "echo", '{"a": [1, 2]}'], capsys)
+    data = json.loads(out)
+    assert rc == 0 and data["ok"] and data["output"] == '{"a": [1, 2]}' and data["sender_address"]
+
+    rc, out, err = run_cli(["run", NS, "trap", "x"], capsys)
+    assert rc == cli.EXIT_TASK_FAILED and out == "" and "TaskFailedError" in err and "trap" in err
+
+    rc, out, _ = run_cli(["run", NS, "loop", "x", "--gas-limit", "1000000", "--json"], capsys)
+    data = json.loads(out)
+    assert rc == 1 and data["execution_status"] == "failed" and "gas" in data["output"]
+
+    rc, _, err = run_cli(["run", NS, "no-such-task", "x"], capsys)
+    assert rc == cli.EXIT_API_ERROR and "BadRequestError: HTTP 400" in err
+
+    rc, _, err = run_cli(["status", "0123456789abcdef", "--wait"], capsys)
+    assert rc == 4 and "ExecutionNotFoundError" in err
+
+
+def test_wrong_api_key_is_an_api_error_that_never_shows_the_key(
+    sandbox_factory: StartSandbox, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox_factory()
+    monkeypatch.setenv("TRUEBIT_API_KEY", "wrong-key-9876543210")
+    for flags in ([], ["--json"], ["--debug"]):
+        rc, out, err = run_cli([*flags, "run", NS, "echo", "hi"], capsys)
+        assert rc == 4 and "AuthenticationError" in out + err
+        assert "wrong-key-9876543210" not in out + err
+
+
+def test_indeterminate_exits_3(sandbox_factory: StartSandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    from truebit_facade.sandbox import NodeFault
+
+    sandbox_factory(faulty_nodes={1: NodeFault("wrong_output")})
+    rc, out, err = run_cli(["run", NS, "fibonacci", "10", "--total-solutions", "2"], capsys)
+    assert rc == cli.EXIT_INDETERMINATE and "VerificationIndeterminateError" in err
+    rc, out, _ = run_cli(
+        ["run", NS, "fibonacci", "10", "--total-solutions", "3", "--required-solutions", "2"], capsys
+    )
+    assert (rc, out) == (0, "55\n")
+
+
+def test_wait_deadline_exits_5_and_status_wait_resumes(
+    sandbox_factory: StartSandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from truebit_facade.sandbox import NodeFault
+
+    sandbox_factory(faulty_nodes={0: NodeFault("slow", 1.0)})
+    rc, out, err = run_cli(["--json", "run", NS, "fibonacci", "22", "--timeout", "0.3"], capsys)
+    data = json.loads(out)
+    assert rc == cli.EXIT_NOT_FINISHED and data["error"]["type"] == "WaitTimeoutError"
+    execution_id = data["execution_id"]
+    assert data["resume"] == f"truebit status {execution_id} --wait"
+
+    rc, out, err = run_cli(["status", execution_id], capsys)
+    assert rc == 5 and f"truebit status {execution_id} --wait" in err  # still running
+    rc, out, err = run_cli(["status", execution_id, "--wait", "--timeout", "30"], capsys)
+    assert (rc, out) == (0, "17711\n")
+
+
+def test_async_then_status(sandbox_factory: StartSandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    sandbox_factory()
+    rc, out, _ = run_cli(["run", NS, "fibonacci", "30", "--async"], capsys)
+    execution_id = out.strip()
+    assert rc == 0 and execution_id
+    rc, out, _ = run_cli(["--json", "status", execution_id, "--wait"], capsys)
+    assert rc == 0 and json.loads(out)["output"] == "832040"
+
+
+def test_the_installed_command_in_a_subprocess(sandbox_factory: StartSandbox) -> None:
+    sandbox_factory()
+
+    def truebit(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "truebit_facade.cli", *argv],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=os.environ.copy(),
+            check=False,
+        )
+
+    done = truebit("run", NS, "fibonacci", "22")
+    assert (done.returncode, done.stdout) == (0, "17711\n") and "\r" not in done.stderr
+    done = truebit("run", NS, "trap", "x", "--json")
+    assert done.returncode == 1 and json.loads(done.stdout)["error"]["type"] == "TaskFailedError"
+    assert done.stderr == ""
+    assert truebit("run", NS).returncode == 2
