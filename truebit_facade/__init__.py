@@ -30,7 +30,17 @@ from ._errors import (
     VerificationIndeterminateError,
     WaitTimeoutError,
 )
-from ._models import ApiTaskResult, Execution, FunctionResult, Signature, Solution, TransferredBytes
+from ._models import (
+    ApiTaskResult,
+    Execution,
+    FunctionResult,
+    JsonArray,
+    JsonObject,
+    Signature,
+    Solution,
+    TransferredBytes,
+    to_builtin,
+)
 from ._policy import PollPolicy, RetryPolicy
 from ._protocol import execution_timeout_to_wire
 from ._status import ApiTaskStatus, ExecutionStatus, VerificationStatus
@@ -53,6 +63,8 @@ __all__ = [
     "ExecutionStatus",
     "FunctionResult",
     "Functions",
+    "JsonArray",
+    "JsonObject",
     "MalformedResponseError",
     "PaymentRequiredError",
     "PollPolicy",
@@ -75,4 +87,5 @@ __all__ = [
     "WaitTimeoutError",
     "__version__",
     "execution_timeout_to_wire",
+    "to_builtin",
 ]

@@ -6,6 +6,7 @@ from it; CI fails when the two differ. Edit this one, then run ``make unasync``.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
@@ -52,10 +53,11 @@ def _running_loop() -> object:
     return asyncio.get_running_loop()
 
 
-async def _default_sleep(seconds: float) -> None:
+def _default_sleep(abort: threading.Event) -> Callable[[float], Any]:
+    """How the client waits between attempts: ``asyncio.sleep`` (task cancellation interrupts it)."""
     import asyncio
 
-    await asyncio.sleep(seconds)
+    return asyncio.sleep
 
 
 class AsyncTruebit(BaseClient):
@@ -100,7 +102,8 @@ class AsyncTruebit(BaseClient):
         self._http_loop: object = None
         self._max_connections = max_connections
         self._closed = False
-        self._sleep = sleep or _default_sleep
+        self._sleep = sleep or _default_sleep(self._abort)
+        self._pool_lock = threading.Lock()
         self.functions = AsyncFunctions(self)
         self.api_tasks = AsyncApiTasks(self)
 
@@ -122,7 +125,11 @@ class AsyncTruebit(BaseClient):
         if self._closed:
             raise TruebitError("this client is closed; create a new one")
         loop = _running_loop()
-        if self._http is None or (self._owns_http and self._http_loop is not loop):
+        if self._http is not None and (not self._owns_http or self._http_loop is loop):
+            return self._http
+        with self._pool_lock:  # threads of run_many must share one pool, not race to open several
+            if self._http is not None and (not self._owns_http or self._http_loop is loop):
+                return self._http
             # A pool is bound to the event loop that opened it: a client reused under another loop
             # (pytest, asyncio.run twice) gets a fresh pool instead of "Event loop is closed".
             self._http = httpx.AsyncClient(
@@ -135,7 +142,7 @@ class AsyncTruebit(BaseClient):
                 ),
             )
             self._http_loop = loop
-        return self._http
+            return self._http
 
     async def _send(
         self,
@@ -154,7 +161,6 @@ class AsyncTruebit(BaseClient):
         outcome and the server's ``Retry-After`` hint (seconds) if any."""
         http = self._client()
         headers = None if self._owns_http else self._default_headers()
-        timeout = self._request_timeout(op, sync, deadline)
         known = self._known_secrets(secrets)
         url = self.base_url + path  # absolute, so a caller's own http_client needs no base_url
         retry_number = 0
@@ -163,17 +169,20 @@ class AsyncTruebit(BaseClient):
             started = self._clock()
             cause: Exception | None = None
             retry_after: float | None = None
+            timeout = self._request_timeout(op, sync, deadline)  # what is left of the deadline, now
             try:
                 response = await http.request(method, url, json=body, headers=headers, timeout=timeout)
             except httpx.TransportError as exc:
                 error: TruebitError = self._transport_error(exc, op, known)
                 error.execution_id = execution_id
                 cause = exc
+            except httpx.HTTPError as exc:  # an answer came but could not be read (bad gzip, redirects)
+                raise self._unreadable_answer(exc, op, known, execution_id) from exc
             else:
                 answer = Answer(response.status_code, response.headers, response.content)
                 log_response(method, path, answer.status, self._clock() - started, answer.content, known)
                 retry_after = parse_retry_after(response.headers.get("retry-after"))
-                if answer.status == 200 or op == "execute" or not is_retryable_status(answer.status):
+                if answer.status < 300 or op == "execute" or not is_retryable_status(answer.status):
                     outcome = read_answer(
                         answer, kind, op, secrets=known, response=response, execution_id=execution_id
                     )
@@ -181,7 +190,7 @@ class AsyncTruebit(BaseClient):
                 error = status_error(answer, op, secrets=known, response=response, execution_id=execution_id)
             retry_number += 1
             delay = self._retry_delay(op, retry_number, error, deadline, retry_after)
-            if delay is None:
+            if delay is None or self._abort.is_set():
                 raise error from cause
             logger.debug("retry %d of %s %s in %.2f s after: %s", retry_number, method, path, delay, error)
             await self._sleep(delay)
@@ -229,14 +238,15 @@ class _AsyncTasks(Generic[R]):
         first_delay: float | None,
     ) -> R:
         c = self._client
-        begun = c._clock()
-        started = begun if started is None else started
+        started = c._clock() if started is None else started
         path = status_path(self._kind, execution_id)
         last: R | None = None
         delay = first_delay
         while True:
             if delay is not None:
                 await c._sleep(delay)
+            if c._abort.is_set():
+                raise c._interrupted(self._kind, execution_id)
             hint: float | None = None
             try:
                 outcome, hint = await c._send(
@@ -249,7 +259,7 @@ class _AsyncTasks(Generic[R]):
                     raise
                 hint = getattr(exc, "retry_after", None)
                 if deadline.expired(c._clock()):
-                    raise c._wait_timeout_error(self._kind, execution_id, last, c._clock() - begun) from exc
+                    raise c._wait_timeout_error(self._kind, execution_id, last, c._clock() - started) from exc
                 logger.debug("status read of %s failed, polling on: %s", execution_id, exc)
             else:
                 last = outcome  # type: ignore[assignment]
@@ -258,7 +268,7 @@ class _AsyncTasks(Generic[R]):
                     return c._finish(last, raise_on_failure, secrets)  # type: ignore[no-any-return]
             now = c._clock()
             if deadline.expired(now):
-                raise c._wait_timeout_error(self._kind, execution_id, last, now - begun)
+                raise c._wait_timeout_error(self._kind, execution_id, last, now - started)
             delay = deadline.clip(c.poll.delay(now - started, retry_after=hint), now)
 
     async def _submit(self, body: dict[str, Any], secrets: tuple[str, ...]) -> Execution:
@@ -380,7 +390,7 @@ class AsyncFunctions(_AsyncTasks[FunctionResult]):
         connection pool. Returns, in input order, each result or the ``TruebitError`` it ended with
         (errors carry the execution id when one was assigned), so one failure loses nothing else."""
         calls = [lambda i=i: self.run(namespace, task, i, **options) for i in inputs]
-        return await gather_bounded(calls, concurrency)
+        return await gather_bounded(calls, concurrency, self._client._abort)
 
 
 class AsyncApiTasks(_AsyncTasks[ApiTaskResult]):
@@ -477,4 +487,4 @@ class AsyncApiTasks(_AsyncTasks[ApiTaskResult]):
         """``run`` for each call (a mapping of ``run``'s keyword arguments: path, method, params...),
         at most ``concurrency`` at a time; results or errors in input order."""
         work = [lambda call=call: self.run(namespace, task, **{**options, **call}) for call in calls]
-        return await gather_bounded(work, concurrency)
+        return await gather_bounded(work, concurrency, self._client._abort)

@@ -3,7 +3,9 @@ send loop (retry or not, how long), the mapping of transport failures, and what 
 
 from __future__ import annotations
 
+import math
 import os
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -14,6 +16,7 @@ import httpx
 
 from ._errors import (
     APIStatusError,
+    MalformedResponseError,
     RequestTimeoutError,
     TransportError,
     TruebitError,
@@ -24,7 +27,7 @@ from ._models import ApiTaskResult, FunctionResult, TaskKind
 from ._policy import Deadline, PollPolicy, RetryPolicy, is_retryable_status, seconds
 from ._protocol import Operation, outcome_error
 from ._redact import mask_key, scrub
-from ._validation import _CONTROL
+from ._validation import API_KEY
 from ._version import __version__
 
 DEFAULT_BASE_URL: Final[str] = "https://run.truebit.network"
@@ -53,6 +56,16 @@ Timeout = float | timedelta | None | _Default
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
+def _duration(field: str, value: object, *, positive: bool = False) -> float:
+    """Seconds (a number or a ``timedelta``) checked: finite and >= 0 (> 0 with ``positive``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | timedelta):
+        raise ValidationError(field, "must be seconds (a number) or a timedelta")
+    secs = seconds(value)
+    if not math.isfinite(secs) or secs < 0 or (positive and secs == 0):
+        raise ValidationError(field, f"must be a finite number of seconds {'> 0' if positive else '>= 0'}")
+    return secs
+
+
 class BaseClient:
     """Configuration and pure decisions; ``Truebit`` and ``AsyncTruebit`` add the I/O."""
 
@@ -69,22 +82,25 @@ class BaseClient:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("TRUEBIT_API_KEY") or None
-        if key is not None and (not isinstance(key, str) or not key.strip() or _CONTROL.search(key)):
-            raise ValidationError("api_key", "must be a non-empty string without control characters")
+        if key is not None and (not isinstance(key, str) or not API_KEY.fullmatch(key)):
+            # Never echo the key: the message says only what is wrong with it.
+            raise ValidationError("api_key", "must be a non-empty string of visible ASCII characters")
         url = base_url or os.environ.get("TRUEBIT_BASE_URL") or DEFAULT_BASE_URL
         parsed = httpx.URL(url) if isinstance(url, str) else None
         if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
             raise ValidationError("base_url", "must be an http:// or https:// URL")
         self._api_key = key
         self.base_url = url.rstrip("/")
-        self.wait_timeout = None if wait_timeout is None else seconds(wait_timeout)
-        self.http_timeout = (
-            http_timeout if isinstance(http_timeout, httpx.Timeout) else httpx.Timeout(http_timeout)
-        )
-        self.sync_hold = seconds(sync_hold)
+        self.wait_timeout = None if wait_timeout is None else _duration("wait_timeout", wait_timeout)
+        if not isinstance(http_timeout, httpx.Timeout):
+            http_timeout = httpx.Timeout(_duration("http_timeout", http_timeout, positive=True))
+        self.http_timeout = http_timeout
+        self.sync_hold = _duration("sync_hold", sync_hold)
         self.poll = poll or PollPolicy()
         self.retry = retry or RetryPolicy()
         self._clock = clock
+        # Set when a run_many is interrupted: waits still running stop at their next poll.
+        self._abort = threading.Event()
         # Header values of recent API tasks, so that echoes in later status reads are scrubbed too.
         self._secrets: OrderedDict[str, None] = OrderedDict()
 
@@ -109,9 +125,7 @@ class BaseClient:
         elif timeout is None:
             value = None
         else:
-            value = seconds(timeout)
-            if not value >= 0:
-                raise ValidationError("timeout", "must be >= 0 seconds, or None to wait without a deadline")
+            value = _duration("timeout", timeout)
         return Deadline.after(value, self._clock())
 
     def _use_sync_mode(self, deadline: Deadline) -> bool:
@@ -121,13 +135,25 @@ class BaseClient:
         return left is None or left >= self.sync_hold + SYNC_MARGIN
 
     def _request_timeout(self, op: Operation, sync: bool, deadline: Deadline) -> httpx.Timeout:
+        """The timeouts of one attempt, from what is left of the deadline now.
+
+        Connecting and waiting for a pooled connection are clipped for every request (nothing has
+        been sent yet). A status read is clipped whole. An execute request, once sent, is not cut:
+        cutting it would lose the execution id of a task that may be running."""
         t = self.http_timeout
         read = self.sync_hold + SYNC_MARGIN if sync else t.read
+        connect, write, pool = t.connect, t.write, t.pool
         left = deadline.remaining(self._clock())
-        if left is not None and op == "status":
-            # A status read never outlives the deadline (but gets a moment even at the deadline).
-            read = max(1.0, min(read or left, left))
-        return httpx.Timeout(connect=t.connect, read=read, write=t.write, pool=t.pool)
+        if left is not None:
+            room = max(1.0, left)  # even at the deadline, one last read gets a moment
+
+            def clip(value: float | None) -> float:
+                return room if value is None else min(value, room)
+
+            connect, pool = clip(connect), clip(pool)
+            if op == "status":
+                read, write = clip(read), clip(write)
+        return httpx.Timeout(connect=connect, read=read, write=write, pool=pool)
 
     def _remember(self, secrets: tuple[str, ...]) -> None:
         for s in secrets:
@@ -160,6 +186,24 @@ class BaseClient:
                 "was received)"
             )
         return cls(msg, may_have_submitted=may_have_submitted)
+
+    def _unreadable_answer(
+        self, exc: httpx.HTTPError, op: Operation, secrets: tuple[str, ...], execution_id: str | None
+    ) -> MalformedResponseError:
+        submitted = op == "execute"
+        return MalformedResponseError(
+            f"the answer could not be read: {type(exc).__name__}: {scrub(str(exc), secrets)}"
+            + ("; the task may have been submitted (it was not resent)" if submitted else ""),
+            execution_id=execution_id,
+            may_have_submitted=submitted,
+        )
+
+    def _interrupted(self, kind: TaskKind, execution_id: str) -> TruebitError:
+        return TruebitError(
+            f"stopped waiting for {kind} execution {execution_id}: interrupted; resume with "
+            f"wait({execution_id!r})",
+            execution_id=execution_id,
+        )
 
     def _retry_delay(
         self,

@@ -91,12 +91,15 @@ class APIStatusError(TruebitError):
         response: httpx.Response | None = None,
         execution_id: str | None = None,
         may_have_submitted: bool = False,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message, execution_id=execution_id)
         self.status_code = status_code
         self.body = body
         self.response = response
         self.may_have_submitted = may_have_submitted
+        #: The server's ``Retry-After`` hint in seconds, when it sent one (429 and 503 often do).
+        self.retry_after = retry_after
 
 
 class BadRequestError(APIStatusError):
@@ -130,17 +133,13 @@ class ExecutionNotFoundError(APIStatusError):
 class RateLimitedError(APIStatusError):
     """429: slow down. ``retry_after`` is the server's hint in seconds, when it gave one."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
-        super().__init__(message, **kw)
-        self.retry_after = retry_after
-
 
 class ServerError(APIStatusError):
-    """5xx, or a non-standard status such as 520 from a load balancer."""
+    """5xx, or a non-standard status (499, 520, 599...) from a proxy or load balancer."""
 
 
 class UnexpectedStatusError(APIStatusError):
-    """A status the API does not document (403, 409, 418, ...)."""
+    """A registered status the API does not document (403, 409, 418, ...)."""
 
 
 class MalformedResponseError(TruebitError):

@@ -3,6 +3,7 @@ other mechanically (asyncio workers for the async client, a thread pool for the 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
@@ -17,7 +18,7 @@ def _check(concurrency: int) -> None:
 
 
 async def gather_bounded(
-    calls: Sequence[Callable[[], Awaitable[T]]], concurrency: int
+    calls: Sequence[Callable[[], Awaitable[T]]], concurrency: int, abort: threading.Event
 ) -> list[T | TruebitError]:
     """Await every call, at most ``concurrency`` at once; results or ``TruebitError``s in order.
     Other exceptions (bugs, cancellation) propagate after the running calls are cancelled."""
@@ -44,8 +45,13 @@ async def gather_bounded(
     return results
 
 
-def map_bounded(calls: Sequence[Callable[[], T]], concurrency: int) -> list[T | TruebitError]:
-    """Run every call on at most ``concurrency`` threads; results or ``TruebitError``s in order."""
+def map_bounded(
+    calls: Sequence[Callable[[], T]], concurrency: int, abort: threading.Event
+) -> list[T | TruebitError]:
+    """Run every call on at most ``concurrency`` threads; results or ``TruebitError``s in order.
+
+    On an interruption (Ctrl-C) ``abort`` is set, so the calls still running stop at their next poll
+    instead of waiting out their deadlines, and the interruption propagates at once."""
     from concurrent.futures import ThreadPoolExecutor
 
     _check(concurrency)
@@ -58,5 +64,14 @@ def map_bounded(calls: Sequence[Callable[[], T]], concurrency: int) -> list[T | 
 
     if not calls:
         return []
-    with ThreadPoolExecutor(max_workers=min(concurrency, len(calls)), thread_name_prefix="truebit") as pool:
-        return list(pool.map(guarded, calls))
+    abort.clear()
+    pool = ThreadPoolExecutor(max_workers=min(concurrency, len(calls)), thread_name_prefix="truebit")
+    try:
+        futures = [pool.submit(guarded, call) for call in calls]
+        results = [future.result() for future in futures]
+    except BaseException:
+        abort.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return results

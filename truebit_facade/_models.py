@@ -8,7 +8,6 @@ Each result keeps the whole body (``raw``, read-only) including fields this vers
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -23,22 +22,62 @@ __all__ = ["ApiTaskResult", "Execution", "FunctionResult", "Signature", "Solutio
 TaskKind = Literal["function", "api"]
 
 
+def _read_only(self: Any, *args: Any, **kwargs: Any) -> Any:
+    raise TypeError(f"{type(self).__name__} is read-only: results are immutable (copy it with to_builtin())")
+
+
+class JsonObject(dict[str, Any]):
+    """A JSON object from the service, read-only. It is a ``dict`` for everything but mutation, so it
+    compares equal to plain dicts and ``json.dumps`` takes it."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _read_only
+
+    def __reduce__(self) -> Any:  # copy, deepcopy and pickle give a plain dict
+        return (dict, (dict(self),))
+
+
+class JsonArray(list[Any]):
+    """A JSON array from the service, read-only; a ``list`` for everything but mutation."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = append = extend = insert = pop = remove = clear = _read_only
+    sort = reverse = __iadd__ = __imul__ = _read_only
+
+    def __reduce__(self) -> Any:
+        return (list, (list(self),))
+
+
 def freeze(value: Any) -> Any:
-    """A read-only view of parsed JSON: dicts become mappingproxies, lists become tuples."""
-    if isinstance(value, dict):
-        return MappingProxyType({k: freeze(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return tuple(freeze(v) for v in value)
-    return value
+    """Parsed JSON made read-only, iteratively (a deeply nested body must not overflow the stack)."""
+    if not isinstance(value, dict | list):
+        return value
+    done: dict[int, Any] = {}
+    stack: list[tuple[Any, bool]] = [(value, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            if isinstance(node, dict):
+                done[id(node)] = JsonObject((k, done.get(id(v), v)) for k, v in node.items())
+            else:
+                done[id(node)] = JsonArray(done.get(id(v), v) for v in node)
+            continue
+        stack.append((node, True))
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, False) for child in children if isinstance(child, dict | list))
+    return done[id(value)]
 
 
-def thaw(value: Any) -> Any:
-    """Plain ``dict``/``list`` JSON again (for ``json.dumps`` or the generated models)."""
+def to_builtin(value: Any) -> Any:
+    """Plain, mutable ``dict``/``list`` JSON again (for the generated models or to edit a copy)."""
     if isinstance(value, Mapping):
-        return {k: thaw(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return [thaw(v) for v in value]
+        return {k: to_builtin(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_builtin(v) for v in value]
     return value
+
+
+thaw = to_builtin
 
 
 @attrs.frozen
@@ -90,7 +129,7 @@ class FunctionResult:
     verification: VerificationStatus | None
     solution: Solution | None
     raw: Mapping[str, Any] = attrs.field(repr=False)
-    extra: Mapping[str, Any] = attrs.field(repr=False, factory=lambda: MappingProxyType({}))
+    extra: Mapping[str, Any] = attrs.field(repr=False, factory=JsonObject)
 
     @property
     def output(self) -> str | None:
@@ -121,7 +160,7 @@ class FunctionResult:
         """The body as the generated model (``generated_client``), the low-level escape hatch."""
         from generated_client.models import ExecuteTaskSyncResponse
 
-        return ExecuteTaskSyncResponse.from_dict(thaw(self.raw))
+        return _generated(ExecuteTaskSyncResponse, self.raw)
 
 
 @attrs.frozen
@@ -138,13 +177,14 @@ class ApiTaskResult:
 
     execution_id: str
     status: ApiTaskStatus | None
-    output: Any
+    # Not in the repr: a target that echoes its request headers would show the caller's secrets.
+    output: Any = attrs.field(repr=False)
     solution_status: ExecutionStatus | None
     sender_address: str | None
     transferred_bytes: TransferredBytes | None
     error_message: str | None
     raw: Mapping[str, Any] = attrs.field(repr=False)
-    extra: Mapping[str, Any] = attrs.field(repr=False, factory=lambda: MappingProxyType({}))
+    extra: Mapping[str, Any] = attrs.field(repr=False, factory=JsonObject)
 
     @property
     def is_terminal(self) -> bool:
@@ -163,4 +203,16 @@ class ApiTaskResult:
         """The body as the generated model (``generated_client``), the low-level escape hatch."""
         from generated_client.models import ExecuteApiSyncResponse
 
-        return ExecuteApiSyncResponse.from_dict(thaw(self.raw))
+        return _generated(ExecuteApiSyncResponse, self.raw)
+
+
+def _generated(model: Any, raw: Mapping[str, Any]) -> Any:
+    """Parse with a generated model; its parsers raise bare errors on values newer than the spec."""
+    from ._errors import MalformedResponseError
+
+    try:
+        return model.from_dict(to_builtin(raw))
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise MalformedResponseError(
+            f"the generated model {model.__name__} cannot represent this body ({exc}); use .raw instead"
+        ) from None

@@ -8,12 +8,15 @@ hint (``Retry-After``) and both stay within the caller's overall deadline.
 from __future__ import annotations
 
 import email.utils
+import http
 import math
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
+
+from ._errors import ValidationError
 
 __all__ = ["PollPolicy", "RetryPolicy", "parse_retry_after"]
 
@@ -46,9 +49,9 @@ class PollPolicy:
 
     def __attrs_post_init__(self) -> None:
         if not (self.initial >= 0 and self.maximum >= self.initial):
-            raise ValueError("PollPolicy needs 0 <= initial <= maximum")
+            raise ValidationError("poll", "PollPolicy needs 0 <= initial <= maximum")
         if not (self.fraction >= 0 and 0 <= self.jitter < 1):
-            raise ValueError("PollPolicy needs fraction >= 0 and 0 <= jitter < 1")
+            raise ValidationError("poll", "PollPolicy needs fraction >= 0 and 0 <= jitter < 1")
 
     def delay(
         self, elapsed: float, *, retry_after: float | None = None, rng: random.Random | None = None
@@ -85,9 +88,9 @@ class RetryPolicy:
 
     def __attrs_post_init__(self) -> None:
         if self.attempts < 1:
-            raise ValueError("RetryPolicy.attempts counts the first try: at least 1")
+            raise ValidationError("retry", "RetryPolicy.attempts counts the first try: at least 1")
         if not (0 <= self.initial <= self.maximum) or self.base < 1:
-            raise ValueError("RetryPolicy needs 0 <= initial <= maximum and base >= 1")
+            raise ValidationError("retry", "RetryPolicy needs 0 <= initial <= maximum and base >= 1")
 
     def delay(
         self, retry_number: int, *, retry_after: float | None = None, rng: random.Random | None = None
@@ -108,10 +111,17 @@ class RetryPolicy:
 
 
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
+_STANDARD = frozenset(int(s) for s in http.HTTPStatus)
+
+
+def is_standard_status(status: int) -> bool:
+    """Whether ``status`` is a registered HTTP status (499, 520 and 599 are not: proxies invent them)."""
+    return status in _STANDARD
 
 
 def is_retryable_status(status: int) -> bool:
-    return status in RETRYABLE_STATUSES or status >= 500
+    """Worth another try on a read: throttling, timeouts, 5xx and any non-standard code."""
+    return status in RETRYABLE_STATUSES or status >= 500 or not is_standard_status(status)
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

@@ -41,7 +41,7 @@ from ._models import (
     TransferredBytes,
     freeze,
 )
-from ._policy import parse_retry_after
+from ._policy import is_standard_status, parse_retry_after
 from ._redact import scrub, scrub_json
 from ._status import ApiTaskStatus, ExecutionStatus, VerificationStatus
 
@@ -197,7 +197,7 @@ def read_answer(
     """A 200 gives a result (or, for execute, an ``Execution`` when only an id came back); anything
     else raises the matching :class:`TruebitError`."""
     submitted = op == "execute"
-    if answer.status != 200:
+    if not 200 <= answer.status < 300:  # the spec says 200; a 201/202 with an id is not thrown away
         raise status_error(answer, op, secrets=secrets, response=response, execution_id=execution_id)
     body = _json_object(answer, response, submitted, execution_id)
     exec_id = body.get("executionId", execution_id)
@@ -215,7 +215,7 @@ def read_answer(
         return Execution(exec_id, kind)
     try:
         return function_result(body, exec_id) if kind == "function" else api_result(body, exec_id)
-    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+    except (TypeError, ValueError, AttributeError, KeyError, OverflowError, RecursionError) as exc:
         raise MalformedResponseError(
             f"unexpected shape in the {kind} task response ({exc})",
             status_code=answer.status,
@@ -227,7 +227,7 @@ def read_answer(
 def _json_object(answer: Answer, response: Any, submitted: bool, execution_id: str | None) -> dict[str, Any]:
     try:
         body = json.loads(answer.content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         body = None
     if not isinstance(body, dict):
         what = "an empty body" if not answer.content.strip() else "a body that is not a JSON object"
@@ -251,7 +251,9 @@ def _opt_str(value: Any, field: str) -> str | None:
 def _opt_int(value: Any, field: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{field} should be an integer")
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
         raise TypeError(f"{field} should be an integer")
     return int(value)
 
@@ -331,19 +333,22 @@ def status_error(
     """The error for a non-200 answer. Non-standard codes (499, 520, 599) are handled like any other."""
     try:
         body: Any = json.loads(answer.content) if answer.content.strip() else None
-    except (ValueError, UnicodeDecodeError):
+        body = scrub_json(body, secrets)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         body = None
-    body = scrub_json(body, secrets)
     message = body.get("message") if isinstance(body, dict) else None
     if not isinstance(message, str) or not message:
         excerpt = scrub(answer.content[:200].decode("utf-8", "replace"), secrets).strip()
         message = excerpt if excerpt and body is None and "<" not in excerpt[:1] else ""
     status = answer.status
-    cls = _STATUS_ERRORS.get(status) or (ServerError if status >= 500 else UnexpectedStatusError)
+    nonstandard = not is_standard_status(status)
+    cls = _STATUS_ERRORS.get(status) or (
+        ServerError if status >= 500 or nonstandard else UnexpectedStatusError
+    )
     if status == 404 and op == "execute":
         cls = UnexpectedStatusError
     # An execute that got 5xx or an undocumented status may still have started the task.
-    may_have_submitted = op == "execute" and (status >= 500 or cls is UnexpectedStatusError)
+    may_have_submitted = op == "execute" and (cls is ServerError or cls is UnexpectedStatusError)
     text = f"HTTP {status}" + (f": {message}" if message else "")
     if may_have_submitted:
         text += " (the task may have been submitted; it was not resent)"
@@ -353,6 +358,7 @@ def status_error(
         "response": response,
         "execution_id": execution_id,
         "may_have_submitted": may_have_submitted,
+        "retry_after": parse_retry_after(answer.headers.get("retry-after")),
     }
     if cls is BadRequestError:
         blockchain = (
@@ -361,8 +367,6 @@ def status_error(
             else None
         )
         return BadRequestError(text, blockchain=blockchain, **kw)
-    if cls is RateLimitedError:
-        return RateLimitedError(text, retry_after=parse_retry_after(answer.headers.get("retry-after")), **kw)
     return cls(text, **kw)
 
 
@@ -378,10 +382,15 @@ def outcome_error(result: FunctionResult | ApiTaskResult) -> TaskError | None:
                 "few solutions in time); the output is not verified",
                 result=result,
             )
-        if v is VerificationStatus.UNKNOWN:
+        if v is VerificationStatus.UNKNOWN or es is ExecutionStatus.UNKNOWN:
+            cts = result.raw.get("clearTextSolution") or {}
+            field, value = (
+                ("verification status", result.raw.get("verificationStatus"))
+                if v is VerificationStatus.UNKNOWN
+                else ("execution status", cts.get("executionStatus"))
+            )
             return TaskError(
-                f"execution {result.execution_id}: verification status {result.raw.get('verificationStatus')!r} "
-                "is not known to this client version",
+                f"execution {result.execution_id}: {field} {value!r} is not known to this client version",
                 result=result,
             )
         said = f": {_excerpt(result.output)}" if result.output else ""

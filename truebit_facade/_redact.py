@@ -37,11 +37,21 @@ def secrets_of(api_key: str | None, body: Mapping[str, Any] | None) -> tuple[str
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of a secret replaced (for echoes in server answers)."""
+    """``text`` with every occurrence of a secret replaced (for echoes in server answers), also in
+    the forms a JSON encoder writes it (escaped quotes and backslashes, ``\\uXXXX``, ``\\/``)."""
     for secret in secrets:
         if len(secret) >= 3:
-            text = text.replace(secret, REDACTED)
+            for form in _spellings(secret):
+                text = text.replace(form, REDACTED)
     return text
+
+
+def _spellings(secret: str) -> tuple[str, ...]:
+    forms = {secret}
+    for ascii_only in (True, False):
+        escaped = json.dumps(secret, ensure_ascii=ascii_only)[1:-1]
+        forms.update((escaped, escaped.replace("/", "\\/")))
+    return tuple(sorted(forms, key=len, reverse=True))
 
 
 def scrub_json(value: Any, secrets: tuple[str, ...]) -> Any:

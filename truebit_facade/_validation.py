@@ -14,8 +14,12 @@ from ._errors import ValidationError
 UINT32_MAX = 4294967295
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 # RFC 9110 token characters: what a header name may contain.
-_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # used with fullmatch: "$" would allow a final "\n"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # C0, DEL, C1 and Unicode line breaks
+# A header value may contain tab (RFC 9110) but no other control character.
+_HEADER_VALUE_BAD = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+#: What an API key may be: visible ASCII (a pasted BOM or non-breaking space would crash the header).
+API_KEY = re.compile(r"[\x21-\x7e]+")
 _TEMPLATE_PARAM = re.compile(r"\{([^{}]*)\}")
 
 
@@ -100,12 +104,12 @@ def headers(value: object) -> dict[str, str]:
         raise ValidationError("headers", f"must be a mapping of names to values, not {type(value).__name__}")
     checked: dict[str, str] = {}
     for key, val in value.items():
-        if not isinstance(key, str) or not _TOKEN.match(key):
+        if not isinstance(key, str) or not _TOKEN.fullmatch(key):
             shown = repr(key) if isinstance(key, str) and not _CONTROL.search(key) else "a header name"
             raise ValidationError("headers", f"{shown} is not a valid header name")
         if not isinstance(val, str):
             raise ValidationError(f"headers[{key!r}]", f"value must be a string, not {type(val).__name__}")
-        if _CONTROL.search(val.replace("\t", "")):
+        if _HEADER_VALUE_BAD.search(val):
             raise ValidationError(f"headers[{key!r}]", "value must not contain CR, LF or control characters")
         checked[key] = val
     return checked

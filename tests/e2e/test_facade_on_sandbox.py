@@ -165,3 +165,22 @@ def test_debug_logs_carry_no_secret(truebit_sandbox: Any, caplog: pytest.LogCapt
             tb.functions.run(NS, "trap", "3")
     assert len(caplog.records) >= 4
     assert all(truebit_sandbox.api_key not in r.getMessage() for r in caplog.records)
+
+
+def test_sync_run_many_shares_one_connection_pool(
+    truebit_sandbox: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    created: list[int] = []
+    real_init = httpx.Client.__init__
+
+    def counting_init(self: httpx.Client, *args: Any, **kwargs: Any) -> None:
+        created.append(1)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(httpx.Client, "__init__", counting_init)
+    with Truebit(api_key=truebit_sandbox.api_key, base_url=truebit_sandbox.url) as tb:
+        results = tb.functions.run_many(NS, "echo", [str(i) for i in range(24)], concurrency=8)
+    assert [r.output for r in results] == [str(i) for i in range(24)]  # type: ignore[union-attr]
+    assert len(created) == 1

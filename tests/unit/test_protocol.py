@@ -159,7 +159,7 @@ def test_api_result_fields() -> None:
         (502, b"<html>bad gateway</html>", ServerError),
         (520, b"", ServerError),
         (599, b"x", ServerError),
-        (499, b"", UnexpectedStatusError),
+        (499, b"", ServerError),  # non-standard codes are proxies speaking: server-side trouble
         (403, {"message": "forbidden"}, UnexpectedStatusError),
     ],
 )
