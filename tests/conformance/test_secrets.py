@@ -1,0 +1,108 @@
+"""Secrets never show: with every logger at DEBUG, successful and failing calls (tracebacks included)
+never reveal the API key or an ``input.headers`` value in logs, reprs or exception text."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from truebit_facade import AsyncTruebit, Truebit, TruebitError
+
+NS = "3a2b5129"
+API_KEY = "sk-live-Zq8SECRETKEY-4242"
+HEADER_SECRET = 'Bearer tok-VERY/SECRET"value-9'
+WRONG_KEY = "sk-wrong-ALSOSECRET-0000"
+SECRETS = (API_KEY, HEADER_SECRET, WRONG_KEY, "Zq8SECRETKEY", "VERY/SECRET", "ALSOSECRET")
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Any]:
+    from truebit_facade.sandbox import Sandbox, SandboxConfig, default_registry
+
+    registry = default_registry()
+    try:
+        from truebit_facade.sandbox import ExampleTarget, register_example_api_task
+    except ImportError:
+        with Sandbox(SandboxConfig(hold_seconds=1, api_keys={API_KEY: None}), registry) as sb:
+            yield sb
+        return
+    with ExampleTarget() as target:
+        register_example_api_task(registry, target.url)
+        with Sandbox(SandboxConfig(hold_seconds=1, api_keys={API_KEY: None}), registry) as sb:
+            yield sb
+
+
+def _texts_of(error: BaseException) -> list[str]:
+    return [
+        str(error),
+        repr(error),
+        "".join(traceback.format_exception(error)),
+        repr(getattr(error, "body", None)),
+    ]
+
+
+def test_no_secret_in_logs_reprs_errors_or_tracebacks(sandbox: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)  # every logger: ours, httpx, httpcore, the sandbox, uvicorn
+    seen: list[str] = []
+    has_api_tasks = "custom" in {t.name for t in sandbox.registry.tasks()}
+
+    with Truebit(api_key=API_KEY, base_url=sandbox.url) as tb:
+        seen += [repr(tb), repr(tb.functions), repr(tb.api_tasks)]
+        result = tb.functions.run(NS, "fibonacci", "20", total_solutions=2)
+        seen += [repr(result), repr(result.raw)]
+        failing = [
+            lambda: tb.functions.run(NS, "trap", "1"),
+            lambda: tb.functions.run(NS, "no-such-task", "1"),
+            lambda: tb.functions.get("no-such-execution"),
+            lambda: tb.api_tasks.run(
+                NS, "no-such-api-task", path="/x", headers={"Authorization": HEADER_SECRET}
+            ),
+        ]
+        if has_api_tasks:
+            api = tb.api_tasks.run(
+                NS,
+                "custom",
+                path="/anything/{Id}",
+                params={"Id": 1},
+                headers={"Authorization": HEADER_SECRET},
+            )
+            seen += [repr(api)]
+            failing.append(
+                lambda: tb.api_tasks.run(
+                    NS,
+                    "custom",
+                    path="/status/{code}",
+                    params={"code": 500},
+                    headers={"Authorization": HEADER_SECRET},
+                )  # fmt: skip
+            )
+        for call in failing:
+            with pytest.raises(TruebitError) as info:
+                call()
+            seen += _texts_of(info.value)
+
+    with Truebit(api_key=WRONG_KEY, base_url=sandbox.url) as stranger:
+        with pytest.raises(TruebitError) as info:
+            stranger.functions.run(NS, "fibonacci", "1")
+        seen += _texts_of(info.value)
+
+    async def async_calls() -> None:
+        async with AsyncTruebit(api_key=API_KEY, base_url=sandbox.url) as atb:
+            seen.append(repr(atb))
+            with pytest.raises(TruebitError) as info:
+                await atb.functions.run(NS, "trap", "1")
+            seen.extend(_texts_of(info.value))
+
+    asyncio.run(async_calls())
+
+    seen += [record.getMessage() for record in caplog.records]
+    seen += [logging.Formatter().format(record) for record in caplog.records]
+    assert any("request POST" in r.getMessage() for r in caplog.records), "DEBUG request lines are logged"
+    for text in seen:
+        for secret in SECRETS:
+            assert secret not in text, f"{secret!r} leaked in: {text[:300]}"
