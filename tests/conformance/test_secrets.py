@@ -79,7 +79,7 @@ def test_no_secret_in_logs_reprs_errors_or_tracebacks(sandbox: Any, caplog: pyte
                     path="/status/{code}",
                     params={"code": 500},
                     headers={"Authorization": HEADER_SECRET},
-                )  # fmt: skip
+                )
             )
         for call in failing:
             with pytest.raises(TruebitError) as info:
