@@ -48,6 +48,7 @@ typecheck: $(STAMP)
 ## The two commands of the README -----------------------------------------------------------
 test: $(STAMP) lint typecheck check-generated check-unasync  ## the whole suite
 	$(BIN)/pytest -q
+	$(PY) scripts/conformance.py
 
 unit: $(STAMP)
 	$(BIN)/pytest -q -m "not slow"

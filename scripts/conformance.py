@@ -27,19 +27,13 @@ REPORTS = ROOT / ".conformance"
 
 @contextlib.contextmanager
 def local_sandbox() -> Iterator[tuple[str, str]]:
-    from truebit_facade.sandbox import Sandbox, SandboxConfig, default_registry
+    from truebit_facade.sandbox import ExampleTarget, Sandbox, SandboxConfig, example_registry
 
-    registry = default_registry()
-    with contextlib.ExitStack() as stack:
-        try:
-            from truebit_facade.sandbox import ExampleTarget, register_example_api_task
-        except ImportError:  # a sandbox without API tasks: the API operations will say so
-            pass
-        else:
-            target = stack.enter_context(ExampleTarget())
-            register_example_api_task(registry, target.url)
-        sandbox = stack.enter_context(Sandbox(SandboxConfig(hold_seconds=0.5), registry))
-        yield sandbox.url, sandbox.api_key
+    with (
+        ExampleTarget() as target,
+        Sandbox(SandboxConfig(hold_seconds=0.5), example_registry(target.url)) as sb,
+    ):
+        yield sb.url, sb.api_key
 
 
 def schemathesis_run(url: str, api_key: str, report: Path, examples: int, seed: str) -> int:

@@ -31,7 +31,10 @@ RULES: list[tuple[str, str]] = [
     (r'\A""".*?"""\n', HEADER),
     (r"^# asyncio is imported on first use.*?\n", ""),
     (r"    import asyncio\n\n    return asyncio\.get_running_loop\(\)", "    return None"),
-    (r"``asyncio\.sleep`` \(task cancellation interrupts it\)", "``abort.wait`` (an interrupted run_many ends it)"),
+    (
+        r"``asyncio\.sleep`` \(task cancellation interrupts it\)",
+        "``abort.wait`` (an interrupted run_many ends it)",
+    ),
     (r"    import asyncio\n\n    return asyncio\.sleep", "    return abort.wait"),
     (r"\bgather_bounded\b", "map_bounded"),
     (r"\basync def ", "def "),

@@ -17,14 +17,18 @@ NAMESPACE = "3a2b5129"
 
 def main() -> int:
     try:
-        from .sandbox import NodeFault, Sandbox, SandboxConfig
+        from .sandbox import ExampleTarget, NodeFault, Sandbox, SandboxConfig, example_registry
         from .sandbox import node_private_key as node_key
     except ImportError as exc:  # pragma: no cover - depends on the installation
         print(f"the demo needs the sandbox extra: pip install 'truebit-facade[sandbox]' ({exc})")
         return 1
 
     config = SandboxConfig(hold_seconds=60, faulty_nodes={4: NodeFault("wrong_output")})
-    with Sandbox(config) as sandbox, Truebit(api_key=sandbox.api_key, base_url=sandbox.url) as tb:
+    with (
+        ExampleTarget() as target,  # a small HTTP API on 127.0.0.1 for the API task to call
+        Sandbox(config, example_registry(target.url)) as sandbox,
+        Truebit(api_key=sandbox.api_key, base_url=sandbox.url) as tb,
+    ):
         print(f"local dispatcher at {sandbox.url} (no account, no network)\n")
 
         print("1. fibonacci(22) on 3 nodes, waiting for the verified result")
@@ -69,6 +73,15 @@ def main() -> int:
         print(f"   submitted {execution.execution_id}")
         echoed = tb.functions.wait(execution.execution_id, timeout=60)
         print(f"   echo -> {echoed.output} ({echoed.verification.value if echoed.verification else None})")
+
+        print("\n6. an API task: the hub calls an HTTP API for you (here a target on 127.0.0.1)")
+        api = tb.api_tasks.run(
+            NAMESPACE, "custom", path="/store/order/{orderId}", params={"orderId": 2}, execution_timeout=10
+        )
+        print(f"   status {api.status.value if api.status else None}, output {dict(api.output)}")
+        if api.transferred_bytes is not None:
+            print(f"   bytes exchanged with the target: {api.transferred_bytes.request} sent, "
+                  f"{api.transferred_bytes.response} received")  # fmt: skip
     print("\ndone")
     return 0
 

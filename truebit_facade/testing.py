@@ -7,6 +7,11 @@ Fixtures, all function-scoped so every test gets a fresh sandbox (starting one t
   the example tasks (namespace ``3a2b5129``: ``fibonacci``, ``echo``, ``loop``, ``trap``) and a 2-second
   sync hold. ``truebit_sandbox.url`` and ``truebit_sandbox.api_key`` are what a client needs.
 * ``truebit_client``: a ready ``truebit_facade.Truebit`` client bound to that sandbox.
+* ``truebit_example_target``: the example target API (:class:`truebit_facade.sandbox.example_target.
+  ExampleTarget`) served on a free 127.0.0.1 port: ``.url``, and ``.requests`` (what it received).
+* ``truebit_api_sandbox``: like ``truebit_sandbox`` (same config fixture) with the example tasks plus
+  the API task ``3a2b5129/custom`` calling ``truebit_example_target`` (the docs' example call
+  ``{"path": "/anything/{Id}", "method": "GET", "params": {"Id": 12345}}`` works on it).
 * ``truebit_sandbox_config`` and ``truebit_sandbox_registry``: what the sandbox is built from. Override
   them in your ``conftest.py`` (or in a test module) to register your own tasks or change settings::
 
@@ -20,6 +25,23 @@ Fixtures, all function-scoped so every test gets a fresh sandbox (starting one t
       def truebit_sandbox_config():
           return SandboxConfig(hold_seconds=2, faulty_nodes={2: NodeFault("wrong_output")})
 
+  Your own API task against the example target (or your own target, served the same way)::
+
+      @pytest.fixture
+      def truebit_sandbox_registry(truebit_example_target):
+          registry = default_registry()
+          registry.add_api_task("mine", "orders", Path("orders.openapi.json"),
+                                base_url=truebit_example_target.url)
+          return registry
+
+  Network faults for a client's retry logic (seeded, so a failing run repeats exactly)::
+
+      @pytest.fixture
+      def truebit_sandbox_config():
+          return SandboxConfig(hold_seconds=2, faults=FaultConfig(rates={"503_retry_after": 0.3}, seed=7))
+
+  ``truebit_sandbox.dispatcher.started_count(body)`` (or ``GET /_sandbox/stats``) tells how many
+  executions of a request body actually started: a client that never runs a task twice keeps it at 1.
 Imports of the sandbox happen inside the fixtures, so the plugin costs nothing at pytest start.
 """
 
@@ -32,8 +54,16 @@ import pytest
 
 if TYPE_CHECKING:
     from truebit_facade.sandbox import Sandbox, SandboxConfig, TaskRegistry
+    from truebit_facade.sandbox.example_target import ExampleTarget
 
-__all__ = ["truebit_client", "truebit_sandbox", "truebit_sandbox_config", "truebit_sandbox_registry"]
+__all__ = [
+    "truebit_api_sandbox",
+    "truebit_client",
+    "truebit_example_target",
+    "truebit_sandbox",
+    "truebit_sandbox_config",
+    "truebit_sandbox_registry",
+]
 
 #: The sync hold of the fixture's sandbox: short, so a test of the "hold expired" path stays quick.
 FIXTURE_HOLD_SECONDS = 2.0
@@ -63,6 +93,27 @@ def truebit_sandbox(
     from truebit_facade.sandbox import Sandbox
 
     with Sandbox(truebit_sandbox_config, truebit_sandbox_registry) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def truebit_example_target() -> Iterator[ExampleTarget]:
+    """The example target API served on a free loopback port for the duration of the test."""
+    from truebit_facade.sandbox.example_target import ExampleTarget
+
+    with ExampleTarget() as target:
+        yield target
+
+
+@pytest.fixture
+def truebit_api_sandbox(
+    truebit_sandbox_config: SandboxConfig, truebit_example_target: ExampleTarget
+) -> Iterator[Sandbox]:
+    """A sandbox with the example tasks and the API task ``3a2b5129/custom`` calling the example target."""
+    from truebit_facade.sandbox import Sandbox
+    from truebit_facade.sandbox.example_target import example_registry
+
+    with Sandbox(truebit_sandbox_config, example_registry(truebit_example_target.url)) as sandbox:
         yield sandbox
 
 

@@ -1,4 +1,4 @@
-"""Fixtures for the sandbox tests: sandboxes on loopback and raw httpx clients."""
+"""Fixtures for the sandbox tests: sandboxes on loopback, the example target, raw httpx clients."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from sandbox_helpers import SandboxFactory, client_for
 
 from truebit_facade.sandbox import Sandbox, SandboxConfig, TaskRegistry
+from truebit_facade.sandbox.example_target import ExampleTarget, example_registry
 
 
 @pytest.fixture
@@ -39,3 +40,29 @@ def shared_sandbox() -> Iterator[Sandbox]:
 def client(shared_sandbox: Sandbox) -> Iterator[httpx.Client]:
     with client_for(shared_sandbox) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def example_target() -> Iterator[ExampleTarget]:
+    """The example target API on loopback, shared by a module."""
+    with ExampleTarget() as target:
+        yield target
+
+
+@pytest.fixture(scope="module")
+def api_sandbox(example_target: ExampleTarget) -> Iterator[Sandbox]:
+    """A sandbox (hold 5 s) with the example tasks and 3a2b5129/custom, shared by a module."""
+    with Sandbox(SandboxConfig(hold_seconds=5.0), example_registry(example_target.url)) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def api_client(api_sandbox: Sandbox) -> Iterator[httpx.Client]:
+    with client_for(api_sandbox) as c:
+        yield c
+
+
+@pytest.fixture
+def api_registry(example_target: ExampleTarget) -> TaskRegistry:
+    """A fresh registry with the example tasks and 3a2b5129/custom (for sandboxes a test configures)."""
+    return example_registry(example_target.url)

@@ -381,7 +381,7 @@ def test_concurrent_executions_are_bounded_and_queued(make_sandbox: SandboxFacto
     registry.add_function_task(
         "slow",
         "spin",
-        registry.resolve("3a2b5129", "loop").wasm,
+        registry.resolve_function("3a2b5129", "loop").wasm,
         gas_limit_default=2**63,
         wall_clock_seconds=0.3,
     )

@@ -11,6 +11,7 @@ import pytest
 from sandbox_helpers import EXECUTE, body
 
 from truebit_facade.sandbox import NodeFault, Sandbox, SandboxConfig
+from truebit_facade.sandbox.example_target import ExampleTarget
 
 
 def test_truebit_sandbox_fixture(truebit_sandbox: Sandbox) -> None:
@@ -56,3 +57,28 @@ async def test_async_context_manager() -> None:
     async with Sandbox() as sandbox, httpx.AsyncClient(base_url=sandbox.url) as client:
         response = await client.post(EXECUTE, json=body(input="5"), headers={"x-api-key": sandbox.api_key})
         assert response.json()["clearTextSolution"]["output"] == "5"
+
+
+def test_truebit_api_sandbox_fixture(
+    truebit_api_sandbox: Sandbox, truebit_example_target: ExampleTarget
+) -> None:
+    payload = {
+        "namespace": "3a2b5129",
+        "taskName": "custom",
+        "async": False,
+        "input": {
+            "path": "/anything/{Id}",
+            "method": "GET",
+            "params": {"Id": 12345},
+            "headers": {"X-Hello": "hi"},
+        },
+        "executionTimeout": 30000,
+    }
+    with httpx.Client(
+        base_url=truebit_api_sandbox.url, headers={"x-api-key": truebit_api_sandbox.api_key}
+    ) as client:
+        data = client.post("/task/api/execute-by-name", json=payload).json()
+    assert data["status"] == "Success"
+    assert data["clearTextSolution"]["output"]["headers"]["x-hello"] == "hi"
+    assert truebit_example_target.requests[-1].path == "/anything/12345"
+    assert truebit_api_sandbox.dispatcher.started_count(payload) == 1

@@ -11,6 +11,7 @@ import pytest
 
 from truebit_facade.sandbox import (
     EXAMPLES_NAMESPACE,
+    FunctionTask,
     RunResult,
     TaskLimits,
     TaskNotFound,
@@ -43,7 +44,7 @@ def fib(n: int) -> int:
 def run(
     runner: WasmRunner, registry: TaskRegistry, name: str, text: str, gas: int = 10**9, **limits: float
 ) -> RunResult:
-    task = registry.resolve(EXAMPLES_NAMESPACE, name)
+    task = registry.resolve_function(EXAMPLES_NAMESPACE, name)
     return runner.run(task, text, gas_limit=gas, limits=TaskLimits(**limits) if limits else LIMITS)  # type: ignore[arg-type]
 
 
@@ -131,7 +132,7 @@ def test_memory_limit(runner: WasmRunner) -> None:
 
 
 def test_a_module_is_compiled_once(runner: WasmRunner, registry: TaskRegistry) -> None:
-    task = registry.resolve(EXAMPLES_NAMESPACE, "fibonacci")
+    task = registry.resolve_function(EXAMPLES_NAMESPACE, "fibonacci")
     assert runner.compiled(task) is runner.compiled(task)
 
 
@@ -139,7 +140,9 @@ def test_a_closed_runner_refuses_to_run(registry: TaskRegistry) -> None:
     runner = WasmRunner().start()
     runner.close()
     with pytest.raises(RuntimeError):
-        runner.run(registry.resolve(EXAMPLES_NAMESPACE, "fibonacci"), "1", gas_limit=10**6, limits=LIMITS)
+        runner.run(
+            registry.resolve_function(EXAMPLES_NAMESPACE, "fibonacci"), "1", gas_limit=10**6, limits=LIMITS
+        )
 
 
 def test_fibonacci_runs_in_well_under_10_ms(runner: WasmRunner, registry: TaskRegistry) -> None:
@@ -182,7 +185,10 @@ def test_versions_and_labels() -> None:
 def test_resolve_errors(kwargs: dict[str, object], message: str) -> None:
     registry = default_registry()
     registry.add_function_task(
-        EXAMPLES_NAMESPACE, "fibonacci", registry.resolve(EXAMPLES_NAMESPACE, "echo").wasm, labels=["beta"]
+        EXAMPLES_NAMESPACE,
+        "fibonacci",
+        registry.resolve_function(EXAMPLES_NAMESPACE, "echo").wasm,
+        labels=["beta"],
     )
     args = {"namespace": EXAMPLES_NAMESPACE, "name": "fibonacci", **kwargs}
     with pytest.raises(TaskNotFound, match=message):
@@ -208,7 +214,7 @@ def test_invalid_modules_are_refused(source: str | bytes, message: str) -> None:
 
 def test_wasm_binary_and_path_sources(tmp_path: Path) -> None:
     registry = default_registry()
-    wasm = registry.resolve(EXAMPLES_NAMESPACE, "echo").wasm
+    wasm = registry.resolve_function(EXAMPLES_NAMESPACE, "echo").wasm
     (tmp_path / "echo.wasm").write_bytes(wasm)
     from_bytes = registry.add_function_task("ns", "a", wasm)
     from_path = registry.add_function_task("ns", "b", tmp_path / "echo.wasm")
@@ -239,6 +245,7 @@ def test_tasks_file_toml_and_json(tmp_path: Path) -> None:
     toml_file.write_text(TASKS_TOML.format(tasks=tasks))
     registry = TaskRegistry()
     first, second = registry.load_tasks_file(toml_file)
+    assert isinstance(first, FunctionTask) and isinstance(second, FunctionTask)
     assert (first.version, first.gas_limit_default, first.memory_pages, first.wall_clock_seconds) == (
         1,
         10**6,

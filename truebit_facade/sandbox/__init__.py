@@ -14,6 +14,19 @@ Function tasks are WASI preview-1 modules that read ``input.txt`` and write ``ou
 ``_wasm``); ``totalSolutions`` simulated nodes sign their solutions and reach consensus (see ``_nodes``
 for exactly what a node signs); executions live in SQLite (see ``_store``).
 
+API tasks are OpenAPI 3 manifests of a target API (see ``_manifest`` for how an input is checked and
+why it can never reach another host, ``_api_tasks`` for the call and the answer)::
+
+    registry.add_api_task("mine", "orders", Path("orders.openapi.json"),
+                          credentials=ApiCredentials(header={"X-Target-Key": "..."}, basic=("user", "pw")))
+
+``example_target`` has a small target app, its manifest and :class:`~.example_target.ExampleTarget` to
+serve it on loopback; ``register_example_api_task(registry, target.url)`` adds ``3a2b5129/custom``.
+
+Fault injection (``SandboxConfig(faults=FaultConfig(rates={"503_retry_after": 0.2, "drop": 0.1}))``,
+seeded, off by default) and the start counters behind ``GET /_sandbox/stats`` are described in
+``_faults`` and ``_dispatcher``.
+
 Tasks file
 ----------
 TOML (any suffix but ``.json``) or JSON. Paths are relative to the file. Every key but ``namespace``,
@@ -30,32 +43,67 @@ TOML (any suffix but ``.json``) or JSON. Paths are relative to the file. Every k
     wall_clock_seconds = 5.0        # real-time cap of one run
     description = "n -> fib(n)"
 
+An API task has ``kind = "api"`` and a ``manifest`` instead of ``path``; credentials are never
+printed, and may come from the environment::
+
+    [[task]]
+    kind = "api"
+    namespace = "3a2b5129"
+    name = "orders"
+    manifest = "orders.openapi.json" # OpenAPI 3 document (JSON); servers[0].url is the base
+    base_url = "http://127.0.0.1:9000"  # optional: replaces servers[0].url
+    labels = ["stable"]
+    [task.credentials]              # all optional
+    header = { "X-Target-Key" = "..." }
+    header_env = { "X-Other-Key" = "OTHER_KEY" }   # value from the environment variable OTHER_KEY
+    basic = ["user", "password"]    # or basic_env = ["USER_VAR", "PASSWORD_VAR"]
+
 The JSON form is ``{"tasks": [{"namespace": ..., "name": ..., "path": ..., ...}]}`` with the same keys.
 """
 
-from ._app import create_app
+from ._api_tasks import ApiCredentials, ApiTask
+from ._app import STATS_PATH, create_app
 from ._config import DEV_API_KEY, NodeFault, SandboxConfig, TaskLimits
-from ._dispatcher import Dispatcher
-from ._nodes import node_private_key
-from ._registry import EXAMPLES_NAMESPACE, FunctionTask, TaskNotFound, TaskRegistry, default_registry
-from ._server import Sandbox, serve
+from ._dispatcher import Dispatcher, canonical_json
+from ._faults import FAULT_KINDS, FAULT_KINDS_AFTER, FAULT_KINDS_BEFORE, FaultConfig, FaultInjector
+from ._manifest import Manifest
+from ._nodes import hub_private_key, node_private_key
+from ._registry import EXAMPLES_NAMESPACE, FunctionTask, Task, TaskNotFound, TaskRegistry, default_registry
+from ._server import Sandbox, ThreadedServer, serve
 from ._wasm import RunResult, WasmRunner
+from .example_target import ExampleTarget, example_registry, register_example_api_task
 
 __all__ = [
     "DEV_API_KEY",
     "EXAMPLES_NAMESPACE",
+    "FAULT_KINDS",
+    "FAULT_KINDS_AFTER",
+    "FAULT_KINDS_BEFORE",
+    "STATS_PATH",
+    "ApiCredentials",
+    "ApiTask",
     "Dispatcher",
+    "ExampleTarget",
+    "FaultConfig",
+    "FaultInjector",
     "FunctionTask",
+    "Manifest",
     "NodeFault",
     "RunResult",
     "Sandbox",
     "SandboxConfig",
+    "Task",
     "TaskLimits",
     "TaskNotFound",
     "TaskRegistry",
+    "ThreadedServer",
     "WasmRunner",
+    "canonical_json",
     "create_app",
     "default_registry",
+    "example_registry",
+    "hub_private_key",
     "node_private_key",
+    "register_example_api_task",
     "serve",
 ]

@@ -2,7 +2,11 @@
 
 Prints the URL and the development API key, then serves the shipped example tasks (namespace
 ``3a2b5129``; ``--no-examples`` to leave them out) and those of ``--tasks`` files (format in the
-package docstring).
+package docstring). ``--example-target`` also serves the example target API on a free loopback port and
+registers the API task ``3a2b5129/custom`` calling it.
+
+Fault injection (off by default): ``--fault KIND=RATE`` (repeatable; kinds in ``_faults``),
+``--fault-seed``, ``--slow-seconds``, ``--retry-after``, ``--fault-endpoint`` (repeatable).
 """
 
 from __future__ import annotations
@@ -14,8 +18,38 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ._config import NodeFault
+    from ._faults import FaultConfig
 
 __all__ = ["main"]
+
+
+def _rate(text: str) -> tuple[str, float]:
+    from ._faults import FAULT_KINDS
+
+    kind, sep, rate = text.partition("=")
+    try:
+        value = float(rate)
+    except ValueError:
+        value = -1.0
+    if not sep or kind not in FAULT_KINDS or not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(
+            f"expected KIND=RATE with RATE in 0..1 and KIND one of {', '.join(FAULT_KINDS)}"
+        )
+    return kind, value
+
+
+def _faults(args: argparse.Namespace) -> FaultConfig | None:
+    from ._faults import FaultConfig
+
+    if not args.fault:
+        return None
+    return FaultConfig(
+        rates=dict(args.fault),
+        seed=args.fault_seed,
+        slow_seconds=args.slow_seconds,
+        retry_after_seconds=args.retry_after,
+        endpoints=tuple(args.fault_endpoint or ("execute", "status")),
+    )
 
 
 def _fault(text: str) -> tuple[int, NodeFault]:
@@ -60,6 +94,29 @@ def _parser() -> argparse.ArgumentParser:
         help="make node INDEX faulty: wrong_output, slow (DELAY seconds late) or silent; repeatable",
     )  # fmt: skip
     p.add_argument("--verification-timeout", type=float, default=10.0, metavar="SECONDS")
+    p.add_argument(
+        "--example-target", action="store_true",
+        help="serve the example target API on loopback and register the API task 3a2b5129/custom",
+    )  # fmt: skip
+    p.add_argument(
+        "--max-execution-timeout", type=float, default=120.0, metavar="SECONDS",
+        help="cap on an API task's executionTimeout (default 120)",
+    )  # fmt: skip
+    p.add_argument(
+        "--fault", action="append", default=[], type=_rate, metavar="KIND=RATE",
+        help="inject a fault with this probability per request: 500, 502, 503, 503_retry_after, 429_seconds, "
+        "429_date, 520, drop, slow (before the dispatcher) or drop_after, 500_after, slow_after; repeatable",
+    )  # fmt: skip
+    p.add_argument("--fault-seed", type=int, default=0, help="seed of the fault generator (default 0)")
+    p.add_argument("--slow-seconds", type=float, default=2.0, help="delay of slow faults (default 2)")
+    p.add_argument(
+        "--retry-after", type=int, default=1, metavar="SECONDS", help="Retry-After of faults (default 1)"
+    )
+    p.add_argument(
+        "--fault-endpoint", action="append", default=[], metavar="NAME",
+        help="where faults apply: execute, status, function-execute, function-status, api-execute, "
+        "api-status or a /path prefix; repeatable (default execute and status)",
+    )  # fmt: skip
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     return p
 
@@ -71,10 +128,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ._registry import TaskRegistry, default_registry
     from ._server import serve
 
+    target = None
     try:
         registry = TaskRegistry() if args.no_examples else default_registry()
         for path in args.tasks:
             registry.load_tasks_file(path)
+        if args.example_target:
+            from .example_target import ExampleTarget, register_example_api_task
+
+            target = ExampleTarget().start()
+            register_example_api_task(registry, target.url)
         config = SandboxConfig(
             hold_seconds=args.hold,
             api_keys={args.api_key: args.credit},
@@ -84,16 +147,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             node_seed=args.node_seed,
             faulty_nodes=dict(args.faulty),
             verification_timeout_seconds=args.verification_timeout,
+            max_execution_timeout_seconds=args.max_execution_timeout,
+            faults=_faults(args),
         )
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, RuntimeError) as exc:
+        if target is not None:
+            target.stop()
         print(f"truebit-sandbox: {exc}", file=sys.stderr)
         return 2
 
     def announce(url: str) -> None:
         print(f"Truebit sandbox listening on {url}", flush=True)
         print(f"API key: {config.dev_api_key}", flush=True)
+        print(f"Debug counters: GET {url}/_sandbox/stats", flush=True)
+        if target is not None:
+            print(f"Example target API on {target.url}", flush=True)
+        if config.faults is not None:
+            rates = ", ".join(f"{kind}={rate}" for kind, rate in config.faults.rates.items())
+            print(f"Injecting faults (seed {config.faults.seed}): {rates}", flush=True)
         for task in registry.tasks():
-            print(f"  task {task.namespace}/{task.name} v{task.version}  {task.description}", flush=True)
+            print(
+                f"  {task.kind} task {task.namespace}/{task.name} v{task.version}  {task.description}",
+                flush=True,
+            )
 
     try:
         serve(config, registry, host=args.host, port=args.port, log_level=args.log_level, announce=announce)
@@ -102,6 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         pass
+    finally:
+        if target is not None:
+            target.stop()
     return 0
 
 

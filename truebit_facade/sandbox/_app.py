@@ -1,4 +1,4 @@
-"""The sandbox's HTTP API: a Starlette app with the spec's function-task routes and JSON errors.
+"""The sandbox's HTTP API: a Starlette app with the spec's four routes, JSON errors and a debug endpoint.
 
 * ``POST /task/function/execute-by-name``: 401 (missing or unknown ``x-api-key``) is checked first, then
   the body (400), the task (400), the credit (402). ``async: true`` answers ``{"executionId"}`` at once;
@@ -7,10 +7,20 @@
 * ``GET /task/function/execution-status/{executionId}``: the same body as a synchronous answer, with
   ``verificationStatus`` ``Running`` and no ``clearTextSolution`` until verification ends; 404 for an
   unknown id. Needs no API key (the published examples send none).
+* ``POST /task/api/execute-by-name``: the same order of checks and modes; the input is also checked
+  against the task's manifest (400 naming what is wrong) before any credit is taken. The answer is the
+  spec's ``ExecuteApiSyncResponse`` (see ``_api_tasks``).
+* ``GET /task/api/execution-status/{executionId}``: that body, or ``{"executionId", "status":
+  "Running"}`` until the call ends; 404 for an unknown id. An id of one kind is 404 on the other's path,
+  and a task of one kind named on the other's execute path is 400.
 * Every error is JSON ``{"message": ...}``: 405 (with ``Allow``) for other methods on these paths, 404
   for other paths, 500 only for a fault of the sandbox itself.
+* ``GET /_sandbox/stats`` (not in the spec, no API key): the dispatcher's start counters, executions by
+  status and the injected faults, as JSON (see :meth:`Dispatcher.stats`); ``DELETE`` sets the counters
+  back to zero (and restarts the fault sequence) and answers the zeroed stats.
 
-``middleware`` lets later features (fault injection) wrap the routes without touching them.
+With ``SandboxConfig.faults`` set, :class:`~._faults.FaultMiddleware` wraps the whole app (outermost,
+so that it can drop connections). ``middleware`` adds more, inside Starlette's error handling.
 """
 
 from __future__ import annotations
@@ -25,16 +35,35 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from ._config import SandboxConfig
 from ._dispatcher import ApiError, Dispatcher
+from ._faults import FaultInjector, FaultMiddleware
 from ._registry import TaskRegistry
-from ._validation import RequestError, parse_json_body, validate_function_request
+from ._validation import RequestError, parse_json_body, validate_api_request, validate_function_request
 
-__all__ = ["create_app"]
+__all__ = ["STATS_PATH", "create_app"]
 
 EXECUTE_FUNCTION_PATH = "/task/function/execute-by-name"
 FUNCTION_STATUS_PATH = "/task/function/execution-status/{executionId}"
+EXECUTE_API_PATH = "/task/api/execute-by-name"
+API_STATUS_PATH = "/task/api/execution-status/{executionId}"
+#: The debug endpoint with the start counters (not part of the spec).
+STATS_PATH = "/_sandbox/stats"
+
+
+class _SandboxApp(Starlette):
+    """Starlette with the fault middleware outermost, where uvicorn's own ``send`` (and through it the
+    connection) is reachable."""
+
+    fault_injector: FaultInjector | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app = super().build_middleware_stack()
+        if self.fault_injector is not None:
+            app = FaultMiddleware(app, self.fault_injector)
+        return app
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -64,7 +93,8 @@ def create_app(
 ) -> Starlette:
     """The sandbox as an ASGI app; the dispatcher starts and stops with the app's lifespan.
 
-    ``app.state.dispatcher`` is the :class:`Dispatcher` (credits, counters, store) for tests.
+    ``app.state.dispatcher`` is the :class:`Dispatcher` (credits, counters, store) for tests;
+    ``app.state.faults`` the :class:`~._faults.FaultInjector` (``None`` without fault injection).
     """
     from ._registry import default_registry
 
@@ -96,6 +126,45 @@ def create_app(
             return _error(404, "execution id not found")
         return JSONResponse(body)
 
+    async def execute_api(request: Request) -> Response:
+        try:
+            api_key = dispatcher.authenticate(request.headers.get("x-api-key"))
+            raw = parse_json_body(await _read_body(request, config.max_body_bytes), config.max_body_bytes)
+            parsed = validate_api_request(raw)
+            task = dispatcher.resolve_api(parsed)
+            call = task.manifest.prepare(parsed.input, credential_headers=task.credential_headers())
+            for name, value in parsed.input.headers.items():
+                if api_key in value:
+                    raise RequestError(
+                        f"'input.headers': {name!r} carries your Truebit API key, which is never sent to a target"
+                    )
+            dispatcher.charge(api_key)
+            execution_id, future = dispatcher.submit_api(task, parsed, call, raw)
+        except RequestError as exc:
+            return _error(400, str(exc))
+        except ApiError as exc:
+            return _error(exc.status, exc.message)
+        if not parsed.is_async:
+            body = await dispatcher.wait(future, config.hold_seconds)
+            if body is not None:
+                return JSONResponse(body)
+        return JSONResponse({"executionId": execution_id})
+
+    async def api_status(request: Request) -> Response:
+        body = dispatcher.status(request.path_params["executionId"], "api")
+        if body is None:
+            return _error(404, "execution id not found")
+        return JSONResponse(body)
+
+    async def stats(request: Request) -> Response:
+        if request.method == "DELETE":
+            dispatcher.reset_counters()
+            if injector is not None:
+                injector.reset()
+        data = dispatcher.stats()
+        data["faults"] = injector.stats() if injector is not None else None
+        return JSONResponse(data)
+
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         messages = {404: "not found", 405: "method not allowed"}
@@ -113,16 +182,22 @@ def create_app(
         finally:
             await dispatcher.close()
 
-    app = Starlette(
+    injector = FaultInjector(config.faults) if config.faults is not None else None
+    app = _SandboxApp(
         routes=[
             Route(EXECUTE_FUNCTION_PATH, execute_function, methods=["POST"]),
             Route(FUNCTION_STATUS_PATH, function_status, methods=["GET"]),
+            Route(EXECUTE_API_PATH, execute_api, methods=["POST"]),
+            Route(API_STATUS_PATH, api_status, methods=["GET"]),
+            Route(STATS_PATH, stats, methods=["GET", "DELETE"]),
         ],
         middleware=list(middleware),
         exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
     )
+    app.fault_injector = injector
     app.state.dispatcher = dispatcher
+    app.state.faults = injector
     app.state.config = config
     app.state.registry = registry
     return app

@@ -1,10 +1,13 @@
-"""The sandbox's settings: API keys and credit, hold time, bounds, nodes and their faults, task limits."""
+"""The sandbox's settings: API keys and credit, hold time, bounds, nodes and their faults, task limits,
+API-task bounds and fault injection."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
+
+from ._faults import FaultConfig
 
 __all__ = ["DEV_API_KEY", "NodeFault", "SandboxConfig", "TaskLimits"]
 
@@ -86,6 +89,10 @@ class SandboxConfig:
     * ``max_total_solutions``: the largest ``totalSolutions`` accepted (400 beyond).
     * ``default_limits``: limits for tasks registered without their own.
     * ``max_body_bytes``: the largest request body accepted (400 beyond).
+    * ``max_execution_timeout_seconds``: the cap on an API task's ``executionTimeout`` (larger values
+      are accepted and capped).
+    * ``max_api_response_bytes``: the largest response an API task's target may send (Error beyond).
+    * ``faults``: fault injection (:class:`FaultConfig`); ``None``, the default, injects nothing.
     """
 
     hold_seconds: float = 60.0
@@ -99,6 +106,9 @@ class SandboxConfig:
     max_total_solutions: int = 16
     default_limits: TaskLimits = field(default_factory=TaskLimits)
     max_body_bytes: int = 1 << 20
+    max_execution_timeout_seconds: float = 120.0
+    max_api_response_bytes: int = 10 << 20
+    faults: FaultConfig | None = None
 
     def __post_init__(self) -> None:
         if not self.api_keys:
@@ -118,6 +128,12 @@ class SandboxConfig:
             raise ValueError("max_total_solutions must be >= 1")
         if self.verification_timeout_seconds < 0:
             raise ValueError("verification_timeout_seconds must be >= 0")
+        if not 0 < self.max_execution_timeout_seconds <= 3600:
+            raise ValueError("max_execution_timeout_seconds must be in (0, 3600]")
+        if self.max_api_response_bytes < 1:
+            raise ValueError("max_api_response_bytes must be >= 1")
+        if self.faults is not None and not isinstance(self.faults, FaultConfig):
+            raise ValueError("faults must be a FaultConfig or None")
         for index in self.faulty_nodes:
             if index < 0:
                 raise ValueError("faulty node indexes start at 0")

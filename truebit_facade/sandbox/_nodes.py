@@ -27,6 +27,9 @@ share one run of the module (it is deterministic) and answer as soon as it ends;
 
 A task that fails (trap, out of gas, ...) fails the same way on every honest node, so its consensus is
 Success with ``executionStatus`` ``failed``: the network verified that the task fails.
+
+**The hub.** API tasks run on the hub, not on the nodes: their ``clearTextSolution.senderAddress`` is
+the address of the hub key ``keccak256(UTF-8 "truebit-sandbox-hub:<seed>")`` (:func:`hub_private_key`).
 """
 
 from __future__ import annotations
@@ -40,7 +43,16 @@ from ..signing import address_of, keccak256, sandbox_solution_hash, sign_hash
 from ._config import NodeFault
 from ._wasm import RunResult
 
-__all__ = ["Node", "NodePool", "Solution", "Verdict", "error_verdict", "reach_consensus"]
+__all__ = [
+    "Node",
+    "NodePool",
+    "Solution",
+    "Verdict",
+    "error_verdict",
+    "hub_private_key",
+    "node_private_key",
+    "reach_consensus",
+]
 
 _SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
@@ -69,6 +81,14 @@ def node_private_key(seed: str, index: int) -> bytes:
     return key
 
 
+def hub_private_key(seed: str) -> bytes:
+    """The sandbox hub's private key for ``seed``: it "sends" the solutions of API tasks."""
+    key = keccak256(f"truebit-sandbox-hub:{seed}".encode())
+    while not 0 < int.from_bytes(key, "big") < _SECP256K1_N:  # pragma: no cover - probability ~2**-128
+        key = keccak256(key)
+    return key
+
+
 class NodePool:
     """The nodes of one sandbox, created on first use and cached (deriving an address costs ~0.1 ms)."""
 
@@ -77,6 +97,15 @@ class NodePool:
         self._faults = dict(faults)
         self._nodes: dict[int, Node] = {}
         self._lock = threading.Lock()
+        self._hub_address: str | None = None
+
+    @property
+    def hub_address(self) -> str:
+        """The EIP-55 address of the hub key (see :func:`hub_private_key`)."""
+        with self._lock:
+            if self._hub_address is None:
+                self._hub_address = address_of(hub_private_key(self._seed))
+            return self._hub_address
 
     def node(self, index: int) -> Node:
         with self._lock:

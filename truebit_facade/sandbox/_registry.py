@@ -1,10 +1,12 @@
-"""Function tasks the sandbox knows: WebAssembly modules by namespace, name, version and label.
+"""Tasks the sandbox knows, by namespace, name, version and label: function tasks and API tasks.
 
-A task is registered from WebAssembly text or binary, from Python (:meth:`TaskRegistry.add_function_task`)
-or from a tasks file (:meth:`TaskRegistry.load_tasks_file`, format in the package docstring). Each
-registration of a name gets the next version number (from 1) unless one is given; labels name a version
-and move when given to a newer one; ``latest`` names the highest version unless it was assigned
-explicitly. :func:`default_registry` holds the shipped examples.
+A function task is a WebAssembly module (text or binary), registered with
+:meth:`TaskRegistry.add_function_task`; an API task is an OpenAPI 3 manifest of a target API with
+optional credentials, registered with :meth:`TaskRegistry.add_api_task`; both also from a tasks file
+(:meth:`TaskRegistry.load_tasks_file`, format in the package docstring). Both kinds share the naming:
+each registration of a name gets the next version number (from 1) unless one is given; labels name a
+version and move when given to a newer one; ``latest`` names the highest version unless it was assigned
+explicitly. A name holds one kind of task. :func:`default_registry` holds the shipped function examples.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, TypeAlias
 
+from ._api_tasks import ApiCredentials, ApiTask
 from ._config import TaskLimits
+from ._manifest import Manifest
 
-__all__ = ["EXAMPLES_NAMESPACE", "FunctionTask", "TaskNotFound", "TaskRegistry", "default_registry"]
+__all__ = ["EXAMPLES_NAMESPACE", "FunctionTask", "Task", "TaskNotFound", "TaskRegistry", "default_registry"]
 
 #: The namespace the documentation's examples use; :func:`default_registry` puts its tasks there.
 EXAMPLES_NAMESPACE = "3a2b5129"
@@ -42,6 +46,8 @@ class FunctionTask:
     platform's task ids. ``None`` limits fall back to the sandbox's ``default_limits``.
     """
 
+    kind: ClassVar[str] = "function"
+
     namespace: str
     name: str
     version: int
@@ -61,6 +67,10 @@ class FunctionTask:
                 defaults.wall_clock_seconds if self.wall_clock_seconds is None else self.wall_clock_seconds
             ),
         )
+
+
+#: A registered task of either kind (``task.kind`` is ``"function"`` or ``"api"``).
+Task: TypeAlias = FunctionTask | ApiTask
 
 
 def to_wasm(source: bytes | bytearray | str | os.PathLike[str]) -> bytes:
@@ -105,12 +115,34 @@ def _validation_engine() -> Any:
 
 
 class TaskRegistry:
-    """Function tasks by namespace and name, with versions and labels. Safe to change while serving."""
+    """Tasks by namespace and name, with versions and labels. Safe to change while serving."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._versions: dict[tuple[str, str], dict[int, FunctionTask]] = {}
+        self._versions: dict[tuple[str, str], dict[int, Task]] = {}
         self._labels: dict[tuple[str, str], dict[str, int]] = {}
+
+    def _add(self, key: tuple[str, str], version: int | None, labels: tuple[str, ...], make: Any) -> Any:
+        """Store the task ``make(version)`` builds under the next (or the given) version of ``key``."""
+        with self._lock:
+            versions = self._versions.setdefault(key, {})
+            if version is None:
+                version = max(versions, default=0) + 1
+            if not 0 <= version <= _MAX_VERSION:
+                raise ValueError("version must be in 0..4294967295")
+            if version in versions:
+                raise ValueError(f"{key[0]}/{key[1]} already has version {version}")
+            task: Task = make(version)
+            kinds = {existing.kind for existing in versions.values()}
+            if kinds and task.kind not in kinds:
+                raise ValueError(
+                    f"{key[0]}/{key[1]} is a {kinds.pop()} task: it cannot get a {task.kind} version"
+                )
+            versions[version] = task
+            label_map = self._labels.setdefault(key, {})
+            for label in labels:
+                label_map[label] = version
+        return task
 
     def add_function_task(
         self,
@@ -145,19 +177,12 @@ class TaskRegistry:
             raise ValueError("a label cannot be empty")
         wasm = to_wasm(wasm_or_wat)
         _check_interface(wasm)
-        key = (namespace, name)
-        with self._lock:
-            versions = self._versions.setdefault(key, {})
-            if version is None:
-                version = max(versions, default=0) + 1
-            if not 0 <= version <= _MAX_VERSION:
-                raise ValueError("version must be in 0..4294967295")
-            if version in versions:
-                raise ValueError(f"{namespace}/{name} already has version {version}")
-            task = FunctionTask(
+
+        def make(number: int) -> FunctionTask:
+            return FunctionTask(
                 namespace=namespace,
                 name=name,
-                version=version,
+                version=number,
                 wasm=wasm,
                 task_id="rs_" + hashlib.sha256(wasm).hexdigest(),
                 gas_limit_default=gas_limit_default,
@@ -165,19 +190,63 @@ class TaskRegistry:
                 wall_clock_seconds=wall_clock_seconds,
                 description=description,
             )
-            versions[version] = task
-            label_map = self._labels.setdefault(key, {})
-            for label in labels:
-                label_map[label] = version
+
+        task: FunctionTask = self._add((namespace, name), version, labels, make)
+        return task
+
+    def add_api_task(
+        self,
+        namespace: str,
+        name: str,
+        manifest: Mapping[str, Any] | str | os.PathLike[str] | Manifest,
+        *,
+        version: int | None = None,
+        labels: Iterable[str] = (),
+        credentials: ApiCredentials | None = None,
+        description: str = "",
+        base_url: str | None = None,
+    ) -> ApiTask:
+        """Register a version of an API task and return it.
+
+        ``manifest``: the target API's OpenAPI 3 document as a mapping, JSON text (a ``str`` starting
+        with ``{``), a path to a JSON file, or a :class:`Manifest`; its ``servers[0].url`` is the base
+        of every call, unless ``base_url`` replaces it. ``credentials`` (custom headers, basic auth) are
+        injected into every call and never shown. ``version`` and ``labels`` as for function tasks.
+        Raises ``ValueError`` for a manifest the sandbox cannot use.
+        """
+        if not namespace or not name:
+            raise ValueError("namespace and name must be non-empty")
+        labels = tuple(labels)
+        if any(not label for label in labels):
+            raise ValueError("a label cannot be empty")
+        if credentials is not None and not isinstance(credentials, ApiCredentials):
+            raise ValueError("credentials must be an ApiCredentials")
+        if isinstance(manifest, Manifest):
+            parsed = manifest if base_url is None else Manifest(manifest.document, base_url=base_url)
+        else:
+            parsed = Manifest(manifest, base_url=base_url)
+
+        def make(number: int) -> ApiTask:
+            return ApiTask(
+                namespace=namespace,
+                name=name,
+                version=number,
+                manifest=parsed,
+                task_id="api_" + parsed.digest,
+                credentials=credentials,
+                description=description,
+            )
+
+        task: ApiTask = self._add((namespace, name), version, labels, make)
         return task
 
     def resolve(
         self, namespace: str, name: str, *, version: int | None = None, label: str | None = None
-    ) -> FunctionTask:
+    ) -> Task:
         """The task version a request names: by ``version``, else by ``label``, else ``latest``.
 
         When both are given the label must name that version. Raises :class:`TaskNotFound` with a
-        message fit for the API's 400 answer.
+        message fit for the API's 400 answer. The task is of either kind (see ``task.kind``).
         """
         key = (namespace, name)
         with self._lock:
@@ -206,8 +275,26 @@ class TaskRegistry:
             latest = self._labels.get(key, {}).get("latest", max(versions))
             return versions[latest]
 
-    def tasks(self) -> list[FunctionTask]:
-        """Every registered task version, sorted by namespace, name and version."""
+    def resolve_function(
+        self, namespace: str, name: str, *, version: int | None = None, label: str | None = None
+    ) -> FunctionTask:
+        """:meth:`resolve`, for a function task only (:class:`TaskNotFound` for an API task)."""
+        task = self.resolve(namespace, name, version=version, label=label)
+        if not isinstance(task, FunctionTask):
+            raise TaskNotFound(f"{_quote(namespace)}/{_quote(name)} is an API task, not a function task")
+        return task
+
+    def resolve_api(
+        self, namespace: str, name: str, *, version: int | None = None, label: str | None = None
+    ) -> ApiTask:
+        """:meth:`resolve`, for an API task only (:class:`TaskNotFound` for a function task)."""
+        task = self.resolve(namespace, name, version=version, label=label)
+        if not isinstance(task, ApiTask):
+            raise TaskNotFound(f"{_quote(namespace)}/{_quote(name)} is a function task, not an API task")
+        return task
+
+    def tasks(self) -> list[Task]:
+        """Every registered task version (both kinds), sorted by namespace, name and version."""
         with self._lock:
             return sorted(
                 (task for versions in self._versions.values() for task in versions.values()),
@@ -219,7 +306,7 @@ class TaskRegistry:
         with self._lock:
             return dict(self._labels.get((namespace, name), {}))
 
-    def load_tasks_file(self, path: str | os.PathLike[str]) -> list[FunctionTask]:
+    def load_tasks_file(self, path: str | os.PathLike[str]) -> list[Task]:
         """Register every task of a tasks file (TOML or JSON, see the package docstring)."""
         file = Path(path)
         raw = file.read_bytes()
@@ -235,34 +322,56 @@ class TaskRegistry:
             raise ValueError(f"{file}: expected a list of tasks under 'task' (TOML) or 'tasks' (JSON)")
         return [self._add_entry(file, i, entry) for i, entry in enumerate(entries)]
 
-    def _add_entry(self, file: Path, index: int, entry: Any) -> FunctionTask:
+    def _add_entry(self, file: Path, index: int, entry: Any) -> Task:
         where = f"{file}: task {index}"
         if not isinstance(entry, Mapping):
             raise ValueError(f"{where}: expected a table/object")
-        known = {"namespace", "name", "path", "version", "labels", "gas_limit", "memory_pages"}
-        known |= {"wall_clock_seconds", "description"}
+        kind = entry.get("kind", "function")
+        if kind not in ("function", "api"):
+            raise ValueError(f"{where}: kind must be 'function' or 'api'")
+        common = {"kind", "namespace", "name", "version", "labels", "description"}
+        if kind == "function":
+            known = common | {"path", "gas_limit", "memory_pages", "wall_clock_seconds"}
+            source_key = "path"
+        else:
+            known = common | {"manifest", "base_url", "credentials"}
+            source_key = "manifest"
         unknown = set(entry) - known
         if unknown:
             raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
         try:
-            namespace, name, module_path = entry["namespace"], entry["name"], entry["path"]
+            namespace, name, source = entry["namespace"], entry["name"], entry[source_key]
         except KeyError as exc:
             raise ValueError(f"{where}: missing {exc.args[0]!r}") from None
-        if not all(isinstance(v, str) for v in (namespace, name, module_path)):
-            raise ValueError(f"{where}: namespace, name and path must be strings")
+        if not all(isinstance(v, str) for v in (namespace, name, source)):
+            raise ValueError(f"{where}: namespace, name and {source_key} must be strings")
         labels = entry.get("labels", [])
         if isinstance(labels, str):
             labels = [labels]
         if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
             raise ValueError(f"{where}: labels must be a list of strings")
-        gas = entry.get("gas_limit")
-        if isinstance(gas, str) and gas.isdigit():
-            gas = int(gas)
         try:
+            if kind == "api":
+                base_url = entry.get("base_url")
+                if base_url is not None and not isinstance(base_url, str):
+                    raise ValueError("base_url must be a string")
+                return self.add_api_task(
+                    namespace,
+                    name,
+                    (file.parent / source).resolve(),
+                    version=_opt_int(entry.get("version"), "version"),
+                    labels=labels,
+                    credentials=_credentials(entry.get("credentials")),
+                    description=str(entry.get("description", "")),
+                    base_url=base_url,
+                )
+            gas = entry.get("gas_limit")
+            if isinstance(gas, str) and gas.isdigit():
+                gas = int(gas)
             return self.add_function_task(
                 namespace,
                 name,
-                (file.parent / module_path).resolve(),
+                (file.parent / source).resolve(),
                 version=_opt_int(entry.get("version"), "version"),
                 labels=labels,
                 gas_limit_default=_opt_int(gas, "gas_limit"),
@@ -272,6 +381,46 @@ class TaskRegistry:
             )
         except (ValueError, OSError) as exc:
             raise ValueError(f"{where} ({namespace}/{name}): {exc}") from None
+
+
+def _credentials(value: Any) -> ApiCredentials | None:
+    """``credentials`` of a tasks-file API entry: ``header``, ``header_env``, ``basic``, ``basic_env``."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise ValueError("credentials must be a table/object")
+    unknown = set(value) - {"header", "header_env", "basic", "basic_env"}
+    if unknown:
+        raise ValueError(f"unknown credentials keys {sorted(unknown)}")
+    headers: dict[str, str] = {}
+    for name, header_value in _str_map(value.get("header"), "credentials.header").items():
+        headers[name] = header_value
+    for name, variable in _str_map(value.get("header_env"), "credentials.header_env").items():
+        headers[name] = _env(variable)
+    basic: tuple[str, str] | None = None
+    for key, from_env in (("basic", False), ("basic_env", True)):
+        pair = value.get(key)
+        if pair is None:
+            continue
+        if not isinstance(pair, list) or len(pair) != 2 or not all(isinstance(p, str) for p in pair):
+            raise ValueError(f"credentials.{key} must be [user, password]")
+        basic = (_env(pair[0]), _env(pair[1])) if from_env else (pair[0], pair[1])
+    return ApiCredentials(header=headers, basic=basic)
+
+
+def _str_map(value: Any, what: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+        raise ValueError(f"{what} must map names to strings")
+    return {str(k): v for k, v in value.items()}
+
+
+def _env(variable: str) -> str:
+    try:
+        return os.environ[variable]
+    except KeyError:
+        raise ValueError(f"the environment variable {variable!r} (credentials) is not set") from None
 
 
 def _opt_int(value: Any, what: str) -> int | None:

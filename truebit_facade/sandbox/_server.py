@@ -2,7 +2,8 @@
 
 ``with Sandbox() as sb:`` binds a free port on 127.0.0.1 (or the given one), starts uvicorn in a thread,
 returns once the app's startup has run (well under a second), and on exit stops the server, interrupts
-running tasks and joins every thread it started.
+running tasks and joins every thread it started. :class:`ThreadedServer` is that machinery for any ASGI
+app (the example target of API tasks uses it too).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._config import SandboxConfig
 from ._registry import TaskRegistry
@@ -24,11 +25,12 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
     from ._dispatcher import Dispatcher
+    from ._faults import FaultInjector
 
-__all__ = ["Sandbox", "serve"]
+__all__ = ["Sandbox", "ThreadedServer", "serve"]
 
 
-def _uvicorn_config(app: Starlette, host: str, port: int, log_level: str) -> uvicorn.Config:
+def _uvicorn_config(app: Any, host: str, port: int, log_level: str, graceful: int = 5) -> uvicorn.Config:
     import uvicorn
 
     return uvicorn.Config(
@@ -41,15 +43,87 @@ def _uvicorn_config(app: Starlette, host: str, port: int, log_level: str) -> uvi
         loop="asyncio",
         http="h11",
         ws="none",
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=graceful,
     )
+
+
+class ThreadedServer:
+    """An ASGI app served by uvicorn on ``host`` in a daemon thread: :meth:`start` returns once it is
+    listening and its startup ran; :meth:`stop` stops it (requests still running get ``graceful_seconds``)
+    and joins the thread."""
+
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning", graceful_seconds: int = 5
+    ) -> None:
+        self.host = host
+        self._port = port
+        self._log_level = log_level
+        self._graceful = graceful_seconds
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._server is not None
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the server is not started")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        return f"http://{_url_host(self.host)}:{self.port}"
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, app: Any, name: str, timeout: float = 10.0) -> None:
+        """Bind, serve ``app`` in a thread called ``name-PORT``; ``RuntimeError`` if startup fails."""
+        import uvicorn
+
+        if self._server is not None:
+            return
+        sock = _bind(self.host, self._port)
+        self._port = sock.getsockname()[1]
+        server = uvicorn.Server(_uvicorn_config(app, self.host, self._port, self._log_level, self._graceful))
+        self._server = server
+
+        def run() -> None:
+            try:
+                asyncio.run(server.serve(sockets=[sock]))
+            except BaseException as exc:  # reported by start()
+                self._error = exc
+            finally:
+                sock.close()
+
+        self._thread = threading.Thread(target=run, name=f"{name}-{self._port}", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{name} did not start: {self._error!r}")
+            time.sleep(0.002)
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+        server.should_exit = True
+        thread.join(timeout=30)
+        self._thread = None
+        self._server = None
 
 
 class Sandbox:
     """The sandbox served on loopback in a background thread, for tests, demos and benchmarks.
 
     ``url`` (``http://127.0.0.1:PORT``), ``api_key`` (the first configured key), ``registry``, ``config``,
-    ``app`` and ``dispatcher`` are available once started. Also an async context manager.
+    ``app``, ``dispatcher`` and ``faults`` are available once started. Also an async context manager.
     """
 
     def __init__(
@@ -66,12 +140,8 @@ class Sandbox:
         self.config = config or SandboxConfig()
         self.registry = registry if registry is not None else default_registry()
         self.host = host
-        self._port = port
-        self._log_level = log_level
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._served = ThreadedServer(host, port, log_level)
         self._app: Starlette | None = None
-        self._error: BaseException | None = None
 
     @property
     def api_key(self) -> str:
@@ -79,9 +149,9 @@ class Sandbox:
 
     @property
     def port(self) -> int:
-        if self._server is None:
+        if not self._served.started:
             raise RuntimeError("the sandbox is not started")
-        return self._port
+        return self._served.port
 
     @property
     def url(self) -> str:
@@ -98,53 +168,36 @@ class Sandbox:
         dispatcher: Dispatcher = self.app.state.dispatcher
         return dispatcher
 
+    @property
+    def faults(self) -> FaultInjector | None:
+        """The fault injector (its ``injected`` counts), ``None`` without ``config.faults``."""
+        injector: FaultInjector | None = self.app.state.faults
+        return injector
+
     def start(self, timeout: float = 10.0) -> Sandbox:
         """Bind, serve in a thread, and return once ready (``RuntimeError`` if startup fails)."""
-        import uvicorn
-
         from ._app import create_app
 
-        if self._server is not None:
+        if self._served.started:
             return self
-        sock = _bind(self.host, self._port)
-        self._port = sock.getsockname()[1]
         self._app = create_app(self.config, self.registry)
-        server = uvicorn.Server(_uvicorn_config(self._app, self.host, self._port, self._log_level))
-        self._server = server
-
-        def run() -> None:
-            try:
-                asyncio.run(server.serve(sockets=[sock]))
-            except BaseException as exc:  # reported by start()
-                self._error = exc
-            finally:
-                sock.close()
-
-        self._thread = threading.Thread(target=run, name=f"truebit-sandbox-{self._port}", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the sandbox did not start: {self._error!r}")
-            time.sleep(0.002)
+        try:
+            self._served.start(self._app, "truebit-sandbox", timeout)
+        except RuntimeError as exc:
+            raise RuntimeError(str(exc).replace("truebit-sandbox", "the sandbox", 1)) from None
         return self
 
     def stop(self) -> None:
         """Stop serving, end the executions still running (Error) and join the server thread."""
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
+        if not self._served.started:
             return
         loop = self.dispatcher.loop
-        if loop is not None and thread.is_alive():
+        if loop is not None and self._served.alive:
             # End the executions first, so that requests held in sync mode answer at once instead of
             # keeping uvicorn's graceful shutdown waiting.
             with contextlib.suppress(Exception):
                 asyncio.run_coroutine_threadsafe(self.dispatcher.close(), loop).result(timeout=15)
-        server.should_exit = True
-        thread.join(timeout=30)
-        self._thread = None
-        self._server = None
+        self._served.stop()
 
     def __enter__(self) -> Sandbox:
         return self.start()

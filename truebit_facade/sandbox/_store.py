@@ -1,14 +1,14 @@
 """Executions in SQLite (stdlib ``sqlite3``): in memory by default, or a file that survives restarts.
 
-One row per execution: id, kind (``function`` now, ``api`` later), status (``Running`` until verification
-ends, then ``Success`` / ``Indeterminate`` / ``Error``), the request and the response body as JSON, and
-timestamps. The response body stored for a finished execution is exactly what the status endpoint
+One row per execution: id, kind (``function`` or ``api``), status (``Running`` until the execution ends,
+then ``Success`` / ``Indeterminate`` / ``Error``), the request (for API tasks with ``input.headers``
+values redacted) and the response body as JSON, and timestamps. The response body stored for a finished execution is exactly what the status endpoint
 returns. At most ``max_retained`` finished executions are kept: beyond that the oldest finished ones
 are deleted (their ids then answer 404). Running executions are never evicted.
 
 When a file database is opened, executions left ``Running`` by a sandbox that stopped or was killed
-can never finish: they are marked ``Error`` (no ``clearTextSolution``), so a client polling them gets a
-terminal answer instead of waiting forever.
+can never finish: they are marked ``Error`` (no ``clearTextSolution``; an API execution also gets an
+``errorMsg``), so a client polling them gets a terminal answer instead of waiting forever.
 
 One connection guarded by a lock; safe to use from any thread.
 """
@@ -56,10 +56,15 @@ class ExecutionStore:
 
     def _fail_interrupted(self) -> int:
         """Mark executions a previous process left Running as Error; return how many."""
-        rows = self._db.execute("SELECT id FROM executions WHERE status = 'Running'").fetchall()
+        rows = self._db.execute("SELECT id, kind FROM executions WHERE status = 'Running'").fetchall()
         now = time.time()
-        for (execution_id,) in rows:
-            result = json.dumps({"executionId": execution_id, "verificationStatus": "Error"})
+        for execution_id, kind in rows:
+            if kind == "api":
+                message = "the sandbox stopped before the call ended"
+                body = {"executionId": execution_id, "status": "Error", "errorMsg": message}
+            else:
+                body = {"executionId": execution_id, "verificationStatus": "Error"}
+            result = json.dumps(body)
             self._db.execute(
                 "UPDATE executions SET status = 'Error', result = ?, finished_at = ? WHERE id = ?",
                 (result, now, execution_id),

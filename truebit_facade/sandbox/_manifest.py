@@ -1,0 +1,511 @@
+"""API-task manifests: the OpenAPI 3 document of a target API, and turning a task input into one safe call.
+
+A manifest is the platform's model of an API task: a standard OpenAPI 3 (3.0 or 3.1) document whose
+``servers[0].url`` is the base of every call (server variables take their defaults), whose ``paths``
+and methods are the calls a task may make, with the path/query/header ``parameters`` and the
+``requestBody`` they declare. :class:`Manifest` reads one (JSON only: a mapping, JSON text, or a path to
+a ``.json`` file) and :meth:`Manifest.prepare` checks an input against it:
+
+**Path.** ``input.path`` is either one of the manifest's path templates exactly as written
+(``/anything/{Id}``, the form the docs' example and the client send, with the values in ``params``) or
+a concrete path that matches a template segment by segment (``/anything/12345``; the value is taken
+from the path, and must not contradict ``params``). When several templates match a concrete path, the
+one with the most literal characters wins (``/store/order/inventory`` before ``/store/order/{id}``). A
+query part in the path is accepted as the platform's examples use it (``/api?chainid={chainid}&module=x``):
+each key must be a declared query parameter, a ``{name}`` value is taken from ``params``.
+
+Rejected before anything else (400), so the sandbox can never be pointed at another host: a path that
+does not start with a single ``/`` (absolute URLs, ``//host``), contains ``://``, a backslash, ``#``,
+whitespace or control characters, a ``.`` or ``..`` segment, or a percent-encoded ``.``, ``/``,
+``\\`` or ``%`` (``%2e``, ``%2f``, ``%5c``, ``%25``). The host, port and scheme of every call come from
+the manifest alone, and the built URL is checked to still be on them.
+
+**Parameters.** ``params`` fill the path and query parameters the manifest declares (path-level and
+operation-level ``parameters``; a ``{name}`` in a template that no parameter declares is taken as a
+required string path parameter). A name the manifest does not declare, a missing required one, or a
+value that does not match its schema is a 400 naming the parameter. Values are JSON scalars (query
+parameters may also be lists: the key is repeated); strings are accepted for numeric or boolean
+schemas when they spell a value of that type. Path values are percent-encoded with nothing left safe
+(``a/b`` becomes ``a%2Fb``) and may not be empty, ``.`` or ``..``. Required ``in: header`` parameters
+must be present in ``input.headers`` or in the task's credentials.
+
+**Body.** ``input.body`` must be absent when the operation declares no ``requestBody``, present when
+it is ``required``, and match the schema of its JSON media type (see ``_schema``). It is sent as JSON,
+or as text when only a ``text/*`` type is declared and the body is a string.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+from ._schema import SchemaError, resolve_ref, validate
+from ._validation import ApiInput, RequestError
+
+__all__ = ["Manifest", "Operation", "Parameter", "PreparedCall", "RequestBodySpec"]
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_PARAM = re.compile(r"\{([^{}/]*)\}")
+_BAD_PATH_CHARS = re.compile(r"[\x00-\x20\x7f\\#]")
+_BAD_ESCAPE = re.compile(r"%(?:2[eEfF]|5[cC]|25)")
+_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_MAX_PATH = 2048
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A declared parameter: ``location`` is ``path``, ``query``, ``header`` or ``cookie``."""
+
+    name: str
+    location: str
+    required: bool
+    schema: Any = None
+
+
+@dataclass(frozen=True)
+class RequestBodySpec:
+    """A declared ``requestBody``: whether it is required, the media type used and its schema."""
+
+    required: bool
+    media_type: str | None
+    schema: Any = None
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One method of one path template, with the parameters and body it declares."""
+
+    template: str
+    method: str
+    parameters: tuple[Parameter, ...]
+    body: RequestBodySpec | None
+    operation_id: str | None = None
+
+    def parameter(self, name: str, location: str) -> Parameter | None:
+        return next((p for p in self.parameters if p.name == name and p.location == location), None)
+
+
+@dataclass(frozen=True)
+class PreparedCall:
+    """A checked call, ready to send: method, full URL (on the manifest's host), headers and body."""
+
+    method: str
+    url: str
+    template: str
+    headers: dict[str, str]
+    content: bytes | None
+    content_type: str | None
+
+
+@dataclass(frozen=True)
+class _Template:
+    text: str
+    names: tuple[str, ...]
+    regex: re.Pattern[str]
+    literal_chars: int
+
+
+def _compile_template(template: str) -> _Template:
+    parts: list[str] = []
+    names: list[str] = []
+    position = 0
+    for match in _PARAM.finditer(template):
+        parts.append(re.escape(template[position : match.start()]))
+        names.append(match.group(1))
+        parts.append(f"(?P<p{len(names) - 1}>[^/]+)")
+        position = match.end()
+    parts.append(re.escape(template[position:]))
+    literal = len(_PARAM.sub("", template))
+    return _Template(template, tuple(names), re.compile("".join(parts)), literal)
+
+
+def _load(source: Mapping[str, Any] | str | os.PathLike[str]) -> dict[str, Any]:
+    if isinstance(source, Mapping):
+        document: Any = copy.deepcopy(dict(source))
+    else:
+        text = source if isinstance(source, str) and source.lstrip().startswith("{") else None
+        try:
+            if text is None:
+                text = Path(source).read_text(encoding="utf-8")
+            document = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(f"the manifest is not valid JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise ValueError("the manifest must be a JSON object (an OpenAPI 3 document)")
+    return document
+
+
+def _check_base_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"the manifest's server URL must be an absolute http(s) URL, not {url!r}")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError("the manifest's server URL must not carry a query, a fragment or credentials")
+    return url.rstrip("/")
+
+
+class Manifest:
+    """An API task's OpenAPI 3 document, read once; see the module docstring.
+
+    ``source``: a mapping, JSON text (a ``str`` starting with ``{``), or a path to a JSON file.
+    ``base_url`` replaces ``servers[0].url`` (used when the target's address is known only at run time).
+    Raises ``ValueError`` for a document that is not a usable OpenAPI 3 description.
+    """
+
+    def __init__(self, source: Mapping[str, Any] | str | os.PathLike[str], *, base_url: str | None = None):
+        document = _load(source)
+        version = document.get("openapi")
+        if not isinstance(version, str) or not version.startswith("3."):
+            raise ValueError("the manifest must be an OpenAPI 3 document ('openapi': '3.x')")
+        if base_url is not None:
+            servers = document.get("servers")
+            if isinstance(servers, list) and servers and isinstance(servers[0], dict):
+                servers[0] = {**servers[0], "url": base_url}
+                servers[0].pop("variables", None)
+            else:
+                document["servers"] = [{"url": base_url}]
+        self.document: dict[str, Any] = document
+        self.base_url = _check_base_url(self._server_url())
+        base = urlsplit(self.base_url)
+        self._origin = (base.scheme, base.hostname, base.port)
+        self.title = str((document.get("info") or {}).get("title", ""))
+        self.operations: dict[str, dict[str, Operation]] = self._read_operations()
+        if not self.operations:
+            raise ValueError("the manifest declares no operations under 'paths'")
+        self._templates = {t: _compile_template(t) for t in self.operations}
+        canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        self.digest = hashlib.sha256(canonical.encode()).hexdigest()
+
+    def _server_url(self) -> str:
+        servers = self.document.get("servers")
+        if not isinstance(servers, list) or not servers or not isinstance(servers[0], Mapping):
+            raise ValueError("the manifest has no servers[0].url: the base URL of the target API")
+        server = servers[0]
+        url = server.get("url")
+        if not isinstance(url, str):
+            raise ValueError("the manifest's servers[0].url must be a string")
+        for name, variable in (server.get("variables") or {}).items():
+            if isinstance(variable, Mapping) and "default" in variable:
+                url = url.replace("{" + str(name) + "}", str(variable["default"]))
+        return url
+
+    def _deref(self, node: Any) -> Any:
+        for _ in range(32):
+            if not (isinstance(node, Mapping) and "$ref" in node):
+                return node
+            try:
+                node = resolve_ref(self.document, str(node["$ref"]))
+            except SchemaError as exc:
+                raise ValueError(f"the manifest: {exc}") from None
+        raise ValueError("the manifest has a $ref cycle")
+
+    def _parameters(self, raw: Any, where: str) -> dict[tuple[str, str], Parameter]:
+        found: dict[tuple[str, str], Parameter] = {}
+        if raw is None:
+            return found
+        if not isinstance(raw, list):
+            raise ValueError(f"the manifest: {where}.parameters must be a list")
+        for item in raw:
+            item = self._deref(item)
+            if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
+                raise ValueError(f"the manifest: a parameter of {where} has no name")
+            location = item.get("in")
+            if location not in ("path", "query", "header", "cookie"):
+                raise ValueError(f"the manifest: parameter {item['name']!r} of {where} has no valid 'in'")
+            required = bool(item.get("required", False)) or location == "path"
+            found[(item["name"], location)] = Parameter(item["name"], location, required, item.get("schema"))
+        return found
+
+    def _body(self, raw: Any) -> RequestBodySpec | None:
+        raw = self._deref(raw)
+        if not isinstance(raw, Mapping):
+            return None
+        content = raw.get("content") or {}
+        media: str | None = None
+        for candidate in content:
+            kind = str(candidate).split(";")[0].strip().lower()
+            if kind == "application/json" or kind.endswith("+json"):
+                media = str(candidate)
+                break
+        if media is None:
+            media = next((str(c) for c in content if str(c).lower().startswith("text/")), None)
+        if media is None and content:
+            media = str(next(iter(content)))
+        schema = (content.get(media) or {}).get("schema") if media is not None else None
+        return RequestBodySpec(bool(raw.get("required", False)), media, schema)
+
+    def _read_operations(self) -> dict[str, dict[str, Operation]]:
+        paths = self.document.get("paths")
+        if not isinstance(paths, Mapping):
+            raise ValueError("the manifest has no 'paths' object")
+        operations: dict[str, dict[str, Operation]] = {}
+        for template, item in paths.items():
+            if not isinstance(template, str) or not template.startswith("/") or "?" in template:
+                raise ValueError(f"the manifest: {template!r} is not a path template starting with '/'")
+            item = self._deref(item)
+            if not isinstance(item, Mapping):
+                continue
+            shared = self._parameters(item.get("parameters"), template)
+            methods: dict[str, Operation] = {}
+            for method in HTTP_METHODS:
+                op = item.get(method)
+                if not isinstance(op, Mapping):
+                    continue
+                params = {**shared, **self._parameters(op.get("parameters"), f"{method.upper()} {template}")}
+                for name in _PARAM.findall(template):
+                    params.setdefault((name, "path"), Parameter(name, "path", True, {"type": "string"}))
+                body = self._body(op["requestBody"]) if "requestBody" in op else None
+                op_id = op.get("operationId")
+                methods[method.upper()] = Operation(
+                    template,
+                    method.upper(),
+                    tuple(params.values()),
+                    body,
+                    op_id if isinstance(op_id, str) else None,
+                )
+            if methods:
+                operations[template] = methods
+        return operations
+
+    def templates(self) -> list[str]:
+        """The manifest's path templates, as written."""
+        return list(self.operations)
+
+    # -- preparing a call ----------------------------------------------------------------------
+
+    def prepare(self, call: ApiInput, *, credential_headers: Iterable[str] = ()) -> PreparedCall:
+        """Check ``call`` against the manifest and build the outgoing request; :class:`RequestError` (400)."""
+        path_part, query_part = _split_path(call.path)
+        template, from_path = self._match(path_part)
+        methods = self.operations[template]
+        method = call.method.upper()
+        operation = methods.get(method)
+        if operation is None:
+            allowed = ", ".join(sorted(methods))
+            raise RequestError(
+                f"method {_show(call.method)} is not declared for {template} (declared: {allowed})"
+            )
+        where = f"{method} {template}"
+        params = dict(call.params)
+        for name, value in from_path.items():
+            if name in params and _text(params[name], name) != value:
+                raise RequestError(f"parameter {name!r} is given both in the path and in params, differently")
+            params[name] = value
+        declared = {p.name for p in operation.parameters if p.location in ("path", "query")}
+        query: list[tuple[str, str]] = []
+        used: set[str] = set()
+        if query_part is not None:
+            query, used = self._query_in_path(operation, query_part, params, where)
+        for name in params:
+            if name not in declared and name not in used:
+                known = ", ".join(sorted(declared)) or "none"
+                raise RequestError(f"parameter {name!r} is not declared for {where} (declared: {known})")
+        segments = self._fill_path(template, operation, params, where)
+        given_in_path = {key for key, _ in query}
+        for param in operation.parameters:
+            if param.location != "query" or param.name in given_in_path:
+                continue
+            if param.name not in params or params[param.name] is None:
+                if param.required:
+                    raise RequestError(f"missing required query parameter {param.name!r} for {where}")
+                continue
+            value = params[param.name]
+            _check_param(value, param, self.document)
+            values = value if isinstance(value, list) else [value]
+            query.extend((param.name, _text(v, param.name)) for v in values)
+        present = {name.lower() for name in call.headers} | {name.lower() for name in credential_headers}
+        for param in operation.parameters:
+            if param.location == "header" and param.required and param.name.lower() not in present:
+                raise RequestError(
+                    f"missing required header {param.name!r} for {where} (send it in input.headers)"
+                )
+        content, content_type = self._content(operation, call, where)
+        url = self.base_url + segments
+        if query:
+            url += "?" + "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in query)
+        self._check_origin(url)
+        return PreparedCall(method, url, template, dict(call.headers), content, content_type)
+
+    def _match(self, path: str) -> tuple[str, dict[str, str]]:
+        if path in self.operations:
+            return path, {}
+        best: tuple[_Template, re.Match[str]] | None = None
+        if "{" not in path and "}" not in path:
+            for compiled in self._templates.values():
+                match = compiled.regex.fullmatch(path)
+                if match and (best is None or compiled.literal_chars > best[0].literal_chars):
+                    best = (compiled, match)
+        if best is None:
+            known = self.templates()
+            shown = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "")
+            raise RequestError(f"path {_show(path)} matches no path of the task's manifest (paths: {shown})")
+        compiled, match = best
+        values = {name: unquote(match.group(f"p{i}")) for i, name in enumerate(compiled.names)}
+        return compiled.text, values
+
+    def _query_in_path(
+        self, operation: Operation, query_part: str, params: Mapping[str, Any], where: str
+    ) -> tuple[list[tuple[str, str]], set[str]]:
+        pairs: list[tuple[str, str]] = []
+        used: set[str] = set()
+        for item in query_part.split("&"):
+            if not item:
+                continue
+            key, _, raw = item.partition("=")
+            key = unquote(key)
+            param = operation.parameter(key, "query")
+            if param is None:
+                raise RequestError(f"query parameter {key!r} in the path is not declared for {where}")
+            whole = _PARAM.fullmatch(raw)
+            if whole:
+                name = whole.group(1)
+                if name not in params or params[name] is None:
+                    raise RequestError(f"missing parameter {name!r} used in the path's query")
+                value = params[name]
+                used.add(name)
+            elif "{" in raw or "}" in raw:
+                raise RequestError(f"query parameter {key!r} in the path has a malformed template")
+            else:
+                value = unquote(raw)
+            _check_param(value, param, self.document)
+            pairs.append((key, _text(value, key)))
+        return pairs, used
+
+    def _fill_path(self, template: str, operation: Operation, params: Mapping[str, Any], where: str) -> str:
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in params or params[name] is None:
+                raise RequestError(f"missing required path parameter {name!r} for {where}")
+            value = params[name]
+            param = operation.parameter(name, "path") or Parameter(name, "path", True)
+            if isinstance(value, list | dict):
+                raise RequestError(f"path parameter {name!r} must be a single value")
+            _check_param(value, param, self.document)
+            text = _text(value, name)
+            if text in ("", ".", ".."):
+                raise RequestError(f"path parameter {name!r} must not be empty, '.' or '..'")
+            return quote(text, safe="")
+
+        return _PARAM.sub(substitute, template)
+
+    def _content(self, operation: Operation, call: ApiInput, where: str) -> tuple[bytes | None, str | None]:
+        spec = operation.body
+        if not call.has_body:
+            if spec is not None and spec.required:
+                raise RequestError(f"missing required input.body for {where}")
+            return None, None
+        if spec is None:
+            raise RequestError(f"{where} declares no request body, but input.body is given")
+        if spec.schema is not None:
+            try:
+                validate(call.body, spec.schema, root=self.document, where="input.body")
+            except SchemaError as exc:
+                raise RequestError(str(exc)) from None
+        media = spec.media_type or "application/json"
+        kind = media.split(";")[0].strip().lower()
+        if kind.startswith("text/") and isinstance(call.body, str):
+            return call.body.encode("utf-8"), media if "charset" in media else f"{media}; charset=utf-8"
+        if kind == "application/json" or kind.endswith("+json") or not spec.media_type:
+            data = json.dumps(call.body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+            return data.encode("utf-8"), media
+        raise RequestError(f"{where} takes a {media} body; the sandbox sends only JSON or text bodies")
+
+    def _check_origin(self, url: str) -> None:
+        parts = urlsplit(url)
+        if (parts.scheme, parts.hostname, parts.port) != self._origin:  # pragma: no cover - defence in depth
+            raise RequestError("the call would leave the manifest's server")
+
+
+def _split_path(path: str) -> tuple[str, str | None]:
+    """Refuse anything that is not a plain path on the manifest's host; split off a query part."""
+    if not path:
+        raise RequestError("input.path must not be empty")
+    if len(path) > _MAX_PATH:
+        raise RequestError(f"input.path is longer than {_MAX_PATH} characters")
+    if _SCHEME.match(path) or "://" in path:
+        raise RequestError("input.path must be a path of the manifest, not a URL with a scheme")
+    if not path.startswith("/") or path.startswith("//"):
+        raise RequestError("input.path must start with a single '/': it is a path of the manifest, not a URL")
+    if _BAD_PATH_CHARS.search(path):
+        raise RequestError("input.path must not contain whitespace, control characters, '\\' or '#'")
+    if _BAD_ESCAPE.search(path):
+        raise RequestError("input.path must not contain percent-encoded '.', '/', '\\' or '%'")
+    if _ESCAPE.search(path):
+        raise RequestError("input.path has a malformed percent-escape")
+    path_part, sep, query = path.partition("?")
+    if any(segment in (".", "..") for segment in path_part.split("/")):
+        raise RequestError("input.path must not contain '.' or '..' segments")
+    return path_part, (query if sep else None)
+
+
+def _text(value: Any, name: str) -> str:
+    """A parameter value as it goes on the wire."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return json.dumps(int(value) if value.is_integer() else value)
+    raise RequestError(f"parameter {name!r} must be a string, number or boolean")
+
+
+def _coerced(value: Any, schema: Any) -> Any:
+    """A string spelling a number or boolean, as that type, when the schema wants it (for validation)."""
+    if not isinstance(value, str) or not isinstance(schema, Mapping):
+        return value
+    kinds = schema.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
+    if "integer" in kinds and re.fullmatch(r"-?[0-9]+", value):
+        return int(value)
+    if "number" in kinds:
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return number if number == number and abs(number) != float("inf") else value
+    if "boolean" in kinds and value in ("true", "false"):
+        return value == "true"
+    return value
+
+
+def _check_param(value: Any, param: Parameter, root: Any) -> None:
+    if isinstance(value, dict):
+        raise RequestError(f"parameter {param.name!r} must be a string, number, boolean or list")
+    if isinstance(value, list):
+        if param.location != "query":
+            raise RequestError(f"parameter {param.name!r} must be a single value")
+        for item in value:
+            _text(item, param.name)
+    if param.schema is None:
+        return
+    schema = param.schema
+    if isinstance(schema, Mapping) and "$ref" in schema:
+        try:
+            schema = resolve_ref(root, str(schema["$ref"]))
+        except SchemaError as exc:
+            raise RequestError(f"parameter {param.name!r}: {exc}") from None
+    if isinstance(value, list):
+        items = schema.get("items") if isinstance(schema, Mapping) else None
+        candidate: Any = [_coerced(v, items) for v in value]
+    else:
+        candidate = _coerced(value, schema)
+    try:
+        validate(candidate, schema, root=root, where=f"parameter {param.name!r}")
+    except SchemaError as exc:
+        raise RequestError(str(exc)) from None
+
+
+def _show(value: str) -> str:
+    text = value if len(value) <= 80 else value[:80] + "..."
+    return json.dumps(text)
