@@ -5,7 +5,10 @@ a schema reached from a request body or parameter is *request* side (data the cl
 from a response is *response* side (data the client receives). A component used on both sides is judged
 on both and reported once, at its worst level, with the operations it reaches.
 
-Levels follow oasdiff's vocabulary: ERR (breaking), WARN (possibly breaking), INFO.
+Levels follow oasdiff's vocabulary: ERR (breaking), WARN (possibly breaking), INFO. One deliberate
+difference: every *removal* (operation, schema, property, parameter, response, enum value, union
+branch) is ERR, whatever its direction, because a client generated from the old spec refers to it: a
+version bump that removes anything must be read before it is taken.
 """
 
 from __future__ import annotations
@@ -143,7 +146,7 @@ def _diff_schema(
         for v in [v for v in (ne or []) if v not in (oe or [])]:
             out.append((level("INFO", "WARN"), where, f"enum value {v!r} added"))
         for v in [v for v in (oe or []) if v not in (ne or [])]:
-            out.append((level("ERR", "INFO"), where, f"enum value {v!r} removed"))
+            out.append(("ERR", where, f"enum value {v!r} removed"))
     for key, tighter in (("maximum", min), ("maxLength", min), ("minimum", max), ("minLength", max)):
         if old.get(key) != new.get(key):
             a, b = old.get(key), new.get(key)
@@ -164,8 +167,7 @@ def _diff_schema(
         else:
             out.append((level("INFO", "INFO"), where, f"optional property {name!r} added"))
     for name in oprops.keys() - nprops.keys():
-        resp = "ERR" if name in oreq else "WARN"
-        out.append((level("WARN", resp), where, f"property {name!r} removed"))
+        out.append(("ERR", where, f"property {name!r} removed"))
     for name in oprops.keys() & nprops.keys():
         if name not in oreq and name in nreq:
             out.append((level("ERR", "INFO"), where, f"property {name!r} became required"))
@@ -184,7 +186,7 @@ def _diff_schema(
         for b in [b for b in nb if b not in ob]:
             out.append((level("INFO", "ERR"), where, f"{key} branch {b} added"))
         for b in [b for b in ob if b not in nb]:
-            out.append((level("ERR", "INFO"), where, f"{key} branch {b} removed"))
+            out.append(("ERR", where, f"{key} branch {b} removed"))
 
 
 def _branch_id(branch: dict[str, Any]) -> str:
@@ -237,7 +239,7 @@ def _diff_operation(old: dict[str, Any], new: dict[str, Any], op_id: str, o: Any
             )
         )
     for key in oparams.keys() - nparams.keys():
-        found.append(("WARN", op_id, f"{key[0]} parameter {key[1]!r} removed"))
+        found.append(("ERR", op_id, f"{key[0]} parameter {key[1]!r} removed"))
     for key in oparams.keys() & nparams.keys():
         if not oparams[key].get("required") and nparams[key].get("required"):
             found.append(("ERR", op_id, f"{key[0]} parameter {key[1]!r} became required"))
@@ -268,7 +270,7 @@ def _diff_operation(old: dict[str, Any], new: dict[str, Any], op_id: str, o: Any
     for status in sorted(nresp.keys() - oresp.keys()):
         found.append(("INFO", op_id, f"response {status} added"))
     for status in sorted(oresp.keys() - nresp.keys()):
-        found.append(("ERR" if str(status).startswith("2") else "WARN", op_id, f"response {status} removed"))
+        found.append(("ERR", op_id, f"response {status} removed"))
     for status in sorted(oresp.keys() & nresp.keys()):
         oc = _resolve(old, oresp[status]).get("content") or {}
         nc = _resolve(new, nresp[status]).get("content") or {}
@@ -296,7 +298,7 @@ def _diff_components(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
         changes.append(Change("INFO", f"schema {name}", "added"))
     for name in sorted(os_.keys() - ns.keys()):
         ops = sorted(set().union(*old_use.get(name, {}).values())) if old_use.get(name) else []
-        changes.append(Change("WARN" if ops else "INFO", f"schema {name}", "removed", tuple(ops)))
+        changes.append(Change("ERR", f"schema {name}", "removed", tuple(ops)))
     for name in sorted(os_.keys() & ns.keys()):
         use = {**old_use.get(name, {})}
         for direction, ops in new_use.get(name, {}).items():
