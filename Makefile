@@ -21,7 +21,6 @@ regen: $(STAMP)  ## merge openapi/upstream + errata, validate, summarise the cha
 	$(PY) scripts/regen.py regen
 
 check-generated: $(STAMP)  ## fail if generated_client/ or openapi/truebit-api.json is stale or hand-edited
-	$(PY) scripts/vendor_docs.py --check ../shared/truebit-docs 2>/dev/null || test ! -d ../shared/truebit-docs
 	$(PY) scripts/regen.py check
 
 fetch-spec: $(STAMP)  ## fetch the live spec into openapi/upstream (then run make regen)

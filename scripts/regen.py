@@ -160,9 +160,10 @@ def cmd_fetch(root: Path, url: str) -> int:
         resp = httpx.get(url, timeout=20, follow_redirects=True)
         resp.raise_for_status()
         doc = resp.json()
-        if not isinstance(doc, dict) or "openapi" not in doc or "paths" not in doc:
-            raise ValueError("the answer is not an OpenAPI document")
-    except (httpx.HTTPError, ValueError) as exc:
+        if not isinstance(doc, dict) or "openapi" not in doc or not doc.get("paths"):
+            raise ValueError("the answer is not an OpenAPI document with paths")
+        spec.validate(doc)  # a broken or empty document must not replace the vendored fragments
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError, spec.SpecError) as exc:
         print(
             f"fetch-spec: could not get the live spec from {url}: {type(exc).__name__}: {exc}\n"
             "fetch-spec: nothing was changed; openapi/upstream/ still holds the vendored fragments.",

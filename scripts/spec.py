@@ -105,14 +105,17 @@ def apply_errata(doc: dict[str, Any], errata: list[dict[str, Any]]) -> dict[str,
     for i, op in enumerate(errata):
         patch_op = {k: v for k, v in op.items() if k != "reason"}
         target = patch_op.get("path", "")
-        must_exist = target if patch_op.get("op") in ("replace", "remove", "test") else _parent(target)
-        try:
-            jsonpointer.resolve_pointer(doc, must_exist)
-        except jsonpointer.JsonPointerException:
-            raise SpecError(
-                f"erratum #{i} no longer applies: {must_exist!r} is not in the upstream spec "
-                f"(reason was: {op['reason']})"
-            ) from None
+        must_exist = [target if patch_op.get("op") in ("replace", "remove", "test") else _parent(target)]
+        if patch_op.get("op") in ("move", "copy"):
+            must_exist.append(patch_op.get("from", ""))
+        for pointer in must_exist:
+            try:
+                jsonpointer.resolve_pointer(doc, pointer)
+            except jsonpointer.JsonPointerException:
+                raise SpecError(
+                    f"erratum #{i} no longer applies: {pointer!r} is not in the upstream spec "
+                    f"(reason was: {op['reason']})"
+                ) from None
         try:
             doc = jsonpatch.apply_patch(doc, [patch_op])
         except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
@@ -125,13 +128,15 @@ def _parent(pointer: str) -> str:
 
 
 def check_uint32_bounds(doc: dict[str, Any]) -> None:
-    """``format: uint32`` is not a JSON Schema constraint; the range must be spelled out."""
+    """``format: uint32`` is not a JSON Schema constraint: a range within 0..4294967295 must be spelled out."""
     unbounded = []
 
     def walk(node: Any, where: str) -> None:
         if isinstance(node, dict):
-            if node.get("format") == "uint32" and (
-                node.get("minimum") != 0 or node.get("maximum") != UINT32_MAX
+            if node.get("format") == "uint32" and not (
+                isinstance(node.get("minimum"), int)
+                and isinstance(node.get("maximum"), int)
+                and 0 <= node["minimum"] <= node["maximum"] <= UINT32_MAX
             ):
                 unbounded.append(where)
             for k, v in node.items():

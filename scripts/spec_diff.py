@@ -94,13 +94,15 @@ def _resolve(doc: dict[str, Any], node: Any) -> Any:
 
 
 def _types(schema: dict[str, Any]) -> frozenset[str]:
+    if not isinstance(schema, dict):  # OpenAPI 3.1 allows boolean schemas
+        return frozenset()
     t = schema.get("type")
     types = set(t) if isinstance(t, list) else ({t} if t else set())
     if schema.get("nullable"):
         types.add("null")
     for key in ("oneOf", "anyOf"):
         for branch in schema.get(key, []):
-            if branch.get("type") == "null":
+            if isinstance(branch, dict) and branch.get("type") == "null":
                 types.add("null")
     return frozenset(types)
 
@@ -189,8 +191,10 @@ def _diff_schema(
             out.append(("ERR", where, f"{key} branch {b} removed"))
 
 
-def _branch_id(branch: dict[str, Any]) -> str:
-    return branch.get("$ref", "inline").rsplit("/", 1)[-1]
+def _branch_id(branch: Any) -> str:
+    if not isinstance(branch, dict):
+        return repr(branch)
+    return str(branch.get("$ref", "inline")).rsplit("/", 1)[-1]
 
 
 def diff(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
@@ -286,6 +290,8 @@ def _diff_operation(old: dict[str, Any], new: dict[str, Any], op_id: str, o: Any
                 {RESP},
                 found,
             )
+    if not found and oop != nop:  # never hide a change the rules above do not name
+        found.append(("WARN", op_id, "changed in a way this summary does not classify: review it"))
     return [Change(level, where, what) for level, where, what in found]
 
 
@@ -307,6 +313,10 @@ def _diff_components(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
         ops = tuple(sorted(set().union(*use.values()))) if use else ()
         found: list[tuple[str, str, str]] = []
         _diff_schema(old, new, os_[name], ns[name], f"schema {name}", directions, found)
+        if not found and os_[name] != ns[name]:
+            found.append(
+                ("WARN", f"schema {name}", "changed in a way this summary does not classify: review it")
+            )
         changes.extend(Change(level, where, what, ops) for level, where, what in found)
     return changes
 

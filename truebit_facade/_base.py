@@ -86,7 +86,10 @@ class BaseClient:
             # Never echo the key: the message says only what is wrong with it.
             raise ValidationError("api_key", "must be a non-empty string of visible ASCII characters")
         url = base_url or os.environ.get("TRUEBIT_BASE_URL") or DEFAULT_BASE_URL
-        parsed = httpx.URL(url) if isinstance(url, str) else None
+        try:
+            parsed = httpx.URL(url) if isinstance(url, str) else None
+        except httpx.InvalidURL:
+            parsed = None
         if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
             raise ValidationError("base_url", "must be an http:// or https:// URL")
         self._api_key = key

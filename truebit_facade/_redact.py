@@ -60,7 +60,9 @@ def scrub_json(value: Any, secrets: tuple[str, ...]) -> Any:
     if isinstance(value, str):
         return scrub(value, secrets)
     if isinstance(value, dict):
-        return {k: scrub_json(v, secrets) for k, v in value.items()}
+        return {
+            scrub(k, secrets) if isinstance(k, str) else k: scrub_json(v, secrets) for k, v in value.items()
+        }
     if isinstance(value, list):
         return [scrub_json(v, secrets) for v in value]
     return value

@@ -430,7 +430,9 @@ class _Output:
         print(scrub(text, self.secrets), file=sys.stderr, flush=True)
 
     def json(self, value: dict[str, Any]) -> None:
-        self.out(json.dumps(scrub_json(value, self.secrets), ensure_ascii=False, default=str))
+        # Scrubbed as data (strings and keys), not as text: text scrubbing could break the JSON.
+        text = json.dumps(scrub_json(value, self.secrets), ensure_ascii=False, default=str)
+        print(text, file=sys.stdout, flush=True)
 
     def ticker(self, label: str) -> _Ticker:
         return _Ticker(sys.stderr, label, enabled=self.live)

@@ -75,7 +75,9 @@ def test_the_docs_example_call(api_client: httpx.Client, example_target: Example
     assert solution["senderAddress"] == address_of(hub_private_key("truebit-sandbox"))
     echo = solution["output"]
     assert (echo["method"], echo["path"], echo["Id"], echo["args"]) == ("GET", "/anything/12345", "12345", {})
-    received = echo["headers"]
+    echoed = echo["headers"]  # the target echoes what it got; the sandbox scrubs the injected values
+    assert echoed["authorization"] == echoed["x-custom-header"] == "[redacted]"
+    received = {k.lower(): v for k, v in example_target.requests[-1].headers.items()}
     assert received["authorization"] == "Bearer TARGET-TOKEN"  # injected into the outgoing call
     assert received["x-custom-header"] == "CustomValue123"
     assert received["accept"] == "application/json"
@@ -691,3 +693,54 @@ def test_stopping_ends_a_running_api_call(
         "status": "Error",
         "errorMsg": "the sandbox stopped before the call ended",
     }
+
+
+def test_credentials_and_injected_headers_never_come_back_even_when_the_target_echoes_them() -> None:
+    from truebit_facade.sandbox import ApiCredentials, Sandbox, SandboxConfig, default_registry
+    from truebit_facade.sandbox import register_example_api_task as register
+
+    with ExampleTarget() as target:
+        registry = default_registry()
+        register(
+            registry,
+            target.url,
+            credentials=ApiCredentials(header={"X-Target-Key": "S3CRET-HDR"}, basic=("demo", "S3CRET-PW")),
+        )
+        with (
+            Sandbox(SandboxConfig(hold_seconds=2), registry) as sb,
+            httpx.Client(base_url=sb.url, timeout=30) as client,
+        ):
+            body = {
+                "namespace": "3a2b5129", "taskName": "custom", "async": False, "executionTimeout": 5000,
+                "input": {"path": "/anything/{Id}", "method": "GET", "params": {"Id": 1}, "headers": {"X-Mine": "IN-HDR-VAL"}},
+            }  # fmt: skip
+            done = client.post("/task/api/execute-by-name", json=body, headers={"x-api-key": sb.api_key})
+            status = client.get(f"/task/api/execution-status/{done.json()['executionId']}")
+            stats = client.get("/_sandbox/stats")
+        received = {k.lower(): v for k, v in target.requests[-1].headers.items()}
+    assert received["x-target-key"] == "S3CRET-HDR" and received["x-mine"] == "IN-HDR-VAL"
+    for text in (done.text, status.text, stats.text):
+        for secret in ("S3CRET-HDR", "S3CRET-PW", "ZGVtbzpTM0NSRVQtUFc=", "IN-HDR-VAL"):
+            assert secret not in text
+
+
+def test_deeply_nested_bodies_are_a_400_and_cost_no_credit() -> None:
+    from truebit_facade.sandbox import Sandbox, SandboxConfig
+
+    with (
+        Sandbox(SandboxConfig(hold_seconds=1, api_keys={"k": 1})) as sb,
+        httpx.Client(base_url=sb.url) as client,
+    ):
+        deep = (
+            '{"namespace":"3a2b5129","taskName":"echo","async":true,"input":"x","totalSolutions":1,'
+            '"requiredSolutions":1,"taskRequesterTimestamp":1,"x":' + "[" * 600 + "]" * 600 + "}"
+        )
+        for path in ("/task/function/execute-by-name", "/task/api/execute-by-name"):
+            answer = client.post(
+                path, content=deep, headers={"x-api-key": "k", "content-type": "application/json"}
+            )
+            assert answer.status_code == 400, answer.text
+        assert client.head("/task/function/execution-status/x").status_code == 405
+        ok = client.post("/task/function/execute-by-name", content=deep.replace(',"x":' + "[" * 600 + "]" * 600, ""),
+                         headers={"x-api-key": "k", "content-type": "application/json"})  # fmt: skip
+        assert ok.status_code == 200, ok.text

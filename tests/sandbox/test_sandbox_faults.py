@@ -208,8 +208,8 @@ def test_fault_config_is_checked(options: dict[str, Any]) -> None:
 
 def test_fault_kinds_and_retry_after_date() -> None:
     assert set(FAULT_KINDS) == {
-        "500", "502", "503", "503_retry_after", "429_seconds", "429_date", "520", "drop", "slow",
-        "drop_after", "500_after", "slow_after",
+        "500", "500_retry_after", "502", "502_retry_after", "503", "503_retry_after", "429_seconds",
+        "429_date", "520", "drop", "slow", "drop_after", "500_after", "slow_after",
     }  # fmt: skip
     now = datetime(2026, 1, 2, 3, 4, 5, 500000, tzinfo=UTC).timestamp()
     assert retry_after_date(1, now) == "Fri, 02 Jan 2026 03:04:07 GMT"
@@ -271,3 +271,12 @@ def test_cli_with_the_example_target_and_faults() -> None:
             if process.poll() is None:
                 process.kill()
                 process.wait(5)
+
+
+def test_every_5xx_kind_has_a_retry_after_variant() -> None:
+    from truebit_facade.sandbox._faults import _canned
+
+    config = FaultConfig(retry_after_seconds=3)
+    for kind, status in (("500_retry_after", 500), ("502_retry_after", 502), ("503_retry_after", 503)):
+        got, headers, _ = _canned(kind, config)
+        assert got == status and (b"retry-after", b"3") in headers

@@ -64,7 +64,7 @@ The JSON form is ``{"tasks": [{"namespace": ..., "name": ..., "path": ..., ...}]
 from ._api_tasks import ApiCredentials, ApiTask
 from ._app import STATS_PATH, create_app
 from ._config import DEV_API_KEY, NodeFault, SandboxConfig, TaskLimits
-from ._dispatcher import Dispatcher, canonical_json
+from ._dispatcher import Dispatcher, canonical_json, counter_key
 from ._faults import FAULT_KINDS, FAULT_KINDS_AFTER, FAULT_KINDS_BEFORE, FaultConfig, FaultInjector
 from ._manifest import Manifest
 from ._nodes import hub_private_key, node_private_key
@@ -99,6 +99,7 @@ __all__ = [
     "ThreadedServer",
     "WasmRunner",
     "canonical_json",
+    "counter_key",
     "create_app",
     "default_registry",
     "example_registry",

@@ -119,7 +119,8 @@ class ApiCredentials:
         """Every secret string these credentials carry (to scrub from messages)."""
         values = list(self.header.values())
         if self.basic is not None:
-            values += [self.basic[1], f"{self.basic[0]}:{self.basic[1]}", self.headers()["Authorization"]]
+            authorization = self.headers()["Authorization"]
+            values += [self.basic[1], f"{self.basic[0]}:{self.basic[1]}", authorization, authorization[6:]]
         return values
 
 
@@ -244,10 +245,42 @@ async def call_target(
     The error message is scrubbed of every credential and ``input.headers`` value.
     """
     outcome = await _call(client, task, call, timeout_seconds, max_response_bytes)
-    if outcome.error is None:
-        return outcome
-    error = scrub(outcome.error, [*task.secrets(), *call.headers.values()])
-    return dataclasses.replace(outcome, error=error)
+    secrets = [*task.secrets(), *call.headers.values()]
+    # A target that echoes its request (as the example's /anything does) must not hand the task's
+    # credentials, or the caller's injected headers, to whoever reads the execution's status.
+    output = scrub_json(outcome.output, secrets)
+    error = None if outcome.error is None else scrub(outcome.error, secrets)
+    return dataclasses.replace(outcome, output=output, error=error)
+
+
+def scrub_json(value: Any, secrets: Iterable[str]) -> Any:
+    """A copy of JSON ``value`` with every secret scrubbed from its strings (keys included); built
+    without recursion, so any depth the JSON parser accepted is fine."""
+    secrets = [s for s in secrets if len(s) >= _MIN_SCRUBBED]
+    if not secrets:
+        return value
+    if not isinstance(value, dict | list):
+        return scrub(value, secrets) if isinstance(value, str) else value
+    done: dict[int, Any] = {}
+    stack: list[tuple[Any, bool]] = [(value, False)]
+    while stack:
+        node, ready = stack.pop()
+        if not ready:
+            stack.append((node, True))
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, False) for child in children if isinstance(child, dict | list))
+            continue
+
+        def clean(child: Any) -> Any:
+            if isinstance(child, str):
+                return scrub(child, secrets)
+            return done.get(id(child), child) if isinstance(child, dict | list) else child
+
+        if isinstance(node, dict):
+            done[id(node)] = {scrub(k, secrets): clean(v) for k, v in node.items()}
+        else:
+            done[id(node)] = [clean(v) for v in node]
+    return done[id(value)]
 
 
 async def _call(

@@ -17,8 +17,11 @@ Credit: one per accepted execution (a request refused with 400/401/402 costs not
 starts (it got its slot), ``started_total`` and three counters go up: ``started_by_body`` keyed by the
 canonical JSON of the request body (:func:`canonical_json`: sorted keys, no spaces, non-ASCII kept; an
 API request with its ``input.headers`` values redacted), ``started_by_input`` keyed by the function
-input text or the canonical JSON of the (redacted) API input, and ``started_by_task`` keyed by
-``namespace/name@version``. :meth:`Dispatcher.started_count` looks a body up; :meth:`Dispatcher.stats`
+input text or the canonical JSON of the (redacted) API input, ``started_by_task`` keyed by
+``namespace/name@version`` and ``started_by_label`` keyed by ``namespace/name:label`` (or
+``namespace/name@version`` for requests without a label). Keys longer than 1024 characters become
+``sha256:<hex>`` (:func:`counter_key`), and each counter keeps at most ``max_retained_results`` keys,
+oldest first out, so the counters stay bounded. :meth:`Dispatcher.started_count` looks a body up; :meth:`Dispatcher.stats`
 is what ``GET /_sandbox/stats`` answers. Executions refused (400/401/402) or stopped by an injected
 fault before the dispatcher never count.
 """
@@ -28,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import hashlib
 import json
 import logging
 import secrets
@@ -51,6 +55,18 @@ if TYPE_CHECKING:
 __all__ = ["ApiError", "Dispatcher", "canonical_json", "response_body"]
 
 logger = logging.getLogger("truebit_facade.sandbox")
+
+
+#: Counter keys longer than this are replaced by their SHA-256, so counters stay small.
+MAX_COUNTER_KEY = 1024
+
+
+def counter_key(text: str) -> str:
+    """The key a start counter uses for ``text``: itself, or ``sha256:<hex>`` when longer than
+    :data:`MAX_COUNTER_KEY` characters."""
+    if len(text) <= MAX_COUNTER_KEY:
+        return text
+    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def canonical_json(value: Any) -> str:
@@ -96,6 +112,7 @@ class Dispatcher:
         self.started_by_body: collections.Counter[str] = collections.Counter()
         self.started_by_input: collections.Counter[str] = collections.Counter()
         self.started_by_task: collections.Counter[str] = collections.Counter()
+        self.started_by_label: collections.Counter[str] = collections.Counter()
         #: The client API tasks call their targets with; exists between start() and close().
         self.http: httpx.AsyncClient | None = None
         #: Executions running WebAssembly now, and waiting for a slot.
@@ -229,14 +246,26 @@ class Dispatcher:
 
     def _count_start(self, body: Mapping[str, Any], task: Task) -> None:
         self.started_total += 1
-        self.started_by_body[canonical_json(body)] += 1
         value = body.get("input")
-        self.started_by_input[value if isinstance(value, str) else canonical_json(value)] += 1
-        self.started_by_task[f"{task.namespace}/{task.name}@{task.version}"] += 1
+        label = body.get("label")
+        where = f"{task.namespace}/{task.name}"
+        for counter, key in (
+            (self.started_by_body, counter_key(canonical_json(body))),
+            (self.started_by_input, counter_key(value if isinstance(value, str) else canonical_json(value))),
+            (self.started_by_task, f"{where}@{task.version}"),
+            (
+                self.started_by_label,
+                f"{where}:{label}" if isinstance(label, str) else f"{where}@{task.version}",
+            ),
+        ):
+            counter[key] += 1
+            # Bounded like the retained results: the oldest keys go first (dicts keep insertion order).
+            while len(counter) > self.config.max_retained_results:
+                del counter[next(iter(counter))]
 
     def started_count(self, body: Mapping[str, Any]) -> int:
         """How many executions of exactly this request body started (API headers may be unredacted)."""
-        return self.started_by_body[canonical_json(_counted_body(body))]
+        return self.started_by_body[counter_key(canonical_json(_counted_body(body)))]
 
     def reset_counters(self) -> None:
         """Set the start counters (and the peak of active executions) back to zero."""
@@ -244,6 +273,7 @@ class Dispatcher:
         self.started_by_body.clear()
         self.started_by_input.clear()
         self.started_by_task.clear()
+        self.started_by_label.clear()
         self.peak_active = self.active
 
     def stats(self) -> dict[str, Any]:
@@ -253,6 +283,7 @@ class Dispatcher:
             "startedByBody": dict(self.started_by_body),
             "startedByInput": dict(self.started_by_input),
             "startedByTask": dict(self.started_by_task),
+            "startedByLabel": dict(self.started_by_label),
             "active": self.active,
             "queued": self.queued,
             "peakActive": self.peak_active,

@@ -10,7 +10,9 @@ Kinds injected **before** the request reaches the dispatcher (so no execution st
 
 =================== ===========================================================================
 ``500``             500 ``{"message": ...}``
+``500_retry_after`` the same with ``Retry-After: <retry_after_seconds>``
 ``502``             502 with an HTML body, as a gateway sends it
+``502_retry_after`` the same with ``Retry-After: <retry_after_seconds>``
 ``503``             503 ``{"message": ...}`` without ``Retry-After``
 ``503_retry_after`` 503 with ``Retry-After: <retry_after_seconds>``
 ``429_seconds``     429 with ``Retry-After: <retry_after_seconds>``
@@ -70,7 +72,9 @@ __all__ = [
 
 FAULT_KINDS_BEFORE = (
     "500",
+    "500_retry_after",
     "502",
+    "502_retry_after",
     "503",
     "503_retry_after",
     "429_seconds",
@@ -216,6 +220,9 @@ def _canned(kind: str, config: FaultConfig) -> tuple[int, list[tuple[bytes, byte
         return status, [(b"content-type", b"application/json")], body
 
     retry = str(config.retry_after_seconds).encode()
+    if kind.endswith("_retry_after") and kind != "503_retry_after":
+        status, headers, body = _canned(kind.removesuffix("_retry_after"), config)
+        return status, [*headers, (b"retry-after", retry)], body
     if kind in ("500", "500_after"):
         return as_json(500, "internal server error")
     if kind == "502":

@@ -72,9 +72,29 @@ def parse_json_body(body: bytes, max_bytes: int) -> Any:
     if not body.strip():
         raise RequestError("request body is empty: a JSON object is required")
     try:
-        return json.loads(body)
+        value = json.loads(body)
     except (ValueError, RecursionError):
         raise RequestError("request body is not valid JSON") from None
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise RequestError(f"request body is nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+#: Deeper bodies are refused: nothing in the API nests this far, and copying one would overflow.
+MAX_JSON_DEPTH = 64
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, level)
+            if deepest > MAX_JSON_DEPTH:
+                break
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def _string(body: dict[str, Any], name: str, *, required: bool) -> str | None:
