@@ -14,11 +14,11 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ._config import SandboxConfig
 from ._registry import TaskRegistry
+from ._served import ServedContext
 
 if TYPE_CHECKING:
     import uvicorn
@@ -119,7 +119,7 @@ class ThreadedServer:
         self._server = None
 
 
-class Sandbox:
+class Sandbox(ServedContext):
     """The sandbox served on loopback in a background thread, for tests, demos and benchmarks.
 
     ``url`` (``http://127.0.0.1:PORT``), ``api_key`` (the first configured key), ``registry``, ``config``,
@@ -198,23 +198,6 @@ class Sandbox:
             with contextlib.suppress(Exception):
                 asyncio.run_coroutine_threadsafe(self.dispatcher.close(), loop).result(timeout=15)
         self._served.stop()
-
-    def __enter__(self) -> Sandbox:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    async def __aenter__(self) -> Sandbox:
-        await asyncio.to_thread(self.start)
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await asyncio.to_thread(self.stop)
 
 
 def serve(

@@ -40,7 +40,6 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -52,6 +51,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ._api_tasks import ApiCredentials, ApiTask
 from ._registry import EXAMPLES_NAMESPACE, TaskRegistry
+from ._served import ServedContext
 
 if TYPE_CHECKING:
     from ._server import ThreadedServer
@@ -224,7 +224,7 @@ def create_target_app(
     return app
 
 
-class ExampleTarget:
+class ExampleTarget(ServedContext):
     """The example target served on a free loopback port in a background thread (a context manager,
     sync or async). ``url`` once started; ``requests`` the requests it received, oldest first."""
 
@@ -254,23 +254,6 @@ class ExampleTarget:
 
     def stop(self) -> None:
         self._served.stop()
-
-    def __enter__(self) -> ExampleTarget:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    async def __aenter__(self) -> ExampleTarget:
-        await asyncio.to_thread(self.start)
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await asyncio.to_thread(self.stop)
 
 
 def example_manifest(target_url: str) -> dict[str, Any]:
