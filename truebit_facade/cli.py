@@ -123,10 +123,16 @@ class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose error messages are scrubbed of header values."""
 
     secrets: tuple[str, ...] = ()
+    #: Set by main() when ``--json`` is on the command line: usage errors are JSON on stdout too.
+    json_errors: bool = False
 
     def error(self, message: str) -> NoReturn:
+        message = scrub(message, self.secrets)
+        if _Parser.json_errors:
+            error = {"type": "UsageError", "message": message, "execution_id": None}
+            print(json.dumps({"ok": False, "exit_code": EXIT_USAGE, "error": error}), flush=True)
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {scrub(message, self.secrets)}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
 def _timeout(text: str) -> float | None:
@@ -681,6 +687,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     env_key = os.environ.get("TRUEBIT_API_KEY") or ""
     secrets = tuple(s for s in (*_header_secrets(args_list), env_key.strip(), env_key) if s)
     parser = build_parser(secrets)
+    _Parser.json_errors = "--json" in args_list
     try:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # --help, -V and usage errors: argparse has printed them
@@ -708,6 +715,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except TruebitError as exc:
         return _report(out, exc, args, time.monotonic() - started)
+    except Exception as exc:  # a bug or an environment problem: still one line, a traceback on --debug
+        wrapped = TruebitError(f"unexpected {type(exc).__name__}: {exc}")
+        wrapped.__cause__ = exc
+        return _report(out, wrapped, args, time.monotonic() - started)
     finally:
         if client is not None:
             client.close()
