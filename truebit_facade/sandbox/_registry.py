@@ -11,6 +11,7 @@ explicitly. A name holds one kind of task. :func:`default_registry` holds the sh
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
@@ -111,7 +112,17 @@ def _validation_engine() -> Any:
             from ._wasm import new_engine
 
             _engine = new_engine()
+            atexit.register(_close_validation_engine)
         return _engine
+
+
+def _close_validation_engine() -> None:
+    # At exit, while wasmtime is still importable (see _wasm._release_all).
+    global _engine
+    with _engine_lock:
+        engine, _engine = _engine, None
+    if engine is not None:
+        engine.close()
 
 
 class TaskRegistry:

@@ -14,12 +14,15 @@ a one-line reason (with the last line of the module's stderr, if any), the same 
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import math
 import os
 import shutil
 import tempfile
 import threading
 import uuid
+import weakref
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -59,6 +62,13 @@ class RunResult:
         return self.execution_status == "succeed"
 
 
+def _release_all() -> None:
+    """Free wasmtime objects while the interpreter is still whole: left to the garbage collector at
+    shutdown, their finalizers run after wasmtime's module globals are gone and print errors."""
+    for runner in list(_LIVE_RUNNERS):
+        runner.release()
+
+
 class WasmRunner:
     """Runs function tasks; thread-safe, meant to be called from a bounded thread pool.
 
@@ -77,6 +87,7 @@ class WasmRunner:
         self._scratch: str | None = None
         self._max_ticks = 1
         self._closed = False
+        _LIVE_RUNNERS.add(self)
 
     def start(self) -> WasmRunner:
         """Start the epoch ticker and create the scratch directory (idempotent)."""
@@ -110,6 +121,18 @@ class WasmRunner:
             ticker.join()
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+    def release(self) -> None:
+        """Close and free the engine, linker and compiled modules (the runner is unusable after)."""
+        self.close()
+        with self._lock:
+            cached, self._cache = list(self._cache.values()), {}
+            linker, self._linker = self._linker, None
+        for obj in (*cached, linker, self._engine):
+            close = getattr(obj, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    close()
 
     def __enter__(self) -> WasmRunner:
         return self.start()
@@ -253,3 +276,7 @@ def _read_output(path: str) -> tuple[str, str]:
 def _last_line(text: str) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[-1] if lines else ""
+
+
+_LIVE_RUNNERS: weakref.WeakSet[WasmRunner] = weakref.WeakSet()
+atexit.register(_release_all)
