@@ -58,7 +58,8 @@ def scrub_json(value: Any, secrets: tuple[str, ...]) -> Any:
     if not secrets:
         return value
     if isinstance(value, str):
-        return scrub(value, secrets)
+        # A string that *is* a secret goes whatever its length (an echoed header value of "42").
+        return REDACTED if value in secrets else scrub(value, secrets)
     if isinstance(value, dict):
         return {
             scrub(k, secrets) if isinstance(k, str) else k: scrub_json(v, secrets) for k, v in value.items()

@@ -482,7 +482,9 @@ def _show_output(out: _Output, result: FunctionResult | ApiTaskResult) -> None:
     value = result.output
     if value is None:
         return
-    out.out(value if isinstance(value, str) else json.dumps(thaw(value), indent=2, ensure_ascii=False))
+    if not isinstance(value, str):  # scrubbed as data first, so short echoed header values go too
+        value = json.dumps(scrub_json(thaw(value), out.secrets), indent=2, ensure_ascii=False)
+    out.out(value)
 
 
 def _summary(result: FunctionResult | ApiTaskResult, elapsed: float | None) -> str:
