@@ -93,6 +93,25 @@ def _resolve(doc: dict[str, Any], node: Any) -> Any:
     return node
 
 
+def _unwrap_nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """``oneOf``/``anyOf`` of one schema and ``{type: null}`` is that schema, nullable: the three
+    spellings of nullable must compare equal."""
+    for key in ("oneOf", "anyOf"):
+        branches = schema.get(key)
+        if isinstance(branches, list) and len(branches) == 2:
+            nulls = [b for b in branches if isinstance(b, dict) and b.get("type") == "null"]
+            others = [b for b in branches if b not in nulls]
+            if (
+                len(nulls) == 1
+                and len(others) == 1
+                and isinstance(others[0], dict)
+                and "$ref" not in others[0]
+            ):
+                rest = {k: v for k, v in schema.items() if k != key}
+                return {**rest, **others[0], "nullable": True}
+    return schema
+
+
 def _types(schema: dict[str, Any]) -> frozenset[str]:
     if not isinstance(schema, dict):  # OpenAPI 3.1 allows boolean schemas
         return frozenset()
@@ -121,15 +140,23 @@ def _diff_schema(
     if depth > 20 or not isinstance(old, dict) or not isinstance(new, dict):
         return
     if "$ref" in old or "$ref" in new:
-        if old.get("$ref") != new.get("$ref"):
-            out.append(
-                (
-                    _worst("ERR"),
-                    where,
-                    f"schema changed from {old.get('$ref', 'inline')} to {new.get('$ref', 'inline')}",
-                )
-            )
-        return  # components are compared once, by name
+        if old.get("$ref") == new.get("$ref"):
+            return  # the same component: compared once, by name, in _diff_components
+        # A rename, or a $ref swapped for an inline schema: judge by content, not by name.
+        found: list[tuple[str, str, str]] = []
+        _diff_schema(
+            old_doc,
+            new_doc,
+            _resolve(old_doc, old),
+            _resolve(new_doc, new),
+            where,
+            directions,
+            found,
+            depth + 1,
+        )
+        out.extend(found)
+        return
+    old, new = _unwrap_nullable(old), _unwrap_nullable(new)
 
     def level(req: str, resp: str) -> str:
         return _worst(*([req] if REQ in directions else []), *([resp] if RESP in directions else []), "INFO")

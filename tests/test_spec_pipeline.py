@@ -213,3 +213,20 @@ def test_fetch_spec_unreachable_says_so_and_changes_nothing(tmp_path: Path) -> N
     assert proc.returncode != 0
     assert "could not get the live spec" in proc.stderr and "nothing was changed" in proc.stderr
     assert before == {p.name: p.read_bytes() for p in (root / "openapi" / "upstream").iterdir()}
+
+
+def test_the_spellings_of_nullable_compare_equal_and_a_request_becoming_nullable_is_compatible() -> None:
+    old, new = _final(), _final()
+    props = new["paths"]["/task/function/execute-by-name"]["post"]["requestBody"]["content"][
+        "application/json"
+    ]["schema"]["properties"]
+    props["label"] = {"oneOf": [{"type": "string", "description": "Label of the task."}, {"type": "null"}]}
+    (change,) = spec_diff.diff(old, new)
+    assert change.level == "INFO" and "became nullable" in change.what
+
+
+def test_boolean_schemas_do_not_crash_the_summary() -> None:
+    old, new = _final(), _final()
+    for doc, extra in ((old, {"type": "string"}), (new, {"type": "integer"})):
+        doc["components"]["schemas"]["Error"]["properties"]["detail"] = {"anyOf": [True, extra]}
+    assert spec_diff.diff(old, new)
