@@ -85,13 +85,15 @@ class BaseClient:
         if key is not None and (not isinstance(key, str) or not API_KEY.fullmatch(key)):
             # Never echo the key: the message says only what is wrong with it.
             raise ValidationError("api_key", "must be a non-empty string of visible ASCII characters")
-        url = base_url or os.environ.get("TRUEBIT_BASE_URL") or DEFAULT_BASE_URL
+        url = base_url if base_url is not None else os.environ.get("TRUEBIT_BASE_URL") or DEFAULT_BASE_URL
         try:
             parsed = httpx.URL(url) if isinstance(url, str) else None
         except httpx.InvalidURL:
             parsed = None
         if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
             raise ValidationError("base_url", "must be an http:// or https:// URL")
+        if parsed.query or parsed.fragment or parsed.userinfo:
+            raise ValidationError("base_url", "must not carry a query, a fragment or credentials")
         self._api_key = key
         self.base_url = url.rstrip("/")
         self.wait_timeout = None if wait_timeout is None else _duration("wait_timeout", wait_timeout)

@@ -200,15 +200,17 @@ def read_answer(
     if not 200 <= answer.status < 300:  # the spec says 200; a 201/202 with an id is not thrown away
         raise status_error(answer, op, secrets=secrets, response=response, execution_id=execution_id)
     body = _json_object(answer, response, submitted, execution_id)
-    exec_id = body.get("executionId", execution_id)
-    if not isinstance(exec_id, str) or not exec_id:
+    try:
+        # One we could not read back later is as bad as none.
+        exec_id = check.execution_id(body.get("executionId", execution_id))
+    except ValidationError:
         raise MalformedResponseError(
-            "the response carries no executionId"
+            "the response carries no usable executionId"
             + ("; the task may have been submitted" if submitted else ""),
             status_code=answer.status,
             response=response,
             may_have_submitted=submitted,
-        )
+        ) from None
     fields = _FUNCTION_FIELDS if kind == "function" else _API_FIELDS
     # The sync/async union is decided here, on the raw JSON: an id alone is the async shape.
     if op == "execute" and not (body.keys() & (fields - {"executionId"})):

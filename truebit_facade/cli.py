@@ -128,9 +128,10 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         message = scrub(message, self.secrets)
-        if _Parser.json_errors:
+        if _Parser.json_errors:  # one JSON object on stdout and nothing else
             error = {"type": "UsageError", "message": message, "execution_id": None}
             print(json.dumps({"ok": False, "exit_code": EXIT_USAGE, "error": error}), flush=True)
+            self.exit(EXIT_USAGE)
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
@@ -557,7 +558,10 @@ def _finish(out: _Output, result: FunctionResult | ApiTaskResult, started: float
     code = _outcome_code(result)
     elapsed = time.monotonic() - started if waited else None
     if out.as_json:
-        out.json({"ok": code == EXIT_OK, "exit_code": code, **_result_fields(result)})
+        body = {"ok": code == EXIT_OK, "exit_code": code, **_result_fields(result)}
+        if code == EXIT_NOT_FINISHED:
+            body["resume"] = _resume(result.execution_id, isinstance(result, ApiTaskResult))
+        out.json(body)
         return code
     _show_output(out, result)
     if code == EXIT_NOT_FINISHED:
@@ -712,8 +716,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _COMMANDS[args.command](args, client, out)
     except KeyboardInterrupt:
         execution_id = getattr(args, "execution_id", None)
-        hint = f"; resume with: {_resume(execution_id, args.api)}" if execution_id and args.wait else ""
-        out.err(f"truebit: interrupted{hint}")
+        resume = _resume(execution_id, args.api) if execution_id and args.wait else None
+        if out.as_json:
+            error = {"type": "Interrupted", "message": "interrupted", "execution_id": execution_id}
+            out.json({"ok": False, "exit_code": EXIT_INTERRUPTED, "error": error, "resume": resume})
+        else:
+            out.err("truebit: interrupted" + (f"; resume with: {resume}" if resume else ""))
         return EXIT_INTERRUPTED
     except TruebitError as exc:
         return _report(out, exc, args, time.monotonic() - started)

@@ -39,3 +39,9 @@ def test_json_stays_valid_when_header_values_look_like_json_tokens(truebit_api_s
     )  # fmt: skip
     body = json.loads(proc.stdout)
     assert body["ok"] is True and body["kind"] == "api"
+
+
+def test_json_usage_errors_print_nothing_else(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--json", "bogus"]) == 2
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["error"]["type"] == "UsageError" and captured.err == ""

@@ -239,3 +239,20 @@ def test_execution_timeout_accepts_timedelta(harness: Harness) -> None:
     tb = harness.client(lambda r: httpx.Response(200, json={"executionId": "a"}))
     harness(tb.api_tasks.submit("ns", "t", path="/x", execution_timeout=timedelta(seconds=1.5)))
     assert json.loads(harness.requests[0].content)["executionTimeout"] == 1500
+
+
+@pytest.mark.parametrize("bad_id", ["a/b", "..", "", " ", 42, None])
+def test_an_unusable_execution_id_from_the_server_is_malformed_not_a_validation_error(
+    harness: Harness, bad_id: Any
+) -> None:
+    tb = harness.client(lambda r: httpx.Response(200, json={"executionId": bad_id}))
+    for call in (lambda: tb.functions.submit("ns", "t", "1"), lambda: tb.functions.run("ns", "t", "1")):
+        with pytest.raises(MalformedResponseError) as info:
+            harness(call())
+        assert info.value.may_have_submitted and "may have been submitted" in str(info.value)
+
+
+def test_base_url_must_be_a_plain_http_url() -> None:
+    for bad in ("", "http://h?x=1", "http://h#f", "http://u:p@h", "ftp://h"):
+        with pytest.raises(ValidationError):
+            Truebit(api_key="k", base_url=bad)
