@@ -20,65 +20,20 @@ import asyncio
 import math
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from truebit_facade import sandbox
+
 ROOT = Path(__file__).resolve().parent.parent
 NS = "3a2b5129"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def sandbox_process(*extra: str) -> Iterator[tuple[str, str]]:
-    """The sandbox served by uvicorn in its own process; yields (url, api_key)."""
-    from truebit_facade.sandbox import DEV_API_KEY
-
-    port = _free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "truebit_facade.sandbox",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        *extra,
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/task/function/execution-status/ready-check", timeout=1)
-                break
-            except httpx.TransportError as exc:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(
-                        f"the sandbox did not start: {proc.stderr.read().decode() if proc.stderr else ''}"
-                    ) from exc
-                time.sleep(0.05)
-        yield url, DEV_API_KEY
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _body(n: int, nodes: int = 1) -> dict[str, Any]:
@@ -333,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     if "polling" in only:
         print("\n".join(bench_polling(100 if quick else 400)), flush=True)
     if only & {"cpu", "many", "sandbox"}:
-        with sandbox_process("--max-concurrent", "2", "--hold", "60") as (url, key):
+        with sandbox.sandbox_process("--max-concurrent", "2", "--hold", "60") as (url, key):
             if "cpu" in only:
                 print(bench_cpu(url, key, rounds=3 if quick else 7, calls=50 if quick else 150), flush=True)
             if "many" in only:

@@ -4,14 +4,10 @@ none is lost, and the client's peak memory stays bounded. Bounded in count (1000
 from __future__ import annotations
 
 import asyncio
-import socket
-import subprocess
-import sys
 import time
 import tracemalloc
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from truebit_facade import AsyncTruebit, FunctionResult, TruebitError
@@ -19,34 +15,12 @@ from truebit_facade import AsyncTruebit, FunctionResult, TruebitError
 NS = "3a2b5129"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def sandbox_process() -> Iterator[tuple[str, str]]:
-    from truebit_facade.sandbox import DEV_API_KEY
+    from truebit_facade.sandbox import sandbox_process
 
-    port = _free_port()
-    cmd = [sys.executable, "-m", "truebit_facade.sandbox", "--port", str(port), "--log-level", "warning",
-           "--hold", "2", "--max-concurrent", "4"]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/task/function/execution-status/x", timeout=1)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None and time.monotonic() < deadline, "the sandbox did not start"
-                time.sleep(0.05)
-        yield url, DEV_API_KEY
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with sandbox_process("--hold", "2", "--max-concurrent", "4") as (url, key):
+        yield url, key
 
 
 @pytest.mark.slow

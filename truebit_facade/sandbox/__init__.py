@@ -69,7 +69,7 @@ from ._faults import FAULT_KINDS, FAULT_KINDS_AFTER, FAULT_KINDS_BEFORE, FaultCo
 from ._manifest import Manifest
 from ._nodes import hub_private_key, node_private_key
 from ._registry import EXAMPLES_NAMESPACE, FunctionTask, Task, TaskNotFound, TaskRegistry, default_registry
-from ._server import Sandbox, ThreadedServer, serve
+from ._server import Sandbox, ThreadedServer, sandbox_process, serve
 from ._wasm import RunResult, WasmRunner
 from .example_target import ExampleTarget, example_registry, register_example_api_task
 
@@ -106,5 +106,6 @@ __all__ = [
     "hub_private_key",
     "node_private_key",
     "register_example_api_task",
+    "sandbox_process",
     "serve",
 ]

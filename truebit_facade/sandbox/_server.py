@@ -13,7 +13,7 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._config import SandboxConfig
@@ -244,3 +244,61 @@ def _bind(host: str, port: int) -> socket.socket:
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+@contextlib.contextmanager
+def sandbox_process(*args: str, startup_timeout: float = 30.0) -> Iterator[tuple[str, str]]:
+    """The sandbox CLI (``python -m truebit_facade.sandbox``) in a process of its own on a free
+    127.0.0.1 port, with the extra command-line ``args``; yields ``(url, api_key)`` once it answers.
+
+    For load tests and benchmarks, where a sandbox in the caller's process would share its GIL and
+    blur the caller's CPU and memory figures."""
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    import httpx
+
+    from ._app import STATS_PATH
+    from ._config import DEV_API_KEY
+
+    probe = _bind("127.0.0.1", 0)
+    port = probe.getsockname()[1]
+    probe.close()
+    cmd = [
+        sys.executable,
+        "-m",
+        "truebit_facade.sandbox",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        *args,
+    ]
+    url = f"http://127.0.0.1:{port}"
+    # stderr goes to a file, not a pipe: a pipe nobody reads would stall the server once full.
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errors)
+        try:
+            deadline = time.monotonic() + startup_timeout
+            while True:
+                try:
+                    httpx.get(f"{url}{STATS_PATH}", timeout=1)
+                    break
+                except httpx.TransportError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        proc.kill()
+                        proc.wait(10)
+                        errors.seek(0)
+                        err = errors.read().decode(errors="replace").strip()[-500:]
+                        raise RuntimeError(f"the sandbox process did not start: {err}") from None
+                    time.sleep(0.05)
+            yield url, DEV_API_KEY
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
