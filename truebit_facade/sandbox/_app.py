@@ -25,9 +25,9 @@ so that it can drop connections). ``middleware`` adds more, inside Starlette's e
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -102,14 +102,13 @@ def create_app(
     registry = registry if registry is not None else default_registry()
     dispatcher = Dispatcher(config, registry)
 
-    async def execute_function(request: Request) -> Response:
+    async def execute(request: Request, start: Callable[[str, Any], tuple[Any, str, Any]]) -> Response:
+        """Both execute endpoints: authenticate, read, let ``start`` validate and submit, then hold a
+        sync-mode request for the result until the hold time."""
         try:
             api_key = dispatcher.authenticate(request.headers.get("x-api-key"))
             raw = parse_json_body(await _read_body(request, config.max_body_bytes), config.max_body_bytes)
-            parsed = validate_function_request(raw, max_total_solutions=config.max_total_solutions)
-            task = dispatcher.resolve(parsed)
-            dispatcher.charge(api_key)
-            execution_id, future = dispatcher.submit(task, parsed, raw)
+            parsed, execution_id, future = start(api_key, raw)
         except RequestError as exc:
             return _error(400, str(exc))
         except ApiError as exc:
@@ -120,41 +119,40 @@ def create_app(
                 return JSONResponse(body)
         return JSONResponse({"executionId": execution_id})
 
-    async def function_status(request: Request) -> Response:
-        body = dispatcher.status(request.path_params["executionId"], "function")
-        if body is None:
-            return _error(404, "execution id not found")
-        return JSONResponse(body)
+    def start_function(api_key: str, raw: Any) -> tuple[Any, str, Any]:
+        parsed = validate_function_request(raw, max_total_solutions=config.max_total_solutions)
+        task = dispatcher.resolve(parsed)
+        dispatcher.charge(api_key)
+        return (parsed, *dispatcher.submit(task, parsed, raw))
+
+    def start_api(api_key: str, raw: Any) -> tuple[Any, str, Any]:
+        parsed = validate_api_request(raw)
+        task = dispatcher.resolve_api(parsed)
+        call = task.manifest.prepare(parsed.input, credential_headers=task.credential_headers())
+        for name, value in parsed.input.headers.items():
+            if api_key in value:
+                raise RequestError(
+                    f"'input.headers': {name!r} carries your Truebit API key, which is never sent to a target"
+                )
+        dispatcher.charge(api_key)
+        return (parsed, *dispatcher.submit_api(task, parsed, call, raw))
+
+    async def execute_function(request: Request) -> Response:
+        return await execute(request, start_function)
 
     async def execute_api(request: Request) -> Response:
-        try:
-            api_key = dispatcher.authenticate(request.headers.get("x-api-key"))
-            raw = parse_json_body(await _read_body(request, config.max_body_bytes), config.max_body_bytes)
-            parsed = validate_api_request(raw)
-            task = dispatcher.resolve_api(parsed)
-            call = task.manifest.prepare(parsed.input, credential_headers=task.credential_headers())
-            for name, value in parsed.input.headers.items():
-                if api_key in value:
-                    raise RequestError(
-                        f"'input.headers': {name!r} carries your Truebit API key, which is never sent to a target"
-                    )
-            dispatcher.charge(api_key)
-            execution_id, future = dispatcher.submit_api(task, parsed, call, raw)
-        except RequestError as exc:
-            return _error(400, str(exc))
-        except ApiError as exc:
-            return _error(exc.status, exc.message)
-        if not parsed.is_async:
-            body = await dispatcher.wait(future, config.hold_seconds)
-            if body is not None:
-                return JSONResponse(body)
-        return JSONResponse({"executionId": execution_id})
+        return await execute(request, start_api)
 
-    async def api_status(request: Request) -> Response:
-        body = dispatcher.status(request.path_params["executionId"], "api")
-        if body is None:
-            return _error(404, "execution id not found")
-        return JSONResponse(body)
+    def status_of(kind: Literal["function", "api"]) -> Callable[[Request], Awaitable[Response]]:
+        async def status(request: Request) -> Response:
+            body = dispatcher.status(request.path_params["executionId"], kind)
+            if body is None:
+                return _error(404, "execution id not found")
+            return JSONResponse(body)
+
+        return status
+
+    function_status, api_status = status_of("function"), status_of("api")
 
     async def stats(request: Request) -> Response:
         if request.method == "DELETE":
