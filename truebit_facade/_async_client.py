@@ -271,8 +271,9 @@ class _AsyncTasks(Generic[R]):
                 raise c._wait_timeout_error(self._kind, execution_id, last, now - started)
             delay = deadline.clip(c.poll.delay(now - started, retry_after=hint), now)
 
-    async def _submit(self, body: dict[str, Any], secrets: tuple[str, ...]) -> Execution:
+    async def _submit(self, body: dict[str, Any]) -> Execution:
         c = self._client
+        secrets = c._remember(secrets_of(None, body))
         outcome, _ = await c._send(
             "POST",
             self._execute_path,
@@ -284,10 +285,9 @@ class _AsyncTasks(Generic[R]):
         )
         return outcome if isinstance(outcome, Execution) else Execution(outcome.execution_id, self._kind)
 
-    async def _run(
-        self, body: dict[str, Any], deadline: Deadline, raise_on_failure: bool, secrets: tuple[str, ...]
-    ) -> R:
+    async def _run(self, body: dict[str, Any], deadline: Deadline, raise_on_failure: bool) -> R:
         c = self._client
+        secrets = c._remember(secrets_of(None, body))  # input.headers values: never logged
         started = c._clock()
         sync = not body["async"]
         outcome, hint = await c._send(
@@ -352,7 +352,7 @@ class AsyncFunctions(_AsyncTasks[FunctionResult]):
             gas_limit=gas_limit,
             requester_timestamp=requester_timestamp,
         )
-        return await self._run(body, deadline, raise_on_failure, ())
+        return await self._run(body, deadline, raise_on_failure)
 
     async def submit(
         self,
@@ -381,7 +381,7 @@ class AsyncFunctions(_AsyncTasks[FunctionResult]):
             gas_limit=gas_limit,
             requester_timestamp=requester_timestamp,
         )
-        return await self._submit(body, ())
+        return await self._submit(body)
 
     async def run_many(
         self, namespace: str, task: str, inputs: Iterable[Any], *, concurrency: int = 16, **options: Any
@@ -437,9 +437,7 @@ class AsyncApiTasks(_AsyncTasks[ApiTaskResult]):
             version=version,
             label=label,
         )
-        secrets = secrets_of(None, request)
-        c._remember(secrets)
-        return await self._run(request, deadline, raise_on_failure, secrets)
+        return await self._run(request, deadline, raise_on_failure)
 
     async def submit(
         self,
@@ -471,9 +469,7 @@ class AsyncApiTasks(_AsyncTasks[ApiTaskResult]):
             version=version,
             label=label,
         )
-        secrets = secrets_of(None, request)
-        c._remember(secrets)
-        return await self._submit(request, secrets)
+        return await self._submit(request)
 
     async def run_many(
         self,

@@ -160,13 +160,15 @@ class BaseClient:
                 read, write = clip(read), clip(write)
         return httpx.Timeout(connect=connect, read=read, write=write, pool=pool)
 
-    def _remember(self, secrets: tuple[str, ...]) -> None:
+    def _remember(self, secrets: tuple[str, ...]) -> tuple[str, ...]:
+        """Keep ``secrets`` for scrubbing later reads too; returns them."""
         for s in secrets:
             if s != self._api_key:
                 self._secrets[s] = None
                 self._secrets.move_to_end(s)
         while len(self._secrets) > 256:
             self._secrets.popitem(last=False)
+        return secrets
 
     def _known_secrets(self, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
         found = {*extra, *self._secrets}

@@ -264,8 +264,9 @@ class _Tasks(Generic[R]):
                 raise c._wait_timeout_error(self._kind, execution_id, last, now - started)
             delay = deadline.clip(c.poll.delay(now - started, retry_after=hint), now)
 
-    def _submit(self, body: dict[str, Any], secrets: tuple[str, ...]) -> Execution:
+    def _submit(self, body: dict[str, Any]) -> Execution:
         c = self._client
+        secrets = c._remember(secrets_of(None, body))
         outcome, _ = c._send(
             "POST",
             self._execute_path,
@@ -277,10 +278,9 @@ class _Tasks(Generic[R]):
         )
         return outcome if isinstance(outcome, Execution) else Execution(outcome.execution_id, self._kind)
 
-    def _run(
-        self, body: dict[str, Any], deadline: Deadline, raise_on_failure: bool, secrets: tuple[str, ...]
-    ) -> R:
+    def _run(self, body: dict[str, Any], deadline: Deadline, raise_on_failure: bool) -> R:
         c = self._client
+        secrets = c._remember(secrets_of(None, body))  # input.headers values: never logged
         started = c._clock()
         sync = not body["async"]
         outcome, hint = c._send(
@@ -345,7 +345,7 @@ class Functions(_Tasks[FunctionResult]):
             gas_limit=gas_limit,
             requester_timestamp=requester_timestamp,
         )
-        return self._run(body, deadline, raise_on_failure, ())
+        return self._run(body, deadline, raise_on_failure)
 
     def submit(
         self,
@@ -374,7 +374,7 @@ class Functions(_Tasks[FunctionResult]):
             gas_limit=gas_limit,
             requester_timestamp=requester_timestamp,
         )
-        return self._submit(body, ())
+        return self._submit(body)
 
     def run_many(
         self, namespace: str, task: str, inputs: Iterable[Any], *, concurrency: int = 16, **options: Any
@@ -430,9 +430,7 @@ class ApiTasks(_Tasks[ApiTaskResult]):
             version=version,
             label=label,
         )
-        secrets = secrets_of(None, request)
-        c._remember(secrets)
-        return self._run(request, deadline, raise_on_failure, secrets)
+        return self._run(request, deadline, raise_on_failure)
 
     def submit(
         self,
@@ -464,9 +462,7 @@ class ApiTasks(_Tasks[ApiTaskResult]):
             version=version,
             label=label,
         )
-        secrets = secrets_of(None, request)
-        c._remember(secrets)
-        return self._submit(request, secrets)
+        return self._submit(request)
 
     def run_many(
         self,
