@@ -27,6 +27,7 @@ import spec
 import spec_diff
 
 PACKAGE = "generated_client"
+SPEC_NAME = "openapi.json"
 LIVE_SPEC_URL = os.environ.get(
     "TRUEBIT_SPEC_URL", "https://run.truebit.network/dispatcher/api-docs/swagger.json"
 )
@@ -39,11 +40,12 @@ def _paths(root: Path) -> dict[str, Path]:
         "errata": openapi / "errata.json",
         "final": openapi / "truebit-api.json",
         "config": openapi / "generator-config.yaml",
+        "templates": openapi / "templates",
         "package": root / PACKAGE,
     }
 
 
-def generate(final_spec: Path, config: Path, output: Path) -> None:
+def generate(final_spec: Path, config: Path, output: Path, templates: Path | None = None) -> None:
     """Run the pinned generator; its ruff post-hooks come from this interpreter's environment."""
     bindir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"}
@@ -64,6 +66,8 @@ def generate(final_spec: Path, config: Path, output: Path) -> None:
         str(config),
         "--fail-on-warning",
     ]
+    if templates is not None and templates.is_dir():
+        cmd += ["--custom-template-path", str(templates)]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise spec.SpecError(f"openapi-python-client failed:\n{proc.stdout}\n{proc.stderr}")
@@ -72,15 +76,35 @@ def generate(final_spec: Path, config: Path, output: Path) -> None:
     shutil.rmtree(output / ".ruff_cache", ignore_errors=True)
     # PEP 561 marker: with --meta none the generator writes none, and users type-check raw models.
     (output / "py.typed").write_text("", encoding="utf-8")
+    # The merged spec ships inside the package: the sandbox serves and validates against it, and a
+    # wheel has no openapi/ folder. Being part of the tree, it is covered by `make check-generated`.
+    shutil.copyfile(final_spec, output / SPEC_NAME)
 
 
 def build_tree(p: dict[str, Path], workdir: Path) -> tuple[dict[str, Any], Path, Path]:
-    doc = spec.build(p["upstream"], p["errata"])
+    try:
+        doc = spec.build(p["upstream"], p["errata"])
+    except spec.SpecError:
+        # A stale erratum is easier to fix knowing what changed upstream: show that first.
+        _print_upstream_summary(p)
+        raise
     final = workdir / "truebit-api.json"
     final.write_text(spec.dumps(doc), encoding="utf-8")
     out = workdir / PACKAGE
-    generate(final, p["config"], out)
+    generate(final, p["config"], out, p["templates"])
     return doc, final, out
+
+
+def _print_upstream_summary(p: dict[str, Path]) -> None:
+    if not p["final"].exists():
+        return
+    try:
+        merged = spec.merge(spec.load_fragments(p["upstream"]))
+    except spec.SpecError:
+        return  # the fragments themselves conflict: the error says which
+    previous = json.loads(p["final"].read_text(encoding="utf-8"))
+    print("change summary of the upstream fragments (before errata) against the committed spec:")
+    print(spec_diff.summary(previous, merged))
 
 
 def cmd_regen(root: Path) -> int:

@@ -28,11 +28,26 @@ class Change:
     where: str
     what: str
     operations: tuple[str, ...] = field(default=(), compare=False)
+    #: Which side of the wire it touches: "request", "response", "request+response" (an operation or
+    #: a schema used both ways) or "spec" (metadata); a maintainer reads breakage differently for each.
+    direction: str = field(default="", compare=False)
 
     def __str__(self) -> str:
         ops = f"  [{', '.join(self.operations)}]" if self.operations else ""
         tag = {"ERR": "BREAKING", "WARN": "maybe-breaking", "INFO": "info"}[self.level]
-        return f"{tag:>14}  {self.where}: {self.what}{ops}"
+        side = self.direction or _direction_of(self.where, self.what)
+        return f"{tag:>14}  ({side}) {self.where}: {self.what}{ops}"
+
+
+def _direction_of(where: str, what: str) -> str:
+    text = f"{where} {what}"
+    if "request body" in text or "parameter" in text or "request media" in text:
+        return "request"
+    if " response " in f" {text} ":
+        return "response"
+    if where.startswith("info."):
+        return "spec"
+    return "request+response"
 
 
 def _worst(*levels: str) -> str:
@@ -331,7 +346,10 @@ def _diff_components(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
         changes.append(Change("INFO", f"schema {name}", "added"))
     for name in sorted(os_.keys() - ns.keys()):
         ops = sorted(set().union(*old_use.get(name, {}).values())) if old_use.get(name) else []
-        changes.append(Change("ERR", f"schema {name}", "removed", tuple(ops)))
+        side = {frozenset({REQ}): "request", frozenset({RESP}): "response"}.get(
+            frozenset(old_use.get(name, {})), "request+response"
+        )
+        changes.append(Change("ERR", f"schema {name}", "removed", tuple(ops), side))
     for name in sorted(os_.keys() & ns.keys()):
         use = {**old_use.get(name, {})}
         for direction, ops in new_use.get(name, {}).items():
@@ -344,7 +362,10 @@ def _diff_components(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
             found.append(
                 ("WARN", f"schema {name}", "changed in a way this summary does not classify: review it")
             )
-        changes.extend(Change(level, where, what, ops) for level, where, what in found)
+        side = {frozenset({REQ}): "request", frozenset({RESP}): "response"}.get(
+            frozenset(use), "request+response"
+        )
+        changes.extend(Change(level, where, what, ops, side) for level, where, what in found)
     return changes
 
 

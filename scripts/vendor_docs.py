@@ -18,18 +18,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 UPSTREAM = ROOT / "openapi" / "upstream"
 DEFAULT_DOCS = ROOT.parent / "shared" / "truebit-docs"
-# The pages that carry one fragment each; the rendered text copy carries none.
-PAGES = (
-    "execute-function-tasks.md",
-    "execute-api-tasks.md",
-    "get-task-status-function.md",
-    "get-task-status-api.md",
-)
 _FENCE = re.compile(r"```json\n(.*?)\n```", re.DOTALL)
 
 
+def _fragments(page: Path) -> list[str]:
+    return [b for b in _FENCE.findall(page.read_text(encoding="utf-8")) if '"openapi"' in b]
+
+
+def pages(docs: Path) -> list[Path]:
+    """Every page that embeds an OpenAPI fragment (a new page of the docs is picked up by itself)."""
+    return [p for p in sorted(docs.glob("*.md")) if _fragments(p)]
+
+
 def extract(page: Path) -> str:
-    blocks = [b for b in _FENCE.findall(page.read_text(encoding="utf-8")) if '"openapi"' in b]
+    blocks = _fragments(page)
     if len(blocks) != 1:
         raise SystemExit(f"{page.name}: expected one embedded OpenAPI fragment, found {len(blocks)}")
     json.loads(blocks[0])  # must be JSON as published
@@ -44,9 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     stale = []
-    for name in PAGES:
-        text = extract(args.docs / name)
-        target = UPSTREAM / name.replace(".md", ".json")
+    found = pages(args.docs)
+    if not found:
+        print(f"no page in {args.docs} embeds an OpenAPI fragment", file=sys.stderr)
+        return 1
+    for page in found:
+        text = extract(page)
+        target = UPSTREAM / page.name.replace(".md", ".json")
         if args.check:
             if not target.exists() or target.read_text(encoding="utf-8") != text:
                 stale.append(target.name)
@@ -54,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
             print(f"vendored {target.relative_to(ROOT)}")
+    if args.check:
+        vendored = {p.name.replace(".md", ".json") for p in found}
+        stale.extend(
+            f.name + " (no page embeds it)" for f in UPSTREAM.glob("*.json") if f.name not in vendored
+        )
     if stale:
         print(f"openapi/upstream differs from the published pages: {', '.join(stale)}", file=sys.stderr)
         return 1

@@ -26,6 +26,7 @@ from ._errors import (
     TransportError,
     TruebitError,
     UnexpectedStatusError,
+    UnknownStatusError,
     ValidationError,
     VerificationIndeterminateError,
     WaitTimeoutError,
@@ -42,14 +43,15 @@ from ._models import (
     to_builtin,
 )
 from ._policy import PollPolicy, RetryPolicy
-from ._protocol import execution_timeout_to_wire
-from ._status import ApiTaskStatus, ExecutionStatus, VerificationStatus
+from ._status import ApiSolutionStatus, ApiTaskStatus, ExecutionStatus, VerificationStatus
 from ._sync_client import ApiTasks, Functions, Truebit
 from ._version import __version__
+from ._wire import execution_timeout_to_wire
 
 __all__ = [
     "DEFAULT",
     "APIStatusError",
+    "ApiSolutionStatus",
     "ApiTaskResult",
     "ApiTaskStatus",
     "ApiTasks",
@@ -81,6 +83,7 @@ __all__ = [
     "Truebit",
     "TruebitError",
     "UnexpectedStatusError",
+    "UnknownStatusError",
     "ValidationError",
     "VerificationIndeterminateError",
     "VerificationStatus",

@@ -23,22 +23,21 @@ from ._base import (
     Timeout,
 )
 from ._errors import APIStatusError, TransportError, TruebitError, ValidationError
+from ._failures import status_error
 from ._many import gather_bounded
 from ._models import ApiTaskResult, Execution, FunctionResult, TaskKind
 from ._policy import Deadline, PollPolicy, RetryPolicy, is_retryable_status, parse_retry_after
-from ._protocol import (
-    API_EXECUTE,
-    FUNCTION_EXECUTE,
-    Answer,
-    Operation,
-    api_body,
-    function_body,
-    read_answer,
-    status_error,
-    status_path,
-)
-from ._redact import log_request, log_response, logger, secrets_of
+from ._redact import log_request, log_response, logger
 from ._validation import execution_id as check_execution_id
+from ._wire import (
+    Answer,
+    WireRequest,
+    api_request,
+    function_request,
+    read_execute,
+    read_status,
+    status_request,
+)
 
 __all__ = ["AsyncApiTasks", "AsyncFunctions", "AsyncTruebit"]
 
@@ -145,33 +144,29 @@ class AsyncTruebit(BaseClient):
             return self._http
 
     async def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        op: Operation,
-        kind: TaskKind,
-        deadline: Deadline,
-        body: dict[str, Any] | None = None,
-        sync: bool = False,
-        execution_id: str | None = None,
-        secrets: tuple[str, ...] = (),
+        self, request: WireRequest, *, deadline: Deadline, secrets: tuple[str, ...] = ()
     ) -> tuple[Outcome, float | None]:
         """One logical request, resent only when the retry policy and safety allow it. Returns the
         outcome and the server's ``Retry-After`` hint (seconds) if any."""
         http = self._client()
-        headers = None if self._owns_http else self._default_headers()
+        headers = {} if self._owns_http else self._default_headers()
+        if request.content is not None:
+            headers["content-type"] = "application/json"
         known = self._known_secrets(secrets)
+        op, kind, execution_id = request.op, request.kind, request.execution_id
+        method, path = request.method, request.path
         url = self.base_url + path  # absolute, so a caller's own http_client needs no base_url
         retry_number = 0
         while True:
-            log_request(method, path, body, retry_number + 1)
+            log_request(method, path, request.body_json(), retry_number + 1)
             started = self._clock()
             cause: Exception | None = None
             retry_after: float | None = None
-            timeout = self._request_timeout(op, sync, deadline)  # what is left of the deadline, now
+            timeout = self._request_timeout(op, request.sync, deadline)  # what is left of the deadline
             try:
-                response = await http.request(method, url, json=body, headers=headers, timeout=timeout)
+                response = await http.request(
+                    method, url, content=request.content, headers=headers, timeout=timeout
+                )
             except httpx.TransportError as exc:
                 error: TruebitError = self._transport_error(exc, op, known)
                 error.execution_id = execution_id
@@ -182,11 +177,15 @@ class AsyncTruebit(BaseClient):
                 answer = Answer(response.status_code, response.headers, response.content)
                 log_response(method, path, answer.status, self._clock() - started, answer.content, known)
                 retry_after = parse_retry_after(response.headers.get("retry-after"))
-                if answer.status < 300 or op == "execute" or not is_retryable_status(answer.status):
-                    outcome = read_answer(
-                        answer, kind, op, secrets=known, response=response, execution_id=execution_id
+                if answer.status < 300:
+                    if op == "execute":
+                        return read_execute(answer, kind), retry_after
+                    assert execution_id is not None
+                    return read_status(answer, kind, execution_id), retry_after
+                if op == "execute" or not is_retryable_status(answer.status):
+                    raise status_error(
+                        answer, op, secrets=known, response=response, execution_id=execution_id
                     )
-                    return outcome, retry_after
                 error = status_error(answer, op, secrets=known, response=response, execution_id=execution_id)
             retry_number += 1
             delay = self._retry_delay(op, retry_number, error, deadline, retry_after)
@@ -200,7 +199,6 @@ class _AsyncTasks(Generic[R]):
     """What function and API tasks share: status reads and waiting."""
 
     _kind: TaskKind
-    _execute_path: str
 
     def __init__(self, client: AsyncTruebit) -> None:
         self._client = client
@@ -211,9 +209,8 @@ class _AsyncTasks(Generic[R]):
     async def get(self, execution_id: str) -> R:
         """One status read: the execution's current state (``Running`` included), never raising for a
         failed task. Transient faults are retried per the retry policy."""
-        path = status_path(self._kind, execution_id)
         outcome, _ = await self._client._send(
-            "GET", path, op="status", kind=self._kind, deadline=Deadline(None), execution_id=execution_id
+            status_request(self._kind, execution_id), deadline=Deadline(None)
         )
         return outcome  # type: ignore[return-value]
 
@@ -239,7 +236,7 @@ class _AsyncTasks(Generic[R]):
     ) -> R:
         c = self._client
         started = c._clock() if started is None else started
-        path = status_path(self._kind, execution_id)
+        request = status_request(self._kind, execution_id)
         last: R | None = None
         delay = first_delay
         while True:
@@ -249,9 +246,7 @@ class _AsyncTasks(Generic[R]):
                 raise c._interrupted(self._kind, execution_id)
             hint: float | None = None
             try:
-                outcome, hint = await c._send(
-                    "GET", path, op="status", kind=self._kind, deadline=deadline, execution_id=execution_id
-                )
+                outcome, hint = await c._send(request, deadline=deadline)
             except (TransportError, APIStatusError) as exc:
                 # A failed read is no news: keep polling transient faults until the deadline.
                 transient = isinstance(exc, TransportError) or is_retryable_status(exc.status_code)
@@ -271,35 +266,17 @@ class _AsyncTasks(Generic[R]):
                 raise c._wait_timeout_error(self._kind, execution_id, last, now - started)
             delay = deadline.clip(c.poll.delay(now - started, retry_after=hint), now)
 
-    async def _submit(self, body: dict[str, Any]) -> Execution:
+    async def _submit(self, request: WireRequest) -> Execution:
         c = self._client
-        secrets = c._remember(secrets_of(None, body))
-        outcome, _ = await c._send(
-            "POST",
-            self._execute_path,
-            op="execute",
-            kind=self._kind,
-            deadline=Deadline(None),
-            body=body,
-            secrets=secrets,
-        )
+        secrets = c._remember(request.secrets)
+        outcome, _ = await c._send(request, deadline=Deadline(None), secrets=secrets)
         return outcome if isinstance(outcome, Execution) else Execution(outcome.execution_id, self._kind)
 
-    async def _run(self, body: dict[str, Any], deadline: Deadline, raise_on_failure: bool) -> R:
+    async def _run(self, request: WireRequest, deadline: Deadline, raise_on_failure: bool) -> R:
         c = self._client
-        secrets = c._remember(secrets_of(None, body))  # input.headers values: never logged
+        secrets = c._remember(request.secrets)  # input.headers values: never logged
         started = c._clock()
-        sync = not body["async"]
-        outcome, hint = await c._send(
-            "POST",
-            self._execute_path,
-            op="execute",
-            kind=self._kind,
-            deadline=deadline,
-            body=body,
-            sync=sync,
-            secrets=secrets,
-        )
+        outcome, hint = await c._send(request, deadline=deadline, secrets=secrets)
         if isinstance(outcome, Execution) or not outcome.is_terminal:
             now = c._clock()
             first = deadline.clip(c.poll.delay(now - started, retry_after=hint), now)
@@ -311,7 +288,6 @@ class AsyncFunctions(_AsyncTasks[FunctionResult]):
     """Function tasks: WebAssembly programs run and cross-checked by several nodes."""
 
     _kind = "function"
-    _execute_path = FUNCTION_EXECUTE
 
     async def run(
         self,
@@ -340,17 +316,17 @@ class AsyncFunctions(_AsyncTasks[FunctionResult]):
         c = self._client
         c._require_key()
         deadline = c._deadline(timeout)
-        body = function_body(
+        body = function_request(
             namespace,
             task,
             input,
             sync=c._use_sync_mode(deadline),
+            requester_timestamp=c._timestamp(requester_timestamp),
             version=version,
             label=label,
             total_solutions=total_solutions,
             required_solutions=required_solutions,
             gas_limit=gas_limit,
-            requester_timestamp=requester_timestamp,
         )
         return await self._run(body, deadline, raise_on_failure)
 
@@ -369,17 +345,17 @@ class AsyncFunctions(_AsyncTasks[FunctionResult]):
     ) -> Execution:
         """Start an execution and return at once with its ``execution_id`` (async mode)."""
         self._client._require_key()
-        body = function_body(
+        body = function_request(
             namespace,
             task,
             input,
             sync=False,
+            requester_timestamp=self._client._timestamp(requester_timestamp),
             version=version,
             label=label,
             total_solutions=total_solutions,
             required_solutions=required_solutions,
             gas_limit=gas_limit,
-            requester_timestamp=requester_timestamp,
         )
         return await self._submit(body)
 
@@ -397,7 +373,6 @@ class AsyncApiTasks(_AsyncTasks[ApiTaskResult]):
     """API tasks: HTTP calls, declared in the task's manifest, that the hub makes for you."""
 
     _kind = "api"
-    _execute_path = API_EXECUTE
 
     async def run(
         self,
@@ -424,7 +399,7 @@ class AsyncApiTasks(_AsyncTasks[ApiTaskResult]):
         c = self._client
         c._require_key()
         deadline = c._deadline(timeout)
-        request = api_body(
+        request = api_request(
             namespace,
             task,
             path=path,
@@ -456,7 +431,7 @@ class AsyncApiTasks(_AsyncTasks[ApiTaskResult]):
         """Start an API-task execution and return at once with its ``execution_id``."""
         c = self._client
         c._require_key()
-        request = api_body(
+        request = api_request(
             namespace,
             task,
             path=path,

@@ -23,12 +23,13 @@ from ._errors import (
     ValidationError,
     WaitTimeoutError,
 )
+from ._failures import outcome_error
 from ._models import ApiTaskResult, FunctionResult, TaskKind
 from ._policy import Deadline, PollPolicy, RetryPolicy, is_retryable_status, seconds
-from ._protocol import Operation, outcome_error
 from ._redact import mask_key, scrub
 from ._validation import API_KEY
 from ._version import __version__
+from ._wire import Operation
 
 DEFAULT_BASE_URL: Final[str] = "https://run.truebit.network"
 #: How long ``run`` and ``wait`` wait in all, unless told otherwise. Long enough for real tasks, short
@@ -241,12 +242,14 @@ class BaseClient:
         self, result: FunctionResult | ApiTaskResult, raise_on_failure: bool, secrets: tuple[str, ...]
     ) -> Any:
         if raise_on_failure:
-            error = outcome_error(result)
+            error = outcome_error(result, self._known_secrets(secrets))
             if error is not None:
-                error.message = scrub(error.message, self._known_secrets(secrets))
-                error.args = (error.message,)
                 raise error
         return result
+
+    def _timestamp(self, value: object) -> int:
+        """``taskRequesterTimestamp``: the caller's, or now in Unix seconds (wall clock, not monotonic)."""
+        return int(time.time()) if value is None else value  # type: ignore[return-value]
 
     def _wait_timeout_error(
         self, kind: TaskKind, execution_id: str, last: FunctionResult | ApiTaskResult | None, waited: float

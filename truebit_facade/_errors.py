@@ -16,7 +16,8 @@
     ├── WaitTimeoutError                the overall deadline passed; carries the execution id
     └── TaskError                       the task ended without a verified success; carries the result
         ├── TaskFailedError
-        └── VerificationIndeterminateError
+        ├── VerificationIndeterminateError
+        └── UnknownStatusError          it ended in a status newer than this client (raw value in .status)
 
 Errors never contain the API key or ``input.headers`` values: messages are built from our own
 words, the status and a scrubbed excerpt of the body.
@@ -46,6 +47,7 @@ __all__ = [
     "TransportError",
     "TruebitError",
     "UnexpectedStatusError",
+    "UnknownStatusError",
     "ValidationError",
     "VerificationIndeterminateError",
     "WaitTimeoutError",
@@ -207,3 +209,13 @@ class TaskFailedError(TaskError):
 
 class VerificationIndeterminateError(TaskError):
     """The nodes did not agree, or too few answered in time: the output is not verified."""
+
+
+class UnknownStatusError(TaskError):
+    """The execution ended (its status is not ``Running``) in a status value this client version does
+    not know: the service is newer than the spec it was generated from. ``status`` is the raw value;
+    ``result`` holds everything that came back. Upgrade the client to interpret it."""
+
+    def __init__(self, message: str, *, result: FunctionResult | ApiTaskResult, status: str) -> None:
+        super().__init__(message, result=result)
+        self.status = status

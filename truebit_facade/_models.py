@@ -8,14 +8,22 @@ Each result keeps the whole body (``raw``, read-only) including fields this vers
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 
-from ._status import ApiTaskStatus, ExecutionStatus, VerificationStatus
+from ._status import (
+    ApiSolutionStatus,
+    ApiTaskStatus,
+    ExecutionStatus,
+    VerificationStatus,
+    is_known,
+    is_terminal,
+)
 
 if TYPE_CHECKING:
-    from generated_client.models import ExecuteApiSyncResponse, ExecuteTaskSyncResponse
+    from ._generated.models.execute_api_sync_response import ExecuteApiSyncResponse
+    from ._generated.models.execute_task_sync_response import ExecuteTaskSyncResponse
 
 __all__ = ["ApiTaskResult", "Execution", "FunctionResult", "Signature", "Solution", "TransferredBytes"]
 
@@ -141,12 +149,19 @@ class FunctionResult:
         return None if self.solution is None else self.solution.execution_status
 
     @property
+    def status_value(self) -> str | None:
+        """The raw ``verificationStatus``, also when this client does not know the value."""
+        return None if self.verification is None else self.verification.value
+
+    @property
     def is_terminal(self) -> bool:
-        """True once the execution has ended. An unknown new status counts as ended only when a
-        solution came with it (so a new intermediate state is polled, not returned)."""
-        if self.verification is None or self.verification is VerificationStatus.RUNNING:
-            return False
-        return self.verification is not VerificationStatus.UNKNOWN or self.solution is not None
+        """True once the execution has ended: any status but ``Running``, an unknown one included."""
+        return is_terminal(self.status_value)
+
+    @property
+    def status_known(self) -> bool:
+        """False when the service sent a status value newer than this client's spec."""
+        return all(is_known(s) for s in (self.verification, self.execution_status) if s is not None)
 
     @property
     def ok(self) -> bool:
@@ -157,8 +172,8 @@ class FunctionResult:
         )
 
     def raw_model(self) -> ExecuteTaskSyncResponse:
-        """The body as the generated model (``generated_client``), the low-level escape hatch."""
-        from generated_client.models import ExecuteTaskSyncResponse
+        """The body as the generated model, the low-level escape hatch."""
+        from ._generated.models.execute_task_sync_response import ExecuteTaskSyncResponse
 
         return _generated(ExecuteTaskSyncResponse, self.raw)
 
@@ -179,7 +194,7 @@ class ApiTaskResult:
     status: ApiTaskStatus | None
     # Not in the repr: a target that echoes its request headers would show the caller's secrets.
     output: Any = attrs.field(repr=False)
-    solution_status: ExecutionStatus | None
+    solution_status: ApiSolutionStatus | None
     sender_address: str | None
     transferred_bytes: TransferredBytes | None
     error_message: str | None
@@ -187,26 +202,38 @@ class ApiTaskResult:
     extra: Mapping[str, Any] = attrs.field(repr=False, factory=JsonObject)
 
     @property
+    def status_value(self) -> str | None:
+        """The raw ``status``, also when this client does not know the value."""
+        return None if self.status is None else self.status.value
+
+    @property
     def is_terminal(self) -> bool:
-        if self.status is None or self.status is ApiTaskStatus.RUNNING:
-            return False
-        return self.status is not ApiTaskStatus.UNKNOWN or "clearTextSolution" in self.raw
+        """True once the execution has ended: any status but ``Running``, an unknown one included."""
+        return is_terminal(self.status_value)
+
+    @property
+    def status_known(self) -> bool:
+        """False when the service sent a status value newer than this client's spec."""
+        return all(is_known(s) for s in (self.status, self.solution_status) if s is not None)
 
     @property
     def ok(self) -> bool:
         return self.status is ApiTaskStatus.SUCCESS and self.solution_status in (
-            ExecutionStatus.SUCCEED,
+            ApiSolutionStatus.SUCCEED,
             None,
         )
 
     def raw_model(self) -> ExecuteApiSyncResponse:
-        """The body as the generated model (``generated_client``), the low-level escape hatch."""
-        from generated_client.models import ExecuteApiSyncResponse
+        """The body as the generated model, the low-level escape hatch."""
+        from ._generated.models.execute_api_sync_response import ExecuteApiSyncResponse
 
         return _generated(ExecuteApiSyncResponse, self.raw)
 
 
-def _generated(model: Any, raw: Mapping[str, Any]) -> Any:
+M = TypeVar("M", "ExecuteTaskSyncResponse", "ExecuteApiSyncResponse")
+
+
+def _generated(model: type[M], raw: Mapping[str, Any]) -> M:
     """Parse with a generated model; its parsers raise bare errors on values newer than the spec."""
     from ._errors import MalformedResponseError
 

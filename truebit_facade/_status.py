@@ -1,52 +1,52 @@
-"""The status vocabularies of the API and which of their values end an execution.
+"""The status vocabulary of the API and the terminal rule, in the one place the client and the sandbox
+share.
 
-Every enum has an ``UNKNOWN`` member: a value a newer service sends that this client does not know
-does not crash it (the raw value stays in the result's ``raw``).
+The values are the generated enums of the spec (``make regen``): a status added upstream appears here
+with no edit. Each parses a value newer than the spec as a member named ``UNKNOWN`` that keeps the raw
+string (see ``openapi/templates/str_enum.py.jinja``), so a newer service never crashes this client.
+
+The terminal rule is the published state machine's: ``Running`` is the only state that has not ended.
+Anything else, a value this client does not know included, has ended.
 """
 
 from __future__ import annotations
 
 import enum
+from typing import Final
 
-__all__ = ["ApiTaskStatus", "ExecutionStatus", "VerificationStatus"]
+from ._generated.models.execute_api_sync_response_clear_text_solution_status import (
+    ExecuteApiSyncResponseClearTextSolutionStatus,
+)
+from ._generated.models.execute_api_sync_response_status import ExecuteApiSyncResponseStatus
+from ._generated.models.execute_task_sync_response_clear_text_solution_execution_status import (
+    ExecuteTaskSyncResponseClearTextSolutionExecutionStatus,
+)
+from ._generated.models.execute_task_sync_response_verification_status import (
+    ExecuteTaskSyncResponseVerificationStatus,
+)
 
+__all__ = ["ApiSolutionStatus", "ApiTaskStatus", "ExecutionStatus", "VerificationStatus"]
 
-class _OpenEnum(enum.StrEnum):
-    @classmethod
-    def _missing_(cls, value: object) -> _OpenEnum:
-        return cls("__unknown__")
+#: A function task's consensus state (``verificationStatus``).
+VerificationStatus = ExecuteTaskSyncResponseVerificationStatus
+#: One node's outcome of a function task (``clearTextSolution.executionStatus``).
+ExecutionStatus = ExecuteTaskSyncResponseClearTextSolutionExecutionStatus
+#: An API task's state (top-level ``status``).
+ApiTaskStatus = ExecuteApiSyncResponseStatus
+#: The outcome inside an API task's solution (``clearTextSolution.status``).
+ApiSolutionStatus = ExecuteApiSyncResponseClearTextSolutionStatus
 
-    @classmethod
-    def parse(cls, value: str | None) -> _OpenEnum | None:
-        """The member for a wire value; ``None`` when absent; ``UNKNOWN`` for anything new."""
-        return None if value is None else cls(value)
-
-
-class VerificationStatus(_OpenEnum):
-    """A function task's consensus state (``verificationStatus``)."""
-
-    SUCCESS = "Success"
-    RUNNING = "Running"
-    INDETERMINATE = "Indeterminate"
-    ERROR = "Error"
-    UNKNOWN = "__unknown__"
-
-
-class ExecutionStatus(_OpenEnum):
-    """One solution's outcome (``clearTextSolution.executionStatus`` / ``.status``)."""
-
-    SUCCEED = "succeed"
-    FAILED = "failed"
-    UNKNOWN = "__unknown__"
+#: The one state that has not ended, the same word in both vocabularies.
+RUNNING: Final[str] = VerificationStatus.RUNNING.value
+assert ApiTaskStatus.RUNNING.value == RUNNING, "the spec gave the two kinds different running states"
 
 
-class ApiTaskStatus(_OpenEnum):
-    """An API task's state (top-level ``status``)."""
-
-    SUCCESS = "Success"
-    RUNNING = "Running"
-    ERROR = "Error"
-    UNKNOWN = "__unknown__"
+def is_terminal(status: str | None) -> bool:
+    """Whether an execution in ``status`` has ended: anything but ``Running``. An absent status is
+    not a status answer at all (the reader rejects it); here it counts as not ended."""
+    return status is not None and status != RUNNING
 
 
-RUNNING_STATES = frozenset({VerificationStatus.RUNNING, ApiTaskStatus.RUNNING})
+def is_known(member: enum.Enum) -> bool:
+    """Whether ``member`` is a value of the spec this client was generated from."""
+    return member._value_ in type(member)._value2member_map_

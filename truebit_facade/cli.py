@@ -38,8 +38,8 @@ from ._errors import (
     VerificationIndeterminateError,
     WaitTimeoutError,
 )
+from ._failures import outcome_error
 from ._models import ApiTaskResult, Execution, FunctionResult, thaw
-from ._protocol import outcome_error
 from ._redact import logger, scrub, scrub_json
 from ._sync_client import Truebit
 from ._version import __version__

@@ -291,3 +291,21 @@ def test_secrets_never_reach_logs_reprs_or_errors(harness: Harness, caplog: pyte
     assert len(caplog.records) >= 4
     for text in texts:
         assert key not in text and token not in text, text
+
+
+@pytest.mark.parametrize("kind", ["functions", "api_tasks"])
+def test_an_unknown_status_ends_wait_at_the_first_read(harness: Harness, kind: str) -> None:
+    from truebit_facade import ApiTaskStatus, UnknownStatusError
+
+    from .wire_helpers import unknown_value
+
+    vocabulary = VerificationStatus if kind == "functions" else ApiTaskStatus
+    new = unknown_value(vocabulary, "Paused")
+    field = "verificationStatus" if kind == "functions" else "status"
+    # No solution attached: before the terminal rule this polled until the deadline.
+    tb = harness.client(lambda r: httpx.Response(200, json={"executionId": "e1", field: new}))
+    with pytest.raises(UnknownStatusError) as caught:
+        harness(getattr(tb, kind).wait("e1"))
+    assert caught.value.status == new and caught.value.execution_id == "e1"
+    assert caught.value.result.status_value == new
+    assert len(harness.requests) == 1 and harness.clock.sleeps == []

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.unit.wire_helpers import Answer, api_body, function_body, read_answer, unknown_value
 from truebit_facade import (
     ApiTaskResult,
     ApiTaskStatus,
@@ -15,20 +16,19 @@ from truebit_facade import (
     BadRequestError,
     Execution,
     ExecutionNotFoundError,
-    ExecutionStatus,
     FunctionResult,
     MalformedResponseError,
     PaymentRequiredError,
     RateLimitedError,
     ServerError,
-    TaskError,
     TaskFailedError,
     UnexpectedStatusError,
     VerificationIndeterminateError,
-    VerificationStatus,
     execution_timeout_to_wire,
 )
-from truebit_facade._protocol import Answer, api_body, function_body, outcome_error, read_answer
+from truebit_facade._errors import UnknownStatusError, ValidationError
+from truebit_facade._failures import outcome_error
+from truebit_facade._status import ExecutionStatus, VerificationStatus, is_known
 
 SYNC = {
     "executionId": "e1",
@@ -66,10 +66,13 @@ def test_function_body_has_every_required_field_and_gas_as_decimal_string() -> N
 def test_function_body_defaults_timestamp_to_now_and_serialises_json_input() -> None:
     import time
 
-    body = function_body("ns", "echo", {"a": [1, "é"]}, sync=False, version=2, label="stable")
+    body = function_body("ns", "echo", {"a": [1, "é"]}, sync=False, version=2)
     assert abs(body["taskRequesterTimestamp"] - time.time()) < 5
     assert body["input"] == '{"a":[1,"é"]}'
-    assert (body["version"], body["label"], body["async"]) == (2, "stable", True)
+    assert (body["version"], body["async"]) == (2, True)
+    assert function_body("ns", "echo", "x", sync=False, label="stable")["label"] == "stable"
+    with pytest.raises(ValidationError, match="not both"):  # the spec gives no precedence
+        function_body("ns", "echo", "x", sync=False, version=2, label="stable")
 
 
 def test_bodies_conform_to_the_generated_models() -> None:
@@ -122,16 +125,22 @@ def test_unknown_fields_are_kept_and_the_result_is_read_only() -> None:
 
 
 def test_unknown_status_values_become_unknown_not_crashes() -> None:
-    body = {**SYNC, "verificationStatus": "Cancelled"}
-    body["clearTextSolution"] = {**SYNC["clearTextSolution"], "executionStatus": "timeout"}
+    new, new_es = unknown_value(VerificationStatus), unknown_value(ExecutionStatus, "timeout")
+    body = {**SYNC, "verificationStatus": new}
+    body["clearTextSolution"] = {**SYNC["clearTextSolution"], "executionStatus": new_es}
     result = read_answer(answer(body), "function", "status")
     assert isinstance(result, FunctionResult)
-    assert result.verification is VerificationStatus.UNKNOWN and result.is_terminal
-    assert result.execution_status is ExecutionStatus.UNKNOWN
+    # A value newer than the spec parses (never a crash), keeps its raw value, and has ended: the
+    # published state machine has one non-terminal state, Running.
+    assert result.verification == new and result.status_value == new
+    assert result.verification is not None and not is_known(result.verification)
+    assert result.is_terminal and not result.status_known
+    assert result.execution_status == new_es
     error = outcome_error(result)
-    assert type(error) is TaskError and "Cancelled" in str(error)
-    pending = read_answer(answer({"executionId": "e", "verificationStatus": "Queued"}), "function", "status")
-    assert isinstance(pending, FunctionResult) and not pending.is_terminal
+    assert isinstance(error, UnknownStatusError) and error.status == new and new in str(error)
+    assert error.execution_id == result.execution_id and error.result is result
+    running = read_answer(answer({"executionId": "e", "verificationStatus": "Running"}), "function", "status")
+    assert isinstance(running, FunctionResult) and not running.is_terminal
 
 
 def test_api_result_fields() -> None:

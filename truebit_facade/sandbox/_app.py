@@ -37,18 +37,27 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from .. import _spec
 from ._config import SandboxConfig
 from ._dispatcher import ApiError, Dispatcher
 from ._faults import FaultInjector, FaultMiddleware
 from ._registry import TaskRegistry
-from ._validation import RequestError, parse_json_body, validate_api_request, validate_function_request
+from ._validation import (
+    API_OPERATION,
+    FUNCTION_OPERATION,
+    RequestError,
+    parse_json_body,
+    validate_api_request,
+    validate_function_request,
+)
 
 __all__ = ["STATS_PATH", "create_app"]
 
-EXECUTE_FUNCTION_PATH = "/task/function/execute-by-name"
-FUNCTION_STATUS_PATH = "/task/function/execution-status/{executionId}"
-EXECUTE_API_PATH = "/task/api/execute-by-name"
-API_STATUS_PATH = "/task/api/execution-status/{executionId}"
+# The routes are the spec's: the same document the client was generated from.
+EXECUTE_FUNCTION_PATH = _spec.operation(FUNCTION_OPERATION)[1]
+FUNCTION_STATUS_PATH = _spec.operation("getFunctionExecutionStatus")[1]
+EXECUTE_API_PATH = _spec.operation(API_OPERATION)[1]
+API_STATUS_PATH = _spec.operation("getApiExecutionStatus")[1]
 #: The debug endpoint with the start counters (not part of the spec).
 STATS_PATH = "/_sandbox/stats"
 

@@ -40,6 +40,7 @@ from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from .._status import VerificationStatus
 from ._api_tasks import ApiOutcome, ApiTask, api_response_body, call_target, redact_request
 from ._config import SandboxConfig
 from ._manifest import PreparedCall
@@ -311,7 +312,7 @@ class Dispatcher:
             if delay > 0:
                 await asyncio.sleep(delay)
         except asyncio.CancelledError:
-            verdict = Verdict("Error", None, 0.0)
+            verdict = Verdict(VerificationStatus.ERROR, None, 0.0)
         except Exception as exc:  # a sandbox fault, not the task's: verification Error
             verdict = error_verdict(self.nodes, execution_id, f"sandbox error: {type(exc).__name__}: {exc}")
         body = response_body(execution_id, verdict)

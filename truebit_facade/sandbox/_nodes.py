@@ -37,8 +37,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from .._status import VerificationStatus
 from ..signing import address_of, keccak256, sandbox_solution_hash, sign_hash
 from ._config import NodeFault
 from ._wasm import RunResult
@@ -55,8 +56,6 @@ __all__ = [
 ]
 
 _SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-
-VerificationStatus = Literal["Success", "Running", "Indeterminate", "Error"]
 
 
 @dataclass(frozen=True)
@@ -190,10 +189,10 @@ def reach_consensus(
             position += 1
         best = max(len(g) for g in groups.values())
         if best >= required:
-            return Verdict("Success", _largest(groups), now, tuple(arrived))
+            return Verdict(VerificationStatus.SUCCESS, _largest(groups), now, tuple(arrived))
         if best + (total - len(arrived)) < required:
-            return Verdict("Indeterminate", _largest(groups), now, tuple(arrived))
-    return Verdict("Indeterminate", _largest(groups), timeout, tuple(arrived))
+            return Verdict(VerificationStatus.INDETERMINATE, _largest(groups), now, tuple(arrived))
+    return Verdict(VerificationStatus.INDETERMINATE, _largest(groups), timeout, tuple(arrived))
 
 
 def _largest(groups: dict[str, list[Solution]]) -> Solution | None:
@@ -206,4 +205,4 @@ def _largest(groups: dict[str, list[Solution]]) -> Solution | None:
 def error_verdict(pool: NodePool, execution_id: str, message: str) -> Verdict:
     """Verification Error: node 0 reports (signed) that the task could not be run."""
     solution = _signed(pool.node(0), execution_id, message, "failed", 0.0)
-    return Verdict("Error", solution, 0.0, (solution,))
+    return Verdict(VerificationStatus.ERROR, solution, 0.0, (solution,))

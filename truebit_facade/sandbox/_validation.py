@@ -1,27 +1,34 @@
-"""Strict validation of ``POST /task/{function,api}/execute-by-name`` bodies against the OpenAPI spec.
+"""Validation of ``POST /task/{function,api}/execute-by-name`` bodies against the spec the client was
+generated from (``truebit_facade._generated/openapi.json``), with ``jsonschema``; then the rules the
+spec cannot express.
 
-Every field is checked for presence and type as the spec declares it (a JSON ``true`` is not an
-integer; an integral float such as ``3.0`` is, as in JSON Schema), uint32 fields for 0..4294967295,
-``gasLimit`` for ``^[0-9]+$``; beyond the spec, ``1 <= requiredSolutions <= totalSolutions <= max``.
-Unknown extra fields are allowed (the schema does not forbid them). Strings holding lone surrogates
-(``"\\ud800"``) are rejected: they cannot be written as UTF-8. A failure raises :class:`RequestError`,
-which the app turns into 400 ``{"message": ...}``.
-
-API-task bodies (:func:`validate_api_request`) are checked the same way for their shape: ``input`` an
-object with string ``path`` and ``method`` (an HTTP method name), an optional object ``params``, any
-JSON ``body`` and ``headers`` an object of strings; ``executionTimeout`` a uint32 of milliseconds, at
-least 1. Header names must be HTTP tokens, values free of CR, LF and other control characters (tab
-allowed), and the framing or routing headers the sandbox sets itself (``Host``, ``Content-Length``,
-``Transfer-Encoding``, ``Connection``, ...) cannot be injected. Messages name a header, never its
-value. Whether the call fits the task's manifest is checked later (``_manifest``).
+The schema checks presence, types, uint32 bounds and patterns as the spec declares them (a JSON
+``true`` is not an integer; an integral float such as ``3.0`` is, as in JSON Schema). Unknown extra
+fields are allowed (the schema does not forbid them), so an optional field added upstream is accepted
+after ``make regen`` with no edit here. The valid body is then read through the generated body model.
+Beyond the spec: ``1 <= requiredSolutions <= totalSolutions <= max``; strings holding lone surrogates
+(``"\\ud800"``) are rejected (they cannot be written as UTF-8); an API-task ``method`` must be an
+HTTP method; header names and values follow the client's rules (``truebit_facade._validation``) and
+the framing or routing headers the sandbox sets itself (``Host``, ``Content-Length``, ...) cannot be
+injected. Messages name the field and the rule, never the value (a body may carry secrets). A failure
+raises :class:`RequestError`, which the app turns into 400 ``{"message": ...}``. Whether an API call
+fits the task's manifest is checked later (``_manifest``).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from .. import _spec
+from .. import _validation as client_rules
+from .._errors import ValidationError
+from .._generated.models.execute_api_task_by_name_body import ExecuteApiTaskByNameBody
+from .._generated.models.execute_task_by_name_body import ExecuteTaskByNameBody
+from .._generated.types import Unset
 
 __all__ = [
     "ApiInput",
@@ -33,16 +40,14 @@ __all__ = [
     "validate_function_request",
 ]
 
-_UINT32_MAX = 4294967295
-_GAS = re.compile(r"[0-9]+")
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_HEADER_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"})
 #: Headers about the connection and the message framing: the sandbox (httpx) sets them.
 RESERVED_HEADERS = frozenset(
     {"host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer"}
     | {"proxy-connection", "expect"}
 )
+FUNCTION_OPERATION = "executeTaskByName"
+API_OPERATION = "executeApiTaskByName"
 
 
 class RequestError(ValueError):
@@ -97,75 +102,121 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def _string(body: dict[str, Any], name: str, *, required: bool) -> str | None:
-    if name not in body:
-        if required:
-            raise RequestError(f"missing required field '{name}'")
-        return None
-    value = body[name]
-    if not isinstance(value, str):
-        raise RequestError(f"'{name}' must be a string")
+@functools.cache
+def _validator(operation_id: str) -> Any:
+    import jsonschema  # imported when the sandbox first validates: the client never needs it
+
+    schema = _spec.request_schema(operation_id)
+    base = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    return jsonschema.validators.extend(base, {"pattern": _ecma_pattern})(schema)
+
+
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    """``pattern`` with ECMA-262's ``$`` (the spec's dialect): the end of the string, not also the
+    place before a final newline as in Python's ``re`` ("12\\n" must not match ``^[0-9]+$``)."""
+    import jsonschema
+
+    if not isinstance(instance, str):
+        return
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + "\\Z"
+    if re.search(pattern, instance) is None:
+        yield jsonschema.ValidationError(f"does not match {pattern!r}")
+
+
+def _where(path: Any) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def _message(error: Any) -> str:
+    """A schema failure in our words: the field and the rule, never the offending value."""
+    where, rule, bound = _where(error.absolute_path), error.validator, error.validator_value
+    if rule == "required":
+        missing = next((name for name in bound if name not in error.instance), bound[0])
+        return f"missing required field '{where + '.' if where else ''}{missing}'"
+    if not where:
+        return "request body must be a JSON object"
+    if rule == "type":
+        kinds = bound if isinstance(bound, list) else [bound]
+        article = {"integer": "an integer", "object": "an object", "array": "an array"}
+        what = " or ".join(article.get(k, f"a {k}") for k in kinds)
+        *parent, last = error.absolute_path
+        if len(parent) >= 2:  # a value inside a map: input.headers / input.params
+            return f"'{_where(parent)}': the value of {str(last)!r} must be {what}"
+        return f"'{where}' must be {what}"
+    if rule in ("minimum", "maximum"):
+        schema = error.schema
+        return f"'{where}' must be in {schema.get('minimum', '-inf')}..{schema.get('maximum', 'inf')}"
+    if rule == "pattern":
+        return f"'{where}' must match {bound}"
+    if rule == "enum":
+        return f"'{where}' must be one of {', '.join(map(str, bound))}"
+    if rule == "additionalProperties" and isinstance(bound, dict):
+        return f"every value of '{where}' must be a {bound.get('type', 'valid value')}"
+    return f"'{where}' does not satisfy the spec's '{rule}' rule"
+
+
+def _check_schema(operation_id: str, body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise RequestError("request body must be a JSON object")
+    error = min(_validator(operation_id).iter_errors(body), key=_rank, default=None)
+    if error is not None:
+        raise RequestError(_message(error))
     try:
-        value.encode("utf-8")
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
-        raise RequestError(f"'{name}' is not valid Unicode (lone surrogate)") from None
-    return value
+        raise RequestError(f"{_surrogate_field(body)} is not valid Unicode (lone surrogate)") from None
+    return body
 
 
-def _uint32(body: dict[str, Any], name: str, *, required: bool) -> int | None:
-    if name not in body:
-        if required:
-            raise RequestError(f"missing required field '{name}'")
-        return None
-    value = body[name]
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise RequestError(f"'{name}' must be an integer")
-    if not 0 <= value <= _UINT32_MAX:
-        raise RequestError(f"'{name}' must be in 0..{_UINT32_MAX}")
-    return value
+def _rank(error: Any) -> tuple[int, str]:
+    # Report the shallowest problem first, a missing field before a wrong type, deterministically.
+    return (len(error.absolute_path), "0" if error.validator == "required" else str(error.validator))
+
+
+def _surrogate_field(body: dict[str, Any]) -> str:
+    for key, value in body.items():
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            if isinstance(value, dict):
+                return f"'{key}.{_surrogate_field(value).strip(chr(39))}'"
+            return f"'{key}'"
+    return "the body"
+
+
+def _opt(value: Any) -> Any:
+    return None if isinstance(value, Unset) else value
+
+
+def _int(value: Any) -> int:
+    return int(value)  # an integral float (3.0) passed the schema as an integer
 
 
 def validate_function_request(body: Any, *, max_total_solutions: int) -> FunctionRequest:
     """Check a parsed JSON body and return it as a :class:`FunctionRequest`, or raise :class:`RequestError`."""
-    if not isinstance(body, dict):
-        raise RequestError("request body must be a JSON object")
-    namespace = _string(body, "namespace", required=True)
-    task_name = _string(body, "taskName", required=True)
-    if "async" not in body:
-        raise RequestError("missing required field 'async'")
-    if not isinstance(body["async"], bool):
-        raise RequestError("'async' must be a boolean")
-    input_text = _string(body, "input", required=True)
-    total = _uint32(body, "totalSolutions", required=True)
-    required = _uint32(body, "requiredSolutions", required=True)
-    timestamp = _uint32(body, "taskRequesterTimestamp", required=True)
-    label = _string(body, "label", required=False)
-    version = _uint32(body, "version", required=False)
-    gas_text = _string(body, "gasLimit", required=False)
-    assert namespace is not None and task_name is not None and input_text is not None
-    assert total is not None and required is not None and timestamp is not None
-    gas_limit: int | None = None
-    if gas_text is not None:
-        if not _GAS.fullmatch(gas_text):
-            raise RequestError("'gasLimit' must be a decimal string of digits (^[0-9]+$)")
-        digits = gas_text.lstrip("0") or "0"
-        gas_limit = int(digits) if len(digits) <= 40 else 1 << 128  # clamped to the u64 fuel later
+    model = ExecuteTaskByNameBody.from_dict(_check_schema(FUNCTION_OPERATION, body))
+    total, required = _int(model.total_solutions), _int(model.required_solutions)
     if not 1 <= total <= max_total_solutions:
         raise RequestError(f"'totalSolutions' must be in 1..{max_total_solutions}")
     if not 1 <= required <= total:
         raise RequestError("'requiredSolutions' must be in 1..totalSolutions")
+    gas_limit: int | None = None
+    gas_text = _opt(model.gas_limit)
+    if gas_text is not None:
+        digits = gas_text.lstrip("0") or "0"
+        gas_limit = int(digits) if len(digits) <= 40 else 1 << 128  # clamped to the u64 fuel later
+    version = _opt(model.version)
     return FunctionRequest(
-        namespace=namespace,
-        task_name=task_name,
-        is_async=body["async"],
-        input=input_text,
+        namespace=model.namespace,
+        task_name=model.task_name,
+        is_async=model.async_,
+        input=model.input_,
         total_solutions=total,
         required_solutions=required,
-        task_requester_timestamp=timestamp,
-        label=label,
-        version=version,
+        task_requester_timestamp=_int(model.task_requester_timestamp),
+        label=_opt(model.label),
+        version=None if version is None else _int(version),
         gas_limit=gas_limit,
     )
 
@@ -196,24 +247,13 @@ class ApiRequest:
     version: int | None = None
 
 
-def _check_unicode(value: Any, where: str) -> None:
+def _headers(value: dict[str, str]) -> dict[str, str]:
     try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise RequestError(f"'{where}' is not valid Unicode (lone surrogate)") from None
-    except (ValueError, RecursionError):
-        raise RequestError(f"'{where}' is not a valid JSON value") from None
-
-
-def _headers(value: Any) -> dict[str, str]:
-    if not isinstance(value, dict):
-        raise RequestError("'input.headers' must be an object of header names to string values")
-    headers: dict[str, str] = {}
+        headers = client_rules.headers(value)  # the client's rules: HTTP-token names, no control chars
+    except ValidationError as exc:
+        raise RequestError(f"'input.{exc.field}': {exc.problem}") from None
     seen: set[str] = set()
-    for name, header_value in value.items():
-        if not _TOKEN.fullmatch(name):
-            shown = json.dumps(name[:40]) if not _HEADER_CONTROL.search(name) else "a header name"
-            raise RequestError(f"'input.headers': {shown} is not a valid header name")
+    for name in headers:
         if name.lower() in RESERVED_HEADERS:
             raise RequestError(
                 f"'input.headers': the header {name!r} is set by the sandbox and cannot be injected"
@@ -221,74 +261,33 @@ def _headers(value: Any) -> dict[str, str]:
         if name.lower() in seen:
             raise RequestError(f"'input.headers': the header {name!r} is given twice")
         seen.add(name.lower())
-        if not isinstance(header_value, str):
-            raise RequestError(f"'input.headers': the value of {name!r} must be a string")
-        if _HEADER_CONTROL.search(header_value):
-            raise RequestError(
-                f"'input.headers': the value of {name!r} must not contain CR, LF or control characters"
-            )
-        try:
-            header_value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise RequestError(f"'input.headers': the value of {name!r} is not valid Unicode") from None
-        headers[name] = header_value
     return headers
-
-
-def _api_input(value: Any) -> ApiInput:
-    if not isinstance(value, dict):
-        raise RequestError("'input' must be an object with 'path' and 'method'")
-    for name in ("path", "method"):
-        if name not in value:
-            raise RequestError(f"missing required field 'input.{name}'")
-        if not isinstance(value[name], str):
-            raise RequestError(f"'input.{name}' must be a string")
-    _check_unicode(value["path"], "input.path")
-    method = value["method"]
-    if method.upper() not in _METHODS:
-        raise RequestError(f"'input.method' must be an HTTP method ({', '.join(sorted(_METHODS))})")
-    params = value.get("params", {})
-    if not isinstance(params, dict):  # null too: the spec says object
-        raise RequestError("'input.params' must be an object")
-    _check_unicode(params, "input.params")
-    headers = _headers(value.get("headers", {}))
-    if "body" in value:
-        _check_unicode(value["body"], "input.body")
-    return ApiInput(
-        path=value["path"],
-        method=method,
-        params=dict(params),
-        headers=headers,
-        body=value.get("body"),
-        has_body="body" in value,
-    )
 
 
 def validate_api_request(body: Any) -> ApiRequest:
     """Check a parsed ``POST /task/api/execute-by-name`` body; :class:`RequestError` if it is not valid."""
-    if not isinstance(body, dict):
-        raise RequestError("request body must be a JSON object")
-    namespace = _string(body, "namespace", required=True)
-    task_name = _string(body, "taskName", required=True)
-    if "async" not in body:
-        raise RequestError("missing required field 'async'")
-    if not isinstance(body["async"], bool):
-        raise RequestError("'async' must be a boolean")
-    if "input" not in body:
-        raise RequestError("missing required field 'input'")
-    call = _api_input(body["input"])
-    timeout = _uint32(body, "executionTimeout", required=True)
-    label = _string(body, "label", required=False)
-    version = _uint32(body, "version", required=False)
-    assert namespace is not None and task_name is not None and timeout is not None
-    if timeout < 1:
-        raise RequestError("'executionTimeout' must be at least 1 (milliseconds)")
+    raw = _check_schema(API_OPERATION, body)
+    model = ExecuteApiTaskByNameBody.from_dict(raw)
+    call = model.input_
+    if call.method.upper() not in _METHODS:
+        raise RequestError(f"'input.method' must be an HTTP method ({', '.join(sorted(_METHODS))})")
+    params = _opt(call.params)
+    headers = _opt(call.headers)
+    has_body = "body" in raw["input"]
+    version = _opt(model.version)
     return ApiRequest(
-        namespace=namespace,
-        task_name=task_name,
-        is_async=body["async"],
-        input=call,
-        execution_timeout_ms=timeout,
-        label=label,
-        version=version,
+        namespace=model.namespace,
+        task_name=model.task_name,
+        is_async=model.async_,
+        input=ApiInput(
+            path=call.path,
+            method=call.method,
+            params={} if params is None else params.to_dict(),
+            headers={} if headers is None else _headers(headers.to_dict()),
+            body=_opt(call.body) if has_body else None,
+            has_body=has_body,
+        ),
+        execution_timeout_ms=_int(model.execution_timeout),
+        label=_opt(model.label),
+        version=None if version is None else _int(version),
     )

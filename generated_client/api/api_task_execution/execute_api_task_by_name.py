@@ -122,7 +122,10 @@ def _build_response(
     | ExecuteTaskAsyncResponse
 ]:
     return Response(
-        status_code=HTTPStatus(response.status_code),
+        # A proxy's non-standard code (499, 520, 599) is kept as an int instead of raising ValueError.
+        status_code=HTTPStatus(response.status_code)
+        if response.status_code in HTTPStatus._value2member_map_
+        else response.status_code,  # type: ignore[arg-type]
         content=response.content,
         headers=response.headers,
         parsed=_parse_response(client=client, response=response),

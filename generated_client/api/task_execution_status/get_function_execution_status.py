@@ -54,7 +54,10 @@ def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[BadRequestResponse | Error | ExecuteTaskSyncResponse]:
     return Response(
-        status_code=HTTPStatus(response.status_code),
+        # A proxy's non-standard code (499, 520, 599) is kept as an int instead of raising ValueError.
+        status_code=HTTPStatus(response.status_code)
+        if response.status_code in HTTPStatus._value2member_map_
+        else response.status_code,  # type: ignore[arg-type]
         content=response.content,
         headers=response.headers,
         parsed=_parse_response(client=client, response=response),

@@ -1,0 +1,122 @@
+"""The API-bump drill: a synthetic next version of the spec, regenerated on a temporary copy of the
+project, must reach the facade as type errors at exactly the lines that use what changed, and nowhere
+else. It fails if the facade stops building a request through a generated model (then removing a
+field it sets would not be a type error) or if a compatible change (a new status value, a new
+response property, a new operation) breaks anything.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FUNCTION_EXECUTE = "/task/function/execute-by-name"
+
+pytestmark = pytest.mark.slow
+
+
+def _copy_project(tmp: Path) -> Path:
+    root = tmp / "project"
+    root.mkdir()
+    ignore = shutil.ignore_patterns("__pycache__", ".ruff_cache")
+    for name in ("openapi", "generated_client", "truebit_facade"):
+        shutil.copytree(ROOT / name, root / name, symlinks=True, ignore=ignore)
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    if (ROOT / ".mypy_cache").is_dir():  # a warm cache only saves time; results are the same
+        shutil.copytree(ROOT / ".mypy_cache", root / ".mypy_cache")
+    return root
+
+
+def _edit(path: Path, change: Any) -> None:
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    change(doc)
+    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+
+
+def _bump(root: Path) -> None:
+    upstream = root / "openapi" / "upstream"
+
+    def function_fragment(doc: dict[str, Any]) -> None:
+        body = doc["paths"][FUNCTION_EXECUTE]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        del body["properties"]["label"]  # a request field the facade sets, removed
+        sync = doc["components"]["schemas"]["ExecuteTaskSyncResponse"]["properties"]
+        sync["verificationStatus"]["enum"].append("Paused")  # a response enum value added
+        sync["queuePosition"] = {"type": "integer", "description": "Place in the queue."}  # a property added
+
+    _edit(upstream / "execute-function-tasks.json", function_fragment)
+    for name in ("get-task-status-function.json",):  # shared schemas must stay equal across fragments
+
+        def status_fragment(doc: dict[str, Any]) -> None:
+            sync = doc["components"]["schemas"]["ExecuteTaskSyncResponse"]["properties"]
+            sync["verificationStatus"]["enum"].append("Paused")
+            sync["queuePosition"] = {"type": "integer", "description": "Place in the queue."}
+
+        _edit(upstream / name, status_fragment)
+    # An operation added, in its own fragment.
+    template = json.loads((upstream / "get-task-status-function.json").read_text(encoding="utf-8"))
+    template["paths"] = {
+        "/task/function/list": {
+            "get": {
+                "operationId": "listFunctionTasks",
+                "summary": "List the function tasks of a namespace.",
+                "tags": [t["name"] for t in template.get("tags", [])][:1],
+                "responses": {
+                    "200": {
+                        "description": "The task names.",
+                        "content": {
+                            "application/json": {"schema": {"type": "array", "items": {"type": "string"}}}
+                        },
+                    }
+                },
+            }
+        }
+    }
+    template["components"] = {"schemas": {}}
+    (upstream / "list-function-tasks.json").write_text(
+        json.dumps(template, indent=2) + "\n", encoding="utf-8"
+    )
+
+
+def test_a_bump_reaches_the_facade_as_type_errors_at_the_lines_to_change(tmp_path: Path) -> None:
+    root = _copy_project(tmp_path)
+    _bump(root)
+    regen = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "regen.py"), "regen", "--root", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert regen.returncode == 0, regen.stdout + regen.stderr
+    summary = regen.stdout
+    assert re.search(r"BREAKING\s+\(request\).*label", summary), summary
+    assert re.search(r"info\s+\(request\+response\) listFunctionTasks: operation added", summary), summary
+    assert "'Paused'" in summary and "queuePosition" in summary, summary
+
+    generated = root / "generated_client"
+    enum = (generated / "models" / "execute_task_sync_response_verification_status.py").read_text()
+    assert 'PAUSED = "Paused"' in enum
+    assert "queue_position" in (generated / "models" / "execute_task_sync_response.py").read_text()
+    assert (generated / "api" / "default" / "list_function_tasks.py").exists() or any(
+        generated.rglob("list_function_tasks.py")
+    )
+
+    mypy = subprocess.run(
+        [sys.executable, "-m", "mypy", "--no-error-summary"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    errors = [line for line in mypy.stdout.splitlines() if ": error:" in line]
+    assert mypy.returncode == 1 and errors, mypy.stdout + mypy.stderr
+    # Every error is about the removed field, and the facade's request builder is among them.
+    assert all("label" in line for line in errors), "\n".join(errors)
+    assert any(re.match(r"truebit_facade/_wire\.py:\d+: error: .*label", line) for line in errors), errors

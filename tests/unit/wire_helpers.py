@@ -1,0 +1,48 @@
+"""Test shorthands over the pure wire layer: bodies as JSON, and one reader for any answer."""
+
+from __future__ import annotations
+
+import enum
+import json
+import time
+from typing import Any
+
+from truebit_facade._failures import status_error
+from truebit_facade._models import ApiTaskResult, Execution, FunctionResult, TaskKind
+from truebit_facade._wire import Answer, Operation, api_request, function_request, read_execute, read_status
+
+__all__ = ["Answer", "api_body", "function_body", "read_answer", "unknown_value"]
+
+
+def function_body(*args: Any, requester_timestamp: int | None = None, **kw: Any) -> dict[str, Any]:
+    stamp = int(time.time()) if requester_timestamp is None else requester_timestamp
+    body: dict[str, Any] = function_request(*args, requester_timestamp=stamp, **kw).body_json()
+    return body
+
+
+def api_body(*args: Any, **kw: Any) -> dict[str, Any]:
+    body: dict[str, Any] = api_request(*args, **kw).body_json()
+    return body
+
+
+def read_answer(
+    answer: Answer, kind: TaskKind, op: Operation, *, execution_id: str | None = None
+) -> FunctionResult | ApiTaskResult | Execution:
+    """What the client makes of one answer: the result, or the error it raises."""
+    if not 200 <= answer.status < 300:
+        raise status_error(answer, op, execution_id=execution_id)
+    if op == "execute":
+        return read_execute(answer, kind)
+    if execution_id is None:
+        try:
+            said = json.loads(answer.content).get("executionId")
+        except (ValueError, AttributeError, RecursionError):
+            said = None
+        execution_id = said if isinstance(said, str) else "e"
+    return read_status(answer, kind, execution_id)
+
+
+def unknown_value(vocabulary: type[enum.Enum], hint: str = "Cancelled") -> str:
+    """A status value the spec does not have: ``hint`` unless a bump has added it since."""
+    known = {m.value for m in vocabulary}
+    return next(v for v in (hint, f"{hint}-next", f"{hint}-{len(known)}-x") if v not in known)

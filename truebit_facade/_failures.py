@@ -1,0 +1,145 @@
+"""Every error the client builds, in one place, scrubbed of secrets as it is built.
+
+The flow decides *which* failure happened; this module turns it into the typed error with its message,
+its execution id and whether the task may have been submitted.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ._errors import (
+    APIStatusError,
+    AuthenticationError,
+    BadRequestError,
+    ExecutionNotFoundError,
+    PaymentRequiredError,
+    RateLimitedError,
+    ServerError,
+    TaskError,
+    TaskFailedError,
+    UnexpectedStatusError,
+    UnknownStatusError,
+    VerificationIndeterminateError,
+)
+from ._models import ApiTaskResult, FunctionResult
+from ._policy import is_standard_status, parse_retry_after
+from ._redact import scrub, scrub_json
+from ._status import VerificationStatus, is_known
+from ._wire import Answer, Operation
+
+_BLOCKCHAIN_FIELDS = frozenset(
+    {
+        "signedError",
+        "taskRegistryContract",
+        "nodeRegistryContract",
+        "authorizationContract",
+        "chainId",
+        "blockHash",
+        "blockNumber",
+        "status",
+    }
+)
+
+
+_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    402: PaymentRequiredError,
+    404: ExecutionNotFoundError,
+    429: RateLimitedError,
+}
+
+
+def status_error(
+    answer: Answer,
+    op: Operation,
+    *,
+    secrets: tuple[str, ...] = (),
+    response: Any = None,
+    execution_id: str | None = None,
+) -> APIStatusError:
+    """The error for a non-200 answer. Non-standard codes (499, 520, 599) are handled like any other."""
+    try:
+        body: Any = json.loads(answer.content) if answer.content.strip() else None
+        body = scrub_json(body, secrets)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        body = None
+    message = body.get("message") if isinstance(body, dict) else None
+    if not isinstance(message, str) or not message:
+        excerpt = scrub(answer.content[:200].decode("utf-8", "replace"), secrets).strip()
+        message = excerpt if excerpt and body is None and "<" not in excerpt[:1] else ""
+    status = answer.status
+    nonstandard = not is_standard_status(status)
+    cls = _STATUS_ERRORS.get(status) or (
+        ServerError if status >= 500 or nonstandard else UnexpectedStatusError
+    )
+    if status == 404 and op == "execute":
+        cls = UnexpectedStatusError
+    # An execute that got 5xx or an undocumented status may still have started the task.
+    may_have_submitted = op == "execute" and (cls is ServerError or cls is UnexpectedStatusError)
+    text = f"HTTP {status}" + (f": {message}" if message else "")
+    if may_have_submitted:
+        text += " (the task may have been submitted; it was not resent)"
+    kw: dict[str, Any] = {
+        "status_code": status,
+        "body": body,
+        "response": response,
+        "execution_id": execution_id,
+        "may_have_submitted": may_have_submitted,
+        "retry_after": parse_retry_after(answer.headers.get("retry-after")),
+    }
+    if cls is BadRequestError:
+        blockchain = (
+            {k: v for k, v in body.items() if k in _BLOCKCHAIN_FIELDS | {"message"}}
+            if isinstance(body, dict) and body.keys() & (_BLOCKCHAIN_FIELDS - {"status"})
+            else None
+        )
+        return BadRequestError(text, blockchain=blockchain, **kw)
+    return cls(text, **kw)
+
+
+def outcome_error(result: FunctionResult | ApiTaskResult, secrets: tuple[str, ...] = ()) -> TaskError | None:
+    """The error ``run``/``wait`` raise for a terminal result that is not a verified success, else
+    ``None``. The message is scrubbed of ``secrets`` (an API target may echo injected headers)."""
+    if result.ok:
+        return None
+    eid = result.execution_id
+    if not result.status_known:
+        # Terminal by the published rule (not Running), but a value newer than this client's spec.
+        statuses = (
+            (result.verification, result.execution_status)
+            if isinstance(result, FunctionResult)
+            else (result.status, result.solution_status)
+        )
+        raw = next(s.value for s in statuses if s is not None and not is_known(s))
+        message = (
+            f"execution {eid}: status {raw!r} is not known to this client version; the execution has "
+            "ended (only Running has not); see .result for everything that came back"
+        )
+        return UnknownStatusError(scrub(message, secrets), result=result, status=raw)
+    cls: type[TaskError] = TaskFailedError
+    if isinstance(result, FunctionResult):
+        v, es = result.verification, result.execution_status
+        if v is VerificationStatus.INDETERMINATE:
+            cls = VerificationIndeterminateError
+            message = (
+                f"execution {eid}: verification Indeterminate (nodes disagreed or too few solutions in "
+                "time); the output is not verified"
+            )
+        else:
+            said = f": {_excerpt(result.output)}" if result.output else ""
+            message = f"execution {eid}: task failed (verification {v}, execution {es}){said}"
+    else:
+        detail = f": {_excerpt(result.error_message)}" if result.error_message else ""
+        message = (
+            f"execution {eid}: API task failed (status {result.status}, solution {result.solution_status})"
+            f"{detail}"
+        )
+    return cls(scrub(message, secrets), result=result)
+
+
+def _excerpt(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "..."
