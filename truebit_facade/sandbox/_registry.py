@@ -67,6 +67,8 @@ class FunctionTask:
             wall_clock_seconds=(
                 defaults.wall_clock_seconds if self.wall_clock_seconds is None else self.wall_clock_seconds
             ),
+            output_bytes=defaults.output_bytes,
+            scratch_bytes=defaults.scratch_bytes,
         )
 
 
