@@ -136,7 +136,9 @@ class WasmRunner:
 
     def _tick_loop(self) -> None:
         while not self._stop.wait(self._tick):
-            self._engine.increment_epoch()
+            # Interrupted, keep interrupting: a run that started just after interrupt() ends too.
+            for _ in range(self._max_ticks + 1 if self._closed else 1):
+                self._engine.increment_epoch()
 
     def compiled(self, task: FunctionTask) -> Any:
         """The task's module compiled and linked against WASI (an ``InstancePre``), cached per task."""
