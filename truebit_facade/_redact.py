@@ -7,6 +7,7 @@ in reprs and in the body excerpts that errors carry.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Iterable, Mapping
@@ -52,10 +53,8 @@ def _spellings(secret: str) -> tuple[str, ...]:
     variants = {secret}
     raw = secret.encode("utf-8", "surrogatepass")
     for codec in ("latin-1", "cp1252"):
-        try:
+        with contextlib.suppress(UnicodeDecodeError):  # cp1252 leaves five bytes undefined
             variants.add(raw.decode(codec))
-        except UnicodeDecodeError:
-            pass
     forms: set[str] = set()
     for variant in variants:
         forms.add(variant)

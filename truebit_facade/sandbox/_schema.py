@@ -83,7 +83,7 @@ def to_json_schema(node: Any) -> Any:
 
 def validate(value: Any, schema: Any, *, root: Any, where: str = "value") -> None:
     """Check ``value`` against ``schema`` (``$ref`` resolved in ``root``); :class:`SchemaError` if not."""
-    from jsonschema.exceptions import best_match
+    from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
     from referencing.exceptions import PointerToNowhere, Unresolvable
 
     validator = _validator(to_json_schema(schema), to_json_schema(root))
@@ -102,8 +102,8 @@ def validate(value: Any, schema: Any, *, root: Any, where: str = "value") -> Non
 
 
 def _validator(schema: Any, root: Any) -> Any:
-    from jsonschema import Draft202012Validator
-    from jsonschema.validators import extend
+    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+    from jsonschema.validators import extend  # type: ignore[import-untyped]
     from referencing import Registry
     from referencing.jsonschema import DRAFT202012
 
@@ -118,7 +118,7 @@ _Validator: Any = None
 
 
 def _multiple_of(validator: Any, step: Any, instance: Any, schema: Any) -> Iterator[Any]:
-    from jsonschema.exceptions import ValidationError
+    from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
 
     if not validator.is_type(instance, "number") or isinstance(step, bool) or not step > 0:
         return
