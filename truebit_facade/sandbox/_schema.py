@@ -118,7 +118,7 @@ _Validator: Any = None
 
 
 def _multiple_of(validator: Any, step: Any, instance: Any, schema: Any) -> Iterator[Any]:
-    from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
+    from jsonschema.exceptions import ValidationError
 
     if not validator.is_type(instance, "number") or isinstance(step, bool) or not step > 0:
         return
