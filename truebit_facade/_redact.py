@@ -7,6 +7,7 @@ in reprs and in the body excerpts that errors carry.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Iterable, Mapping
@@ -47,10 +48,19 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
 
 
 def _spellings(secret: str) -> tuple[str, ...]:
-    forms = {secret}
-    for ascii_only in (True, False):
-        escaped = json.dumps(secret, ensure_ascii=ascii_only)[1:-1]
-        forms.update((escaped, escaped.replace("/", "\\/")))
+    # The secret as sent (UTF-8) but read back by a server as latin-1 or cp1252 (mojibake): an HTTP
+    # header value echoed that way would otherwise slip past.
+    variants = {secret}
+    raw = secret.encode("utf-8", "surrogatepass")
+    for codec in ("latin-1", "cp1252"):
+        with contextlib.suppress(UnicodeDecodeError):  # cp1252 leaves five bytes undefined
+            variants.add(raw.decode(codec))
+    forms: set[str] = set()
+    for variant in variants:
+        forms.add(variant)
+        for ascii_only in (True, False):
+            escaped = json.dumps(variant, ensure_ascii=ascii_only)[1:-1]
+            forms.update((escaped, escaped.replace("/", "\\/")))
     return tuple(sorted(forms, key=len, reverse=True))
 
 

@@ -76,7 +76,7 @@ def test_the_docs_example_call(api_client: httpx.Client, example_target: Example
     echo = solution["output"]
     assert (echo["method"], echo["path"], echo["Id"], echo["args"]) == ("GET", "/anything/12345", "12345", {})
     echoed = echo["headers"]  # the target echoes what it got; the sandbox scrubs the injected values
-    assert echoed["authorization"] == echoed["x-custom-header"] == "[redacted]"
+    assert echoed["authorization"] == echoed["x-custom-header"] == "[REDACTED]"
     received = {k.lower(): v for k, v in example_target.requests[-1].headers.items()}
     assert received["authorization"] == "Bearer TARGET-TOKEN"  # injected into the outgoing call
     assert received["x-custom-header"] == "CustomValue123"
@@ -344,7 +344,7 @@ def test_input_header_values_are_redacted_everywhere_but_the_call(
     data = run(api_client, api_body("/status/500", headers={"Authorization": f"Bearer {secret}"}))
     assert data["status"] == "Error" and secret not in data["errorMsg"]
     stored = api_sandbox.dispatcher.store.request_of(data["executionId"])
-    assert stored is not None and stored["input"]["headers"] == {"Authorization": "[redacted]"}
+    assert stored is not None and stored["input"]["headers"] == {"Authorization": "[REDACTED]"}
     assert secret not in api_client.get(STATS).text
     assert secret not in caplog.text
     payload = api_body(headers={"Authorization": f"Bearer {secret}"})

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._config import NodeFault
+    from ._config import NodeFault, TaskLimits
     from ._faults import FaultConfig
 
 __all__ = ["main"]
@@ -65,6 +65,18 @@ def _fault(text: str) -> tuple[int, NodeFault]:
         raise argparse.ArgumentTypeError(
             f"expected INDEX:KIND[:DELAY] with KIND wrong_output, slow or silent ({exc})"
         ) from None
+
+
+def _limits(args: argparse.Namespace) -> TaskLimits:
+    from ._config import TaskLimits
+
+    given = {
+        "wall_clock_seconds": args.task_seconds,
+        "memory_pages": args.task_memory_pages,
+        "output_bytes": args.task_output_bytes,
+        "scratch_bytes": args.task_scratch_bytes,
+    }
+    return TaskLimits(**{name: value for name, value in given.items() if value is not None})
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -117,13 +129,45 @@ def _parser() -> argparse.ArgumentParser:
         help="where faults apply: execute, status, function-execute, function-status, api-execute, "
         "api-status or a /path prefix; repeatable (default execute and status)",
     )  # fmt: skip
+    p.add_argument(
+        "--task-seconds", type=float, default=None, metavar="SECONDS",
+        help="wall-clock limit of one function-task run, host-side file work included (default 10)",
+    )  # fmt: skip
+    p.add_argument(
+        "--task-memory-pages", type=int, default=None, metavar="N",
+        help="linear-memory limit of a function task, in 64 KiB pages (default 2048)",
+    )  # fmt: skip
+    p.add_argument(
+        "--task-output-bytes", type=int, default=None, metavar="N",
+        help="largest output.txt a function task may write (default 16 MiB)",
+    )  # fmt: skip
+    p.add_argument(
+        "--task-scratch-bytes", type=int, default=None, metavar="N",
+        help="most bytes a function task's files may hold at once, input.txt included (default 64 MiB)",
+    )  # fmt: skip
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     return p
+
+
+def _log_to_stderr(level: str) -> None:
+    """Show the sandbox's own log lines (logger ``truebit_facade.sandbox``) at ``level``, beside
+    uvicorn's. They never carry a header value, a credential or an API key."""
+    import logging
+
+    logger = logging.getLogger("truebit_facade.sandbox")
+    logger.setLevel(level.upper())
+    if not any(getattr(h, "_truebit_sandbox", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+        handler._truebit_sandbox = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+        logger.propagate = False
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, build the registry and serve until interrupted."""
     args = _parser().parse_args(argv)
+    _log_to_stderr(args.log_level)
     from ._config import SandboxConfig
     from ._registry import TaskRegistry, default_registry
     from ._server import serve
@@ -149,6 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             verification_timeout_seconds=args.verification_timeout,
             max_execution_timeout_seconds=args.max_execution_timeout,
             faults=_faults(args),
+            default_limits=_limits(args),
         )
     except (ValueError, OSError, RuntimeError) as exc:
         if target is not None:

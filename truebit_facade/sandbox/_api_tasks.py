@@ -5,17 +5,25 @@ and/or HTTP basic auth. They are injected into every outgoing call, win over ``i
 same name, and never appear in a response, a stored request, a log line or an error message (their
 ``repr`` is redacted too).
 
-**The call** (:func:`call_target`) is made with the dispatcher's shared ``httpx.AsyncClient``: redirects
-are not followed, proxies and ``.netrc`` from the environment are ignored, cookies are never kept, and
+**The call** (:func:`call_target`) is sent straight to the dispatcher's shared
+``httpx.AsyncHTTPTransport`` (:func:`new_transport`), with no ``httpx.AsyncClient`` around it: so
+redirects are not followed, proxies and ``.netrc`` from the environment are ignored, and there is no
+cookie handling at all (a client's cookie jar copies every request's headers into a ``urllib``
+request per response, quadratic in their number: 20,000 headers blocked the event loop 8 s), and
 nothing of the caller's own request (its ``x-api-key`` in particular) is forwarded: the outgoing headers
 are httpx's defaults, a ``User-Agent: truebit-sandbox``, the ``Content-Type`` of the declared body,
 ``input.headers``, then the credentials. The whole call (connect, send, receive) is bounded by
 ``executionTimeout`` (milliseconds on the wire), itself capped by the sandbox's
-``max_execution_timeout_seconds``; the response by ``max_api_response_bytes``.
+``max_execution_timeout_seconds``; the response by ``max_api_response_bytes``. How many headers and
+how long a path or a parameter may be is bounded before any of this (``_bounds``).
+
+**Secrets** are scrubbed with the client's one scrubber (``truebit_facade._redact``: the same
+spellings, JSON escapes and latin-1/UTF-8 re-encodings), from the output and the error message.
 
 **The answer** is the spec's ``ExecuteApiSyncResponse``:
 
-* ``clearTextSolution.output`` is the target's JSON body when it is an object; otherwise a wrapper:
+* ``clearTextSolution.output`` is the target's JSON body when it is an object (nested at most
+  ``MAX_JSON_DEPTH`` levels; deeper, it comes back as text); otherwise a wrapper:
   ``{"statusCode": 200, "contentType": "...", "json": [...]}`` for other JSON values,
   ``{"statusCode", "contentType", "text"}`` for text (any body that decodes as UTF-8, or as the declared
   charset), ``{"statusCode", "contentType", "base64"}`` for other bytes; ``{}`` when no response came.
@@ -34,7 +42,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import copy
 import dataclasses
 import json
 import re
@@ -42,28 +49,27 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .._errors import ValidationError
+from .._redact import REDACTED, scrub, scrub_json
+from .._status import ApiTaskStatus
+from .._validation import _HEADER_VALUE_BAD
+from .._validation import headers as checked_headers
 from ._manifest import Manifest, PreparedCall
-from ._validation import RESERVED_HEADERS
+from ._validation import MAX_JSON_DEPTH, RESERVED_HEADERS
 
 if TYPE_CHECKING:
     import httpx
 
 __all__ = [
-    "REDACTED",
     "ApiCredentials",
     "ApiOutcome",
     "ApiTask",
     "api_response_body",
     "call_target",
-    "redact_request",
+    "new_transport",
 ]
 
-#: What replaces a secret wherever it would otherwise be shown.
-REDACTED = "[redacted]"
 USER_AGENT = "truebit-sandbox"
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_MIN_SCRUBBED = 4
 
 
 @dataclass(frozen=True, repr=False)
@@ -78,23 +84,20 @@ class ApiCredentials:
     basic: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
-        headers = dict(self.header)
-        for name, value in headers.items():
-            if not isinstance(name, str) or not _TOKEN.fullmatch(name):
-                raise ValueError("a credential header name must be an HTTP token")
+        try:  # the client's rules for header names and values (its messages never show a value)
+            headers = checked_headers(dict(self.header))
+        except ValidationError as exc:
+            raise ValueError(f"credentials: {exc}") from None
+        for name in headers:
             if name.lower() in RESERVED_HEADERS:
                 raise ValueError(f"the credential header {name!r} is set by the sandbox")
-            if not isinstance(value, str) or _CONTROL.search(value):
-                raise ValueError(
-                    f"the value of the credential header {name!r} must be a string without CR/LF"
-                )
         if len({n.lower() for n in headers}) != len(headers):
             raise ValueError("credential header names must differ (case-insensitively)")
         if self.basic is not None:
             if len(self.basic) != 2 or not all(isinstance(p, str) for p in self.basic):
                 raise ValueError("basic must be (user, password)")
             user, password = self.basic
-            if ":" in user or _CONTROL.search(user) or _CONTROL.search(password):
+            if ":" in user or _HEADER_VALUE_BAD.search(user) or _HEADER_VALUE_BAD.search(password):
                 raise ValueError("the basic-auth user must not contain ':' or control characters")
             if any(n.lower() == "authorization" for n in headers):
                 raise ValueError("give either basic or an Authorization credential header, not both")
@@ -169,7 +172,7 @@ def api_response_body(execution_id: str, outcome: ApiOutcome, sender_address: st
             "status": "succeed" if outcome.succeeded else "failed",
             "senderAddress": sender_address,
         },
-        "status": "Success" if outcome.succeeded else "Error",
+        "status": ApiTaskStatus.SUCCESS if outcome.succeeded else ApiTaskStatus.ERROR,
         "totalTransferredBytes": {"request": outcome.request_bytes, "response": outcome.response_bytes},
     }
     if outcome.error is not None:
@@ -177,26 +180,14 @@ def api_response_body(execution_id: str, outcome: ApiOutcome, sender_address: st
     return body
 
 
-def redact_request(raw_body: Mapping[str, Any]) -> dict[str, Any]:
-    """An API-task request body with every ``input.headers`` value replaced by ``[redacted]``."""
-    body = copy.deepcopy(dict(raw_body))
-    call = body.get("input")
-    if isinstance(call, dict) and isinstance(call.get("headers"), dict):
-        call["headers"] = {name: REDACTED for name in call["headers"]}
-    return body
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret (of at least 4 characters) replaced by ``[redacted]``."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        if len(secret) >= _MIN_SCRUBBED:
-            text = text.replace(secret, REDACTED)
-    return text
-
-
 def outgoing_headers(task: ApiTask, call: PreparedCall) -> list[tuple[bytes, bytes]]:
     """The headers of the outgoing call, in order; credentials override input headers of their names."""
-    merged: dict[str, tuple[str, str]] = {"user-agent": ("User-Agent", USER_AGENT)}
+    merged: dict[str, tuple[str, str]] = {
+        "accept": ("Accept", "*/*"),  # what an httpx client would add, kept so targets see the same
+        "accept-encoding": ("Accept-Encoding", "gzip, deflate"),
+        "connection": ("Connection", "keep-alive"),
+        "user-agent": ("User-Agent", USER_AGENT),
+    }
     if call.content_type is not None:
         merged["content-type"] = ("Content-Type", call.content_type)
     for source in (call.headers, task.credential_headers()):
@@ -216,6 +207,8 @@ def _output(status: int, content_type: str, data: bytes) -> dict[str, Any]:
             value = json.loads(data)
         except (ValueError, RecursionError):
             value = _NOT_JSON
+        if value is not _NOT_JSON and _too_deep(value):  # kept as text: scrubbing recurses
+            value = _NOT_JSON
         if isinstance(value, dict):
             return value
         if value is not _NOT_JSON:
@@ -232,8 +225,28 @@ def _output(status: int, content_type: str, data: bytes) -> dict[str, Any]:
 _NOT_JSON = object()
 
 
+def _too_deep(value: Any) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict | list):
+            if level > MAX_JSON_DEPTH:
+                return True
+            stack.extend((child, level + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return False
+
+
+def new_transport() -> httpx.AsyncHTTPTransport:
+    """The transport API calls go through: a bounded pool, no environment (proxies, ``.netrc``)."""
+    import httpx
+
+    return httpx.AsyncHTTPTransport(
+        trust_env=False, limits=httpx.Limits(max_connections=64, max_keepalive_connections=16)
+    )
+
+
 async def call_target(
-    client: httpx.AsyncClient,
+    transport: httpx.AsyncHTTPTransport,
     task: ApiTask,
     call: PreparedCall,
     *,
@@ -244,8 +257,9 @@ async def call_target(
 
     The error message is scrubbed of every credential and ``input.headers`` value.
     """
-    outcome = await _call(client, task, call, timeout_seconds, max_response_bytes)
-    secrets = [*task.secrets(), *call.headers.values()]
+    outcome = await _call(transport, task, call, timeout_seconds, max_response_bytes)
+    found = {s for s in (*task.secrets(), *call.headers.values()) if s}
+    secrets = tuple(sorted(found, key=len, reverse=True))  # longest first: a secret inside another
     # A target that echoes its request (as the example's /anything does) must not hand the task's
     # credentials, or the caller's injected headers, to whoever reads the execution's status.
     output = scrub_json(outcome.output, secrets)
@@ -253,38 +267,8 @@ async def call_target(
     return dataclasses.replace(outcome, output=output, error=error)
 
 
-def scrub_json(value: Any, secrets: Iterable[str]) -> Any:
-    """A copy of JSON ``value`` with every secret scrubbed from its strings (keys included); built
-    without recursion, so any depth the JSON parser accepted is fine."""
-    secrets = [s for s in secrets if len(s) >= _MIN_SCRUBBED]
-    if not secrets:
-        return value
-    if not isinstance(value, dict | list):
-        return scrub(value, secrets) if isinstance(value, str) else value
-    done: dict[int, Any] = {}
-    stack: list[tuple[Any, bool]] = [(value, False)]
-    while stack:
-        node, ready = stack.pop()
-        if not ready:
-            stack.append((node, True))
-            children = node.values() if isinstance(node, dict) else node
-            stack.extend((child, False) for child in children if isinstance(child, dict | list))
-            continue
-
-        def clean(child: Any) -> Any:
-            if isinstance(child, str):
-                return scrub(child, secrets)
-            return done.get(id(child), child) if isinstance(child, dict | list) else child
-
-        if isinstance(node, dict):
-            done[id(node)] = {scrub(k, secrets): clean(v) for k, v in node.items()}
-        else:
-            done[id(node)] = [clean(v) for v in node]
-    return done[id(value)]
-
-
 async def _call(
-    client: httpx.AsyncClient,
+    transport: httpx.AsyncHTTPTransport,
     task: ApiTask,
     call: PreparedCall,
     timeout_seconds: float,
@@ -300,13 +284,12 @@ async def _call(
         elif event == "http11.send_request_body.complete":
             sent["body"] = True
 
-    request = client.build_request(
+    request = httpx.Request(
         call.method,
         call.url,
         headers=outgoing_headers(task, call),
         content=call.content,
-        timeout=httpx.Timeout(timeout_seconds),
-        extensions={"trace": trace},
+        extensions={"trace": trace, "timeout": httpx.Timeout(timeout_seconds).as_dict()},
     )
     head = _head_size(
         request.method.encode() + b" " + request.url.raw_path + b" HTTP/1.1", request.headers.raw
@@ -321,7 +304,7 @@ async def _call(
     received = 0
     try:
         async with asyncio.timeout(timeout_seconds):
-            response = await client.send(request, stream=True)
+            response = await transport.handle_async_request(request)
             try:
                 reason = response.reason_phrase.encode("ascii", "replace")
                 received = _head_size(

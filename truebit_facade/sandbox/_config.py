@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ._bounds import ApiInputLimits
 from ._faults import FaultConfig
 
 __all__ = ["DEV_API_KEY", "NodeFault", "SandboxConfig", "TaskLimits"]
@@ -45,12 +46,16 @@ class TaskLimits:
 
     ``gas_limit`` is the instruction budget (wasmtime fuel) used when a request has no ``gasLimit``;
     ``memory_pages`` caps linear memory (64 KiB pages); ``wall_clock_seconds`` stops a run that takes
-    longer in real time whatever its gas (epoch interruption).
+    longer in real time whatever its gas (epoch interruption, and the file functions for host-side
+    work); ``output_bytes`` caps ``output.txt``; ``scratch_bytes`` caps what all of the task's files
+    (``input.txt`` included) hold at once. All are enforced during the run (see ``_task_files``).
     """
 
     gas_limit: int = 10_000_000_000
     memory_pages: int = 2048
     wall_clock_seconds: float = 10.0
+    output_bytes: int = 16 << 20
+    scratch_bytes: int = 64 << 20
 
     def __post_init__(self) -> None:
         if self.gas_limit < 0:
@@ -59,6 +64,10 @@ class TaskLimits:
             raise ValueError("memory_pages must be in 1..65536")
         if self.wall_clock_seconds <= 0:
             raise ValueError("wall_clock_seconds must be > 0")
+        if self.output_bytes < 1:
+            raise ValueError("output_bytes must be >= 1")
+        if self.scratch_bytes < 1:
+            raise ValueError("scratch_bytes must be >= 1")
 
 
 def _default_keys() -> dict[str, int | None]:
@@ -92,6 +101,8 @@ class SandboxConfig:
     * ``max_execution_timeout_seconds``: the cap on an API task's ``executionTimeout`` (larger values
       are accepted and capped).
     * ``max_api_response_bytes``: the largest response an API task's target may send (Error beyond).
+    * ``api_input_limits``: how many headers and parameters an API task's input may have, and how long
+      they and its path may be (:class:`~._bounds.ApiInputLimits`; 400 beyond, before any charge).
     * ``faults``: fault injection (:class:`FaultConfig`); ``None``, the default, injects nothing.
     """
 
@@ -108,6 +119,7 @@ class SandboxConfig:
     max_body_bytes: int = 1 << 20
     max_execution_timeout_seconds: float = 120.0
     max_api_response_bytes: int = 10 << 20
+    api_input_limits: ApiInputLimits = field(default_factory=ApiInputLimits)
     faults: FaultConfig | None = None
 
     def __post_init__(self) -> None:

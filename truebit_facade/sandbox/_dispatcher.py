@@ -8,8 +8,15 @@ arrival of the deciding solution, then stores the response body and wakes the sy
 waiting for it.
 
 API tasks take the same path without the thread pool: the call to the target is made on the loop with
-the shared ``httpx.AsyncClient`` (created by :meth:`Dispatcher.start`, closed by :meth:`Dispatcher.close`),
-within the same bound of concurrent executions; see ``_api_tasks`` for the call and the answer.
+the shared ``httpx.AsyncHTTPTransport`` (created by :meth:`Dispatcher.start`, closed by
+:meth:`Dispatcher.close`), within the same bound of concurrent executions; see ``_api_tasks`` for the
+call and the answer. Both kinds go through one execution template (:meth:`Dispatcher._execute`, with
+a :class:`~._jobs.Job` per kind saying what to run and how to answer).
+
+**Stopping** (:meth:`Dispatcher.close`, which the server calls first when it is told to stop, before it
+waits for connections): executions not finished end with Error in the store (waking held requests),
+running WebAssembly is interrupted (and any run that starts after is interrupted at once), and the
+worker threads are waited for a bounded time; nothing a task does can block a worker (see ``_task_files``).
 
 Credit: one per accepted execution (a request refused with 400/401/402 costs nothing), kept in memory.
 
@@ -31,8 +38,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import hashlib
-import json
 import logging
 import secrets
 import time
@@ -40,44 +45,29 @@ from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from .._status import VerificationStatus
-from ._api_tasks import ApiOutcome, ApiTask, api_response_body, call_target, redact_request
+from .. import _spec
+from .._status import ApiTaskStatus, VerificationStatus
+from ._api_tasks import ApiTask, new_transport
+from ._bounds import check_api_input
 from ._config import SandboxConfig
+from ._counters import MAX_COUNTER_KEY, canonical_json, counted_body, counter_key
+from ._jobs import ApiJob, FunctionJob, Job, response_body
 from ._manifest import PreparedCall
-from ._nodes import NodePool, Verdict, error_verdict, reach_consensus
+from ._nodes import NodePool
 from ._registry import FunctionTask, Task, TaskRegistry
 from ._store import ExecutionStore
-from ._validation import ApiRequest, FunctionRequest
-from ._wasm import RunResult, WasmRunner
+from ._validation import API_OPERATION, FUNCTION_OPERATION, ApiRequest, FunctionRequest
+from ._wasm import WasmRunner
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["ApiError", "Dispatcher", "canonical_json", "response_body"]
+__all__ = ["MAX_COUNTER_KEY", "ApiError", "Dispatcher", "canonical_json", "counter_key", "response_body"]
 
 logger = logging.getLogger("truebit_facade.sandbox")
 
-
-#: Counter keys longer than this are replaced by their SHA-256, so counters stay small.
-MAX_COUNTER_KEY = 1024
-
-
-def counter_key(text: str) -> str:
-    """The key a start counter uses for ``text``: itself, or ``sha256:<hex>`` when longer than
-    :data:`MAX_COUNTER_KEY` characters."""
-    if len(text) <= MAX_COUNTER_KEY:
-        return text
-    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def canonical_json(value: Any) -> str:
-    """The key of the start counters: JSON with sorted keys, no spaces, non-ASCII kept."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def _counted_body(body: Mapping[str, Any]) -> dict[str, Any]:
-    """A request body as the counters see it: an API request's ``input.headers`` values redacted."""
-    return redact_request(body) if isinstance(body.get("input"), dict) else dict(body)
+#: How long :meth:`Dispatcher.close` waits for worker threads (interrupted runs end in milliseconds).
+_CLOSE_WAIT_SECONDS = 5.0
 
 
 class ApiError(Exception):
@@ -87,15 +77,6 @@ class ApiError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
-
-def response_body(execution_id: str, verdict: Verdict) -> dict[str, Any]:
-    """The spec's ``ExecuteTaskSyncResponse`` for a finished execution."""
-    body: dict[str, Any] = {"executionId": execution_id}
-    if verdict.solution is not None:
-        body["clearTextSolution"] = verdict.solution.to_json()
-    body["verificationStatus"] = verdict.verification_status
-    return body
 
 
 class Dispatcher:
@@ -114,9 +95,10 @@ class Dispatcher:
         self.started_by_input: collections.Counter[str] = collections.Counter()
         self.started_by_task: collections.Counter[str] = collections.Counter()
         self.started_by_label: collections.Counter[str] = collections.Counter()
-        #: The client API tasks call their targets with; exists between start() and close().
-        self.http: httpx.AsyncClient | None = None
-        #: Executions running WebAssembly now, and waiting for a slot.
+        #: The transport API tasks call their targets with (no cookies, no redirects, no environment);
+        #: exists between start() and close().
+        self.http: httpx.AsyncHTTPTransport | None = None
+        #: Executions running now, and waiting for a slot.
         self.active = 0
         self.queued = 0
         self.peak_active = 0
@@ -136,30 +118,40 @@ class Dispatcher:
         )
         self._slots = asyncio.Semaphore(self.config.max_concurrent_executions)
         self._closing = False
-        self.http = _target_client()
+        self.http = new_transport()
+        logger.debug(
+            "dispatcher started: %d slots, store %s", self.config.max_concurrent_executions, self.store.path
+        )
 
     async def close(self) -> None:
         """Stop: executions not finished end with Error (waking held requests); running WebAssembly is
-        interrupted. Idempotent."""
+        interrupted; worker threads are waited for at most a few seconds. Idempotent."""
         if self._closed:
             return
         self._closed = True
         self._closing = True
         tasks = list(self._tasks)
+        logger.debug("dispatcher stopping: %d executions not finished", len(tasks))
+        self.runner.interrupt()
         for task in tasks:
             task.cancel()
-        self.runner.interrupt()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+            waited = asyncio.to_thread(pool.shutdown, wait=True)
+            try:
+                await asyncio.wait_for(waited, _CLOSE_WAIT_SECONDS)
+            except TimeoutError:  # pragma: no cover - nothing a task does blocks a worker
+                logger.error("worker threads still busy %g s after the stop", _CLOSE_WAIT_SECONDS)
         if self.http is not None:
             with contextlib.suppress(Exception):
                 await self.http.aclose()
             self.http = None
         self.runner.close()
         self.store.close()
+        logger.debug("dispatcher stopped")
 
     # -- accepting ---------------------------------------------------------------------------------
 
@@ -196,18 +188,21 @@ class Dispatcher:
         if not isinstance(task, FunctionTask):
             raise ApiError(
                 400,
-                f"{_name(task)} is an API task, not a function task: execute it with POST /task/api/execute-by-name",
+                f"{_name(task)} is an API task, not a function task: execute it with POST "
+                + _spec.operation(API_OPERATION)[1],
             )
         return task
 
     def resolve_api(self, request: ApiRequest) -> ApiTask:
-        """The API task a request names; 400 if there is none (or it is a function task)."""
+        """The API task a request names; 400 if its input is over a bound (``_bounds``: checked first,
+        before any other work), if there is no such task, or if it is a function task."""
+        check_api_input(request.input, self.config.api_input_limits)
         task = self._resolve(request)
         if not isinstance(task, ApiTask):
             raise ApiError(
                 400,
                 f"{_name(task)} is a function task, not an API task: execute it with POST "
-                "/task/function/execute-by-name",
+                + _spec.operation(FUNCTION_OPERATION)[1],
             )
         return task
 
@@ -215,32 +210,30 @@ class Dispatcher:
         self, task: FunctionTask, request: FunctionRequest, raw_body: dict[str, Any]
     ) -> tuple[str, asyncio.Future[dict[str, Any]]]:
         """Accept an execution: its id and a future of its final response body."""
-        if self._closing or self._slots is None:
-            raise ApiError(500, "the sandbox is stopping")
-        execution_id = secrets.token_hex(16)
-        self.store.create(execution_id, "function", raw_body)
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[execution_id] = future
-        job = asyncio.create_task(self._execute(execution_id, task, request, raw_body, future))
-        self._tasks.add(job)
-        job.add_done_callback(self._tasks.discard)
-        return execution_id, future
+        job = FunctionJob(task, request, self.runner, self.nodes, self.config)
+        return self._accept(job, raw_body)
 
     def submit_api(
         self, task: ApiTask, request: ApiRequest, call: PreparedCall, raw_body: dict[str, Any]
     ) -> tuple[str, asyncio.Future[dict[str, Any]]]:
         """Accept an API execution (``call`` already checked against the manifest): its id and a future
         of its final response body. The stored request has its ``input.headers`` values redacted."""
-        if self._closing or self._slots is None or self.http is None:
+        if self.http is None:
+            raise ApiError(500, "the sandbox is stopping")
+        job = ApiJob(task, request, call, self.http, self.nodes.hub_address, self.config)
+        return self._accept(job, counted_body(raw_body))
+
+    def _accept(self, job: Job, stored_body: dict[str, Any]) -> tuple[str, asyncio.Future[dict[str, Any]]]:
+        if self._closing or self._slots is None:
             raise ApiError(500, "the sandbox is stopping")
         execution_id = secrets.token_hex(16)
-        counted = redact_request(raw_body)
-        self.store.create(execution_id, "api", counted)
+        self.store.create(execution_id, job.kind, stored_body)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[execution_id] = future
-        job = asyncio.create_task(self._execute_api(execution_id, task, request, call, counted, future))
-        self._tasks.add(job)
-        job.add_done_callback(self._tasks.discard)
+        runner = asyncio.create_task(self._execute(execution_id, job, stored_body, future))
+        self._tasks.add(runner)
+        runner.add_done_callback(self._tasks.discard)
+        logger.debug("%s execution %s accepted (%s)", job.kind, execution_id, _name(job.task))
         return execution_id, future
 
     # -- counting ----------------------------------------------------------------------------------
@@ -266,7 +259,7 @@ class Dispatcher:
 
     def started_count(self, body: Mapping[str, Any]) -> int:
         """How many executions of exactly this request body started (API headers may be unredacted)."""
-        return self.started_by_body[counter_key(canonical_json(_counted_body(body)))]
+        return self.started_by_body[counter_key(canonical_json(counted_body(body)))]
 
     def reset_counters(self) -> None:
         """Set the start counters (and the peak of active executions) back to zero."""
@@ -291,33 +284,31 @@ class Dispatcher:
             "executions": self.store.counts(),
         }
 
-    # -- running -----------------------------------------------------------------------------------
+    # -- running: one template for both kinds --------------------------------------------------------
 
     async def _execute(
-        self,
-        execution_id: str,
-        task: FunctionTask,
-        request: FunctionRequest,
-        raw_body: dict[str, Any],
-        future: asyncio.Future[dict[str, Any]],
+        self, execution_id: str, job: Job, counted: dict[str, Any], future: asyncio.Future[dict[str, Any]]
     ) -> None:
-        loop = asyncio.get_running_loop()
-        verdict: Verdict
+        """Wait for a slot, count the start, let ``job`` run, then store the final body and wake the
+        requests waiting for it. Stopped (cancelled) or failed by a fault of the sandbox itself, the
+        execution ends with Error; either way the store gets a final body."""
+        body: dict[str, Any]
         try:
             async with self._slot():
-                self._count_start(raw_body, task)
+                self._count_start(counted, job.task)
                 began = time.monotonic()
-                verdict = await loop.run_in_executor(self._pool, self._solve, execution_id, task, request)
-            delay = verdict.decided_after - (time.monotonic() - began)
+                body, decided_after = await job.run(execution_id, self._pool)
+            delay = decided_after - (time.monotonic() - began)
             if delay > 0:
                 await asyncio.sleep(delay)
         except asyncio.CancelledError:
-            verdict = Verdict(VerificationStatus.ERROR, None, 0.0)
-        except Exception as exc:  # a sandbox fault, not the task's: verification Error
-            verdict = error_verdict(self.nodes, execution_id, f"sandbox error: {type(exc).__name__}: {exc}")
-        body = response_body(execution_id, verdict)
+            body = job.stopped(execution_id)
+        except Exception as exc:  # a sandbox fault, not the task's
+            logger.debug("%s execution %s: sandbox fault %s", job.kind, execution_id, type(exc).__name__)
+            body = job.fault(execution_id, exc)
+        logger.info("%s execution %s (%s): %s", job.kind, execution_id, _name(job.task), job.summary(body))
         with contextlib.suppress(Exception):  # the store is closed when the sandbox stops
-            self.store.finish(execution_id, verdict.verification_status, body)
+            self.store.finish(execution_id, job.status_of(body), body)
         self._pending.pop(execution_id, None)
         if not future.done():
             future.set_result(body)
@@ -339,72 +330,6 @@ class Dispatcher:
             self.active -= 1
             self._slots.release()
 
-    async def _execute_api(
-        self,
-        execution_id: str,
-        task: ApiTask,
-        request: ApiRequest,
-        call: PreparedCall,
-        counted_body: dict[str, Any],
-        future: asyncio.Future[dict[str, Any]],
-    ) -> None:
-        outcome: ApiOutcome | None = None
-        body: dict[str, Any]
-        try:
-            async with self._slot():
-                self._count_start(counted_body, task)
-                assert self.http is not None
-                timeout = min(request.execution_timeout_ms / 1000, self.config.max_execution_timeout_seconds)
-                outcome = await call_target(
-                    self.http,
-                    task,
-                    call,
-                    timeout_seconds=timeout,
-                    max_response_bytes=self.config.max_api_response_bytes,
-                )
-            body = api_response_body(execution_id, outcome, self.nodes.hub_address)
-        except asyncio.CancelledError:
-            body = {
-                "executionId": execution_id,
-                "status": "Error",
-                "errorMsg": "the sandbox stopped before the call ended",
-            }
-        except Exception as exc:  # a sandbox fault; the message names only the exception type (no secrets)
-            body = {
-                "executionId": execution_id,
-                "status": "Error",
-                "errorMsg": f"sandbox error: {type(exc).__name__}",
-            }
-        result = "not made" if outcome is None else (outcome.status_code or "no answer")
-        logger.info(
-            "api execution %s (%s): %s %s -> %s, %s",
-            execution_id,
-            _name(task),
-            call.method,
-            call.template,
-            result,
-            body["status"],
-        )
-        with contextlib.suppress(Exception):  # the store is closed when the sandbox stops
-            self.store.finish(execution_id, body["status"], body)
-        self._pending.pop(execution_id, None)
-        if not future.done():
-            future.set_result(body)
-
-    def _solve(self, execution_id: str, task: FunctionTask, request: FunctionRequest) -> Verdict:
-        """In a worker thread: run the module once and let the nodes sign and agree (or not)."""
-        limits = task.limits(self.config.default_limits)
-        gas = limits.gas_limit if request.gas_limit is None else request.gas_limit
-        result: RunResult = self.runner.run(task, request.input, gas_limit=gas, limits=limits)
-        return reach_consensus(
-            self.nodes,
-            execution_id,
-            result,
-            total=request.total_solutions,
-            required=request.required_solutions,
-            timeout=self.config.verification_timeout_seconds,
-        )
-
     # -- answering ---------------------------------------------------------------------------------
 
     async def wait(self, future: asyncio.Future[dict[str, Any]], timeout: float) -> dict[str, Any] | None:
@@ -421,26 +346,10 @@ class Dispatcher:
         _, body = found
         if body is None:
             if kind == "api":
-                return {"executionId": execution_id, "status": "Running"}
-            return {"executionId": execution_id, "verificationStatus": "Running"}
+                return {"executionId": execution_id, "status": ApiTaskStatus.RUNNING}
+            return {"executionId": execution_id, "verificationStatus": VerificationStatus.RUNNING}
         return body
 
 
 def _name(task: Task) -> str:
     return f"{task.namespace}/{task.name} v{task.version}"
-
-
-def _target_client() -> httpx.AsyncClient:
-    """The shared client of API calls: no redirects, no proxies or .netrc from the environment, no
-    cookie ever stored (every domain refused), a bounded pool."""
-    import http.cookiejar
-
-    import httpx
-
-    jar = http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-    return httpx.AsyncClient(
-        follow_redirects=False,
-        trust_env=False,
-        cookies=jar,
-        limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
-    )

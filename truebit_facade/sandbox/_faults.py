@@ -60,6 +60,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .. import _spec
+
 __all__ = [
     "FAULT_KINDS",
     "FAULT_KINDS_AFTER",
@@ -86,13 +88,21 @@ FAULT_KINDS_BEFORE = (
 FAULT_KINDS_AFTER = ("drop_after", "500_after", "slow_after")
 FAULT_KINDS = FAULT_KINDS_BEFORE + FAULT_KINDS_AFTER
 
+
+def _prefix(operation_id: str) -> str:
+    """The spec's path of an operation, up to its first template parameter (a status path's prefix)."""
+    return _spec.operation(operation_id)[1].split("{", 1)[0]
+
+
+_FUNCTION_EXECUTE, _API_EXECUTE = _prefix("executeTaskByName"), _prefix("executeApiTaskByName")
+_FUNCTION_STATUS, _API_STATUS = _prefix("getFunctionExecutionStatus"), _prefix("getApiExecutionStatus")
 _ENDPOINTS: dict[str, tuple[str, ...]] = {
-    "execute": ("/task/function/execute-by-name", "/task/api/execute-by-name"),
-    "status": ("/task/function/execution-status/", "/task/api/execution-status/"),
-    "function-execute": ("/task/function/execute-by-name",),
-    "function-status": ("/task/function/execution-status/",),
-    "api-execute": ("/task/api/execute-by-name",),
-    "api-status": ("/task/api/execution-status/",),
+    "execute": (_FUNCTION_EXECUTE, _API_EXECUTE),
+    "status": (_FUNCTION_STATUS, _API_STATUS),
+    "function-execute": (_FUNCTION_EXECUTE,),
+    "function-status": (_FUNCTION_STATUS,),
+    "api-execute": (_API_EXECUTE,),
+    "api-status": (_API_STATUS,),
 }
 _DEBUG_PREFIX = "/_sandbox/"
 _MAX_DRAIN = 4 << 20

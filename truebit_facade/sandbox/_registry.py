@@ -11,20 +11,20 @@ explicitly. A name holds one kind of task. :func:`default_registry` holds the sh
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import json
 import os
 import threading
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeAlias
 
+from .._validation import UINT32_MAX
 from ._api_tasks import ApiCredentials, ApiTask
 from ._config import TaskLimits
 from ._manifest import Manifest
+from ._modules import check_interface, to_wasm
 
 __all__ = ["EXAMPLES_NAMESPACE", "FunctionTask", "Task", "TaskNotFound", "TaskRegistry", "default_registry"]
 
@@ -32,7 +32,6 @@ __all__ = ["EXAMPLES_NAMESPACE", "FunctionTask", "Task", "TaskNotFound", "TaskRe
 EXAMPLES_NAMESPACE = "3a2b5129"
 
 _TASKS_DIR = Path(__file__).parent / "tasks"
-_MAX_VERSION = 4294967295
 
 
 class TaskNotFound(LookupError):
@@ -67,62 +66,13 @@ class FunctionTask:
             wall_clock_seconds=(
                 defaults.wall_clock_seconds if self.wall_clock_seconds is None else self.wall_clock_seconds
             ),
+            output_bytes=defaults.output_bytes,
+            scratch_bytes=defaults.scratch_bytes,
         )
 
 
 #: A registered task of either kind (``task.kind`` is ``"function"`` or ``"api"``).
 Task: TypeAlias = FunctionTask | ApiTask
-
-
-def to_wasm(source: bytes | bytearray | str | os.PathLike[str]) -> bytes:
-    """Binary WebAssembly from a module given as binary bytes, WAT text (``str`` or bytes), or a path.
-
-    A ``str`` is always WebAssembly text; pass a :class:`pathlib.Path` for a file (``.wat`` or ``.wasm``,
-    told apart by content). Raises ``ValueError`` if the module does not parse or validate.
-    """
-    from wasmtime import Module, WasmtimeError, wat2wasm
-
-    if isinstance(source, os.PathLike):
-        data: bytes | str = Path(source).read_bytes()
-    elif isinstance(source, bytearray):
-        data = bytes(source)
-    else:
-        data = source
-    try:
-        if isinstance(data, bytes) and data.startswith(b"\0asm"):
-            wasm = data
-        else:
-            text = data.decode("utf-8") if isinstance(data, bytes) else data
-            wasm = bytes(wat2wasm(text))
-        Module.validate(_validation_engine(), wasm)
-    except (WasmtimeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"not a valid WebAssembly module: {exc}") from None
-    return wasm
-
-
-_engine_lock = threading.Lock()
-_engine: Any = None
-
-
-def _validation_engine() -> Any:
-    """A wasmtime engine with the runner's features, used only to validate modules at registration."""
-    global _engine
-    with _engine_lock:
-        if _engine is None:
-            from ._wasm import new_engine
-
-            _engine = new_engine()
-            atexit.register(_close_validation_engine)
-        return _engine
-
-
-def _close_validation_engine() -> None:
-    # At exit, while wasmtime is still importable (see _wasm._release_all).
-    global _engine
-    with _engine_lock:
-        engine, _engine = _engine, None
-    if engine is not None:
-        engine.close()
 
 
 class TaskRegistry:
@@ -139,8 +89,8 @@ class TaskRegistry:
             versions = self._versions.setdefault(key, {})
             if version is None:
                 version = max(versions, default=0) + 1
-            if not 0 <= version <= _MAX_VERSION:
-                raise ValueError("version must be in 0..4294967295")
+            if not 0 <= version <= UINT32_MAX:
+                raise ValueError(f"version must be in 0..{UINT32_MAX}")
             if version in versions:
                 raise ValueError(f"{key[0]}/{key[1]} already has version {version}")
             task: Task = make(version)
@@ -187,7 +137,7 @@ class TaskRegistry:
         if any(not label for label in labels):
             raise ValueError("a label cannot be empty")
         wasm = to_wasm(wasm_or_wat)
-        _check_interface(wasm)
+        check_interface(wasm)
 
         def make(number: int) -> FunctionTask:
             return FunctionTask(
@@ -318,149 +268,10 @@ class TaskRegistry:
             return dict(self._labels.get((namespace, name), {}))
 
     def load_tasks_file(self, path: str | os.PathLike[str]) -> list[Task]:
-        """Register every task of a tasks file (TOML or JSON, see the package docstring)."""
-        file = Path(path)
-        raw = file.read_bytes()
-        try:
-            if file.suffix.lower() == ".json":
-                document: Any = json.loads(raw)
-            else:
-                document = tomllib.loads(raw.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{file}: cannot parse the tasks file: {exc}") from None
-        entries = document.get("task", document.get("tasks")) if isinstance(document, dict) else None
-        if not isinstance(entries, list):
-            raise ValueError(f"{file}: expected a list of tasks under 'task' (TOML) or 'tasks' (JSON)")
-        return [self._add_entry(file, i, entry) for i, entry in enumerate(entries)]
+        """Register every task of a tasks file (TOML or JSON, see the package docstring; ``_tasks_file``)."""
+        from ._tasks_file import load_tasks_file
 
-    def _add_entry(self, file: Path, index: int, entry: Any) -> Task:
-        where = f"{file}: task {index}"
-        if not isinstance(entry, Mapping):
-            raise ValueError(f"{where}: expected a table/object")
-        kind = entry.get("kind", "function")
-        if kind not in ("function", "api"):
-            raise ValueError(f"{where}: kind must be 'function' or 'api'")
-        common = {"kind", "namespace", "name", "version", "labels", "description"}
-        if kind == "function":
-            known = common | {"path", "gas_limit", "memory_pages", "wall_clock_seconds"}
-            source_key = "path"
-        else:
-            known = common | {"manifest", "base_url", "credentials"}
-            source_key = "manifest"
-        unknown = set(entry) - known
-        if unknown:
-            raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
-        try:
-            namespace, name, source = entry["namespace"], entry["name"], entry[source_key]
-        except KeyError as exc:
-            raise ValueError(f"{where}: missing {exc.args[0]!r}") from None
-        if not all(isinstance(v, str) for v in (namespace, name, source)):
-            raise ValueError(f"{where}: namespace, name and {source_key} must be strings")
-        labels = entry.get("labels", [])
-        if isinstance(labels, str):
-            labels = [labels]
-        if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
-            raise ValueError(f"{where}: labels must be a list of strings")
-        try:
-            if kind == "api":
-                base_url = entry.get("base_url")
-                if base_url is not None and not isinstance(base_url, str):
-                    raise ValueError("base_url must be a string")
-                return self.add_api_task(
-                    namespace,
-                    name,
-                    (file.parent / source).resolve(),
-                    version=_opt_int(entry.get("version"), "version"),
-                    labels=labels,
-                    credentials=_credentials(entry.get("credentials")),
-                    description=str(entry.get("description", "")),
-                    base_url=base_url,
-                )
-            gas = entry.get("gas_limit")
-            if isinstance(gas, str) and gas.isdigit():
-                gas = int(gas)
-            return self.add_function_task(
-                namespace,
-                name,
-                (file.parent / source).resolve(),
-                version=_opt_int(entry.get("version"), "version"),
-                labels=labels,
-                gas_limit_default=_opt_int(gas, "gas_limit"),
-                memory_pages=_opt_int(entry.get("memory_pages"), "memory_pages"),
-                wall_clock_seconds=_opt_float(entry.get("wall_clock_seconds"), "wall_clock_seconds"),
-                description=str(entry.get("description", "")),
-            )
-        except (ValueError, OSError) as exc:
-            raise ValueError(f"{where} ({namespace}/{name}): {exc}") from None
-
-
-def _credentials(value: Any) -> ApiCredentials | None:
-    """``credentials`` of a tasks-file API entry: ``header``, ``header_env``, ``basic``, ``basic_env``."""
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise ValueError("credentials must be a table/object")
-    unknown = set(value) - {"header", "header_env", "basic", "basic_env"}
-    if unknown:
-        raise ValueError(f"unknown credentials keys {sorted(unknown)}")
-    headers: dict[str, str] = {}
-    for name, header_value in _str_map(value.get("header"), "credentials.header").items():
-        headers[name] = header_value
-    for name, variable in _str_map(value.get("header_env"), "credentials.header_env").items():
-        headers[name] = _env(variable)
-    basic: tuple[str, str] | None = None
-    for key, from_env in (("basic", False), ("basic_env", True)):
-        pair = value.get(key)
-        if pair is None:
-            continue
-        if not isinstance(pair, list) or len(pair) != 2 or not all(isinstance(p, str) for p in pair):
-            raise ValueError(f"credentials.{key} must be [user, password]")
-        basic = (_env(pair[0]), _env(pair[1])) if from_env else (pair[0], pair[1])
-    return ApiCredentials(header=headers, basic=basic)
-
-
-def _str_map(value: Any, what: str) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
-        raise ValueError(f"{what} must map names to strings")
-    return {str(k): v for k, v in value.items()}
-
-
-def _env(variable: str) -> str:
-    try:
-        return os.environ[variable]
-    except KeyError:
-        raise ValueError(f"the environment variable {variable!r} (credentials) is not set") from None
-
-
-def _opt_int(value: Any, what: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{what} must be an integer")
-    return value
-
-
-def _opt_float(value: Any, what: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{what} must be a number")
-    return float(value)
-
-
-def _check_interface(wasm: bytes) -> None:
-    """A task is a WASI preview-1 command: it exports ``_start`` and imports nothing else."""
-    from wasmtime import FuncType, Module
-
-    module = Module(_validation_engine(), wasm)
-    start = [e for e in module.exports if e.name == "_start"]
-    if not start or not isinstance(start[0].type, FuncType) or start[0].type.params or start[0].type.results:
-        raise ValueError("a function task must export a function _start: () -> ()")
-    for imp in module.imports:
-        if imp.module != "wasi_snapshot_preview1":
-            raise ValueError(f"a function task may import only wasi_snapshot_preview1, not {imp.module!r}")
+        return load_tasks_file(self, path)
 
 
 def _quote(value: str) -> str:

@@ -1,13 +1,12 @@
-"""A small JSON Schema validator for what API-task manifests use: request bodies and parameter values.
+"""Checking request bodies and parameter values against a manifest's schemas, with ``jsonschema``.
 
-Dependency-free on purpose (the ``sandbox`` extra stays small). It understands the keywords OpenAPI 3.0
-and 3.1 manifests use for data: ``$ref`` (local ``#/...`` pointers into the manifest), ``type`` (a name
-or a list; ``integer`` accepts integral floats such as ``3.0``; ``true`` is never a number),
-``nullable`` (3.0), ``enum``, ``const``, ``properties``, ``required``, ``additionalProperties``,
-``minProperties``/``maxProperties``, ``items``, ``prefixItems``, ``minItems``/``maxItems``,
-``uniqueItems``, ``minimum``/``maximum``, ``exclusiveMinimum``/``exclusiveMaximum`` (3.0 booleans and
-3.1 numbers), ``multipleOf``, ``minLength``/``maxLength``, ``pattern``, ``allOf``, ``anyOf``,
-``oneOf`` and ``not``. Other keywords (``format``, ``description``, ``example``, ...) are ignored.
+OpenAPI 3.1 schemas are JSON Schema Draft 2020-12, so they go to ``jsonschema``'s
+``Draft202012Validator`` as they are. OpenAPI 3.0 schemas differ in two spellings, which a small adapter
+(:func:`to_json_schema`) rewrites first: ``nullable: true`` becomes a ``"null"`` type (and a ``None``
+enum member), and a boolean ``exclusiveMinimum``/``exclusiveMaximum`` takes the value of ``minimum``/
+``maximum``. ``$ref`` are local pointers into the manifest (``#/components/schemas/Order``), resolved
+against the whole (adapted) document; any other ``$ref`` is an error. ``multipleOf`` tolerates the
+rounding of decimal steps (``0.3`` is a multiple of ``0.1``); ``format`` is not checked.
 
 A failure raises :class:`SchemaError` whose message names the location (``input.body.quantity``) and
 the rule, never the offending value (a body may carry secrets).
@@ -15,14 +14,14 @@ the rule, never the offending value (a body may carry secrets).
 
 from __future__ import annotations
 
+import json
 import math
-import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["SchemaError", "resolve_ref", "validate"]
+__all__ = ["SchemaError", "resolve_ref", "to_json_schema", "validate"]
 
-_MAX_REF_HOPS = 64
+_ROOT_URI = "urn:truebit-sandbox:manifest"
 
 
 class SchemaError(ValueError):
@@ -31,202 +30,162 @@ class SchemaError(ValueError):
 
 def resolve_ref(root: Any, ref: str) -> Any:
     """The target of a local ``$ref`` (``#/components/schemas/Order``) in ``root``."""
+    from referencing.exceptions import PointerToNowhere
+    from referencing.jsonschema import DRAFT202012
+
     if not ref.startswith("#"):
-        raise SchemaError(f"only local $ref are supported, not {ref!r}")
-    node = root
-    for raw in ref[1:].split("/")[1:] if ref != "#" else []:
-        part = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            raise SchemaError(f"$ref {ref!r} points nowhere")
-    return node
+        raise SchemaError(f"only local $ref are supported, not {_short(ref)}")
+    resource = DRAFT202012.create_resource(root)
+    try:
+        return resource.pointer(ref[1:], resolver=None).contents  # type: ignore[arg-type]
+    except (PointerToNowhere, LookupError, AttributeError, TypeError):
+        raise SchemaError(f"$ref {_short(ref)} points nowhere") from None
 
 
-def _type_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, Mapping):
-        return "object"
-    return type(value).__name__
-
-
-def _is_type(value: Any, name: str) -> bool:
-    actual = _type_of(value)
-    if name == "number":
-        return actual in ("integer", "number")
-    if name == "integer":
-        return actual == "integer" or (actual == "number" and math.isfinite(value) and value.is_integer())
-    return actual == name
+def to_json_schema(node: Any) -> Any:
+    """``node`` with OpenAPI 3.0's spellings rewritten for Draft 2020-12 and local ``$ref`` made
+    absolute (against the manifest's URI); everything else unchanged. Built without recursion."""
+    out: dict[int, Any] = {}
+    stack: list[tuple[Any, bool]] = [(node, False)]
+    while stack:
+        current, ready = stack.pop()
+        if not isinstance(current, dict | list) or id(current) in out:
+            continue
+        children = current.values() if isinstance(current, dict) else current
+        if not ready:
+            stack.append((current, True))
+            stack.extend((child, False) for child in children if isinstance(child, dict | list))
+            continue
+        if isinstance(current, list):
+            out[id(current)] = [out.get(id(c), c) for c in current]
+            continue
+        adapted = {k: out.get(id(v), v) if isinstance(v, dict | list) else v for k, v in current.items()}
+        ref = adapted.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#"):
+            adapted["$ref"] = _ROOT_URI + ref
+        if adapted.pop("nullable", False) is True:
+            kinds = adapted.get("type")
+            if isinstance(kinds, str):
+                adapted["type"] = [kinds, "null"]
+            elif isinstance(kinds, list) and "null" not in kinds:
+                adapted["type"] = [*kinds, "null"]
+            if isinstance(adapted.get("enum"), list) and None not in adapted["enum"]:
+                adapted["enum"] = [*adapted["enum"], None]
+        for exclusive, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+            flag = adapted.get(exclusive)
+            if isinstance(flag, bool):
+                del adapted[exclusive]
+                if flag and bound in adapted:
+                    adapted[exclusive] = adapted.pop(bound)
+        out[id(current)] = adapted
+    return out.get(id(node), node)
 
 
 def validate(value: Any, schema: Any, *, root: Any, where: str = "value") -> None:
     """Check ``value`` against ``schema`` (``$ref`` resolved in ``root``); :class:`SchemaError` if not."""
-    _check(value, schema, root, where, 0)
+    from jsonschema.exceptions import best_match
+    from referencing.exceptions import PointerToNowhere, Unresolvable
 
-
-def _check(value: Any, schema: Any, root: Any, where: str, hops: int) -> None:
-    if schema is True or schema is None:
-        return
-    if schema is False:
-        raise SchemaError(f"{where}: is not allowed here")
-    if not isinstance(schema, Mapping):
-        raise SchemaError(f"{where}: the manifest's schema is not an object")
-    if "$ref" in schema:
-        if hops > _MAX_REF_HOPS:
-            raise SchemaError(f"{where}: the manifest's $ref chain is too long (a cycle?)")
-        _check(value, resolve_ref(root, str(schema["$ref"])), root, where, hops + 1)
-        siblings = {k: v for k, v in schema.items() if k != "$ref"}
-        if not siblings:
-            return
-        schema = siblings
-    if value is None and schema.get("nullable") is True:
-        return
-    _check_type(value, schema, where)
-    _check_enum(value, schema, where)
-    if isinstance(value, Mapping):
-        _check_object(value, schema, root, where)
-    elif isinstance(value, list):
-        _check_array(value, schema, root, where)
-    elif isinstance(value, str):
-        _check_string(value, schema, where)
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        _check_number(value, schema, where)
-    _check_combinators(value, schema, root, where, hops)
-
-
-def _check_type(value: Any, schema: Mapping[str, Any], where: str) -> None:
-    declared = schema.get("type")
-    if declared is None:
-        return
-    names = [declared] if isinstance(declared, str) else list(declared)
-    if schema.get("nullable") is True:
-        names.append("null")
-    if not any(_is_type(value, str(name)) for name in names):
-        wanted = " or ".join(str(n) for n in names)
-        raise SchemaError(f"{where}: must be of type {wanted}, not {_type_of(value)}")
-
-
-def _check_enum(value: Any, schema: Mapping[str, Any], where: str) -> None:
-    if "enum" in schema:
-        options = list(schema["enum"])
-        if not any(_equal(value, option) for option in options):
-            shown = ", ".join(repr(o) for o in options[:10]) + (", ..." if len(options) > 10 else "")
-            raise SchemaError(f"{where}: must be one of {shown}")
-    if "const" in schema and not _equal(value, schema["const"]):
-        raise SchemaError(f"{where}: must be {schema['const']!r}")
-
-
-def _equal(a: Any, b: Any) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    return bool(a == b)
-
-
-def _check_object(value: Mapping[str, Any], schema: Mapping[str, Any], root: Any, where: str) -> None:
-    for name in schema.get("required", ()):
-        if name not in value:
-            raise SchemaError(f"{where}: missing required property {name!r}")
-    properties: Mapping[str, Any] = schema.get("properties") or {}
-    additional = schema.get("additionalProperties", True)
-    for key, item in value.items():
-        if key in properties:
-            _check(item, properties[key], root, f"{where}.{key}", 0)
-        elif additional is False:
-            raise SchemaError(f"{where}: property {key!r} is not allowed")
-        elif isinstance(additional, Mapping):
-            _check(item, additional, root, f"{where}.{key}", 0)
-    if "minProperties" in schema and len(value) < int(schema["minProperties"]):
-        raise SchemaError(f"{where}: must have at least {schema['minProperties']} properties")
-    if "maxProperties" in schema and len(value) > int(schema["maxProperties"]):
-        raise SchemaError(f"{where}: must have at most {schema['maxProperties']} properties")
-
-
-def _check_array(value: list[Any], schema: Mapping[str, Any], root: Any, where: str) -> None:
-    prefix = list(schema.get("prefixItems") or [])
-    for index, item in enumerate(value):
-        if index < len(prefix):
-            _check(item, prefix[index], root, f"{where}[{index}]", 0)
-        elif "items" in schema and not (isinstance(schema["items"], list)):
-            _check(item, schema["items"], root, f"{where}[{index}]", 0)
-    if "minItems" in schema and len(value) < int(schema["minItems"]):
-        raise SchemaError(f"{where}: must have at least {schema['minItems']} items")
-    if "maxItems" in schema and len(value) > int(schema["maxItems"]):
-        raise SchemaError(f"{where}: must have at most {schema['maxItems']} items")
-    if schema.get("uniqueItems") is True:
-        for i, item in enumerate(value):
-            if any(_equal(item, other) for other in value[:i]):
-                raise SchemaError(f"{where}: items must be unique")
-
-
-def _check_string(value: str, schema: Mapping[str, Any], where: str) -> None:
-    if "minLength" in schema and len(value) < int(schema["minLength"]):
-        raise SchemaError(f"{where}: must be at least {schema['minLength']} characters long")
-    if "maxLength" in schema and len(value) > int(schema["maxLength"]):
-        raise SchemaError(f"{where}: must be at most {schema['maxLength']} characters long")
-    if "pattern" in schema:
-        try:
-            matched = re.search(str(schema["pattern"]), value)
-        except re.error:
-            raise SchemaError(f"{where}: the manifest's pattern is not a valid regular expression") from None
-        if matched is None:
-            raise SchemaError(f"{where}: must match the pattern {schema['pattern']!r}")
-
-
-def _check_number(value: float, schema: Mapping[str, Any], where: str) -> None:
-    low, high = schema.get("minimum"), schema.get("maximum")
-    ex_low, ex_high = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
-    if isinstance(low, int | float) and not isinstance(low, bool):
-        if ex_low is True and not value > low:
-            raise SchemaError(f"{where}: must be > {low}")
-        if value < low:
-            raise SchemaError(f"{where}: must be >= {low}")
-    if isinstance(high, int | float) and not isinstance(high, bool):
-        if ex_high is True and not value < high:
-            raise SchemaError(f"{where}: must be < {high}")
-        if value > high:
-            raise SchemaError(f"{where}: must be <= {high}")
-    if isinstance(ex_low, int | float) and not isinstance(ex_low, bool) and not value > ex_low:
-        raise SchemaError(f"{where}: must be > {ex_low}")
-    if isinstance(ex_high, int | float) and not isinstance(ex_high, bool) and not value < ex_high:
-        raise SchemaError(f"{where}: must be < {ex_high}")
-    step = schema.get("multipleOf")
-    if isinstance(step, int | float) and not isinstance(step, bool) and step > 0:
-        quotient = value / step
-        if not math.isfinite(quotient) or abs(quotient - round(quotient)) > 1e-9:
-            raise SchemaError(f"{where}: must be a multiple of {step}")
-
-
-def _check_combinators(value: Any, schema: Mapping[str, Any], root: Any, where: str, hops: int) -> None:
-    for sub in schema.get("allOf", ()):
-        _check(value, sub, root, where, hops)
-    if "anyOf" in schema and not any(_matches(value, sub, root, where, hops) for sub in schema["anyOf"]):
-        raise SchemaError(f"{where}: matches none of the allowed shapes (anyOf)")
-    if "oneOf" in schema:
-        count = sum(1 for sub in schema["oneOf"] if _matches(value, sub, root, where, hops))
-        if count != 1:
-            raise SchemaError(
-                f"{where}: must match exactly one of the allowed shapes (oneOf), matches {count}"
-            )
-    if "not" in schema and _matches(value, schema["not"], root, where, hops):
-        raise SchemaError(f"{where}: matches a shape that is not allowed (not)")
-
-
-def _matches(value: Any, schema: Any, root: Any, where: str, hops: int) -> bool:
+    validator = _validator(to_json_schema(schema), to_json_schema(root))
     try:
-        _check(value, schema, root, where, hops)
-    except SchemaError:
-        return False
-    return True
+        error = best_match(validator.iter_errors(value))
+    except Unresolvable as exc:
+        cause = getattr(exc, "_wrapped", exc)  # jsonschema wraps referencing's errors
+        ref = _short(str(getattr(cause, "ref", "")))
+        if isinstance(cause, PointerToNowhere):
+            raise SchemaError(f"{where}: the manifest's $ref #{ref} points nowhere") from None
+        raise SchemaError(f"{where}: only local $ref are supported, not {ref}") from None
+    except RecursionError:
+        raise SchemaError(f"{where}: the manifest's $ref chain does not end (a cycle?)") from None
+    if error is not None:
+        raise SchemaError(_message(error, where))
+
+
+def _validator(schema: Any, root: Any) -> Any:
+    from jsonschema import Draft202012Validator
+    from jsonschema.validators import extend
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT202012
+
+    global _Validator
+    if _Validator is None:
+        _Validator = extend(Draft202012Validator, {"multipleOf": _multiple_of, "format": None})
+    registry: Any = Registry().with_resource(_ROOT_URI, DRAFT202012.create_resource(root))
+    return _Validator(schema, registry=registry)
+
+
+_Validator: Any = None
+
+
+def _multiple_of(validator: Any, step: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    from jsonschema.exceptions import ValidationError
+
+    if not validator.is_type(instance, "number") or isinstance(step, bool) or not step > 0:
+        return
+    quotient = instance / step
+    if not math.isfinite(quotient) or abs(quotient - round(quotient)) > 1e-9:
+        yield ValidationError(f"must be a multiple of {step}")
+
+
+def _message(error: Any, where: str) -> str:
+    """Where and which rule, from the keyword and the schema's side only (never the instance)."""
+    location = where + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+    keyword, rule, instance = error.validator, error.validator_value, error.instance
+    if keyword == "type":
+        wanted = " or ".join(rule) if isinstance(rule, list) else rule
+        text = f"must be of type {wanted}, not {_type_name(instance)}"
+    elif keyword == "enum":
+        options = list(rule)
+        text = "must be one of " + ", ".join(_short(repr(o)) for o in options[:10])
+        text += ", ..." if len(options) > 10 else ""
+    elif keyword == "const":
+        text = f"must be {_short(repr(rule))}"
+    elif keyword == "required":
+        missing = [name for name in rule if isinstance(instance, Mapping) and name not in instance]
+        text = f"missing required property {_short(repr(missing[0] if missing else rule))}"
+    elif keyword in ("additionalProperties", "unevaluatedProperties"):
+        extra = [k for k in instance if k not in error.schema.get("properties", {})]
+        text = f"property {_short(repr(extra[0]))} is not allowed" if extra else "has a property not allowed"
+    elif keyword in _RULES:
+        text = _RULES[keyword].format(rule)
+    elif keyword in ("anyOf", "oneOf"):
+        text = f"matches none, or more than one, of the allowed shapes ({keyword})"
+    elif keyword == "not":
+        text = "matches a shape that is not allowed (not)"
+    elif keyword == "false":
+        text = "is not allowed here"
+    else:
+        text = f"does not satisfy {keyword!r} ({_short(json.dumps(rule, default=str))})"
+    return f"{location}: {text}"
+
+
+_RULES = {
+    "minimum": "must be >= {}",
+    "maximum": "must be <= {}",
+    "exclusiveMinimum": "must be > {}",
+    "exclusiveMaximum": "must be < {}",
+    "multipleOf": "must be a multiple of {}",
+    "minLength": "must be at least {} characters long",
+    "maxLength": "must be at most {} characters long",
+    "pattern": "must match the pattern {!r}",
+    "minItems": "must have at least {} items",
+    "maxItems": "must have at most {} items",
+    "uniqueItems": "items must be unique",
+    "minProperties": "must have at least {} properties",
+    "maxProperties": "must have at most {} properties",
+}
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    for kind, name in ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string")):
+        if isinstance(value, kind):
+            return name
+    return (
+        "array" if isinstance(value, list) else "object" if isinstance(value, dict) else type(value).__name__
+    )
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 80 else text[:80] + "..."

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import threading
 import time
@@ -28,6 +29,10 @@ if TYPE_CHECKING:
     from ._faults import FaultInjector
 
 __all__ = ["Sandbox", "ThreadedServer", "serve"]
+
+logger = logging.getLogger("truebit_facade.sandbox")
+#: How long a stopping server waits for the dispatcher to end its executions.
+_STOP_SECONDS = 8.0
 
 
 def _uvicorn_config(app: Any, host: str, port: int, log_level: str, graceful: int = 5) -> uvicorn.Config:
@@ -200,6 +205,24 @@ class Sandbox(ServedContext):
         self._served.stop()
 
 
+def _stopping_server(config: uvicorn.Config, dispatcher: Dispatcher) -> uvicorn.Server:
+    """A uvicorn server that, told to stop (SIGINT, SIGTERM), ends the executions first: held
+    sync-mode requests answer at once (Error) and every execution is final in the store before uvicorn
+    waits for connections, so stopping takes seconds, never the hold or run time."""
+    import uvicorn
+
+    class _Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            logger.debug("stopping: ending the executions first")
+            try:
+                await asyncio.wait_for(dispatcher.close(), timeout=_STOP_SECONDS)
+            except Exception as exc:  # pragma: no cover - still let uvicorn stop
+                logger.error("stopping the dispatcher failed: %s", type(exc).__name__)
+            await super().shutdown(sockets)
+
+    return _Server(config)
+
+
 def serve(
     config: SandboxConfig | None = None,
     registry: TaskRegistry | None = None,
@@ -213,8 +236,6 @@ def serve(
 
     ``announce`` is called with the URL once the port is bound and listening (port 0 picks a free one).
     """
-    import uvicorn
-
     from ._app import create_app
 
     sock = _bind(host, port)
@@ -223,7 +244,10 @@ def serve(
         app = create_app(config, registry)
         if announce is not None:
             announce(f"http://{_url_host(host)}:{sock.getsockname()[1]}")
-        uvicorn.Server(_uvicorn_config(app, host, port, log_level)).run(sockets=[sock])
+        server = _stopping_server(
+            _uvicorn_config(app, host, port, log_level, graceful=2), app.state.dispatcher
+        )
+        server.run(sockets=[sock])
     finally:
         sock.close()
 

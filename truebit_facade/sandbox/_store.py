@@ -21,6 +21,8 @@ import threading
 import time
 from typing import Any
 
+from .._status import RUNNING, ApiTaskStatus, VerificationStatus
+
 __all__ = ["ExecutionStore"]
 
 _SCHEMA = """
@@ -56,18 +58,18 @@ class ExecutionStore:
 
     def _fail_interrupted(self) -> int:
         """Mark executions a previous process left Running as Error; return how many."""
-        rows = self._db.execute("SELECT id, kind FROM executions WHERE status = 'Running'").fetchall()
+        rows = self._db.execute("SELECT id, kind FROM executions WHERE status = ?", (RUNNING,)).fetchall()
         now = time.time()
         for execution_id, kind in rows:
             if kind == "api":
                 message = "the sandbox stopped before the call ended"
-                body = {"executionId": execution_id, "status": "Error", "errorMsg": message}
+                body = {"executionId": execution_id, "status": ApiTaskStatus.ERROR, "errorMsg": message}
             else:
-                body = {"executionId": execution_id, "verificationStatus": "Error"}
+                body = {"executionId": execution_id, "verificationStatus": VerificationStatus.ERROR}
             result = json.dumps(body)
             self._db.execute(
-                "UPDATE executions SET status = 'Error', result = ?, finished_at = ? WHERE id = ?",
-                (result, now, execution_id),
+                "UPDATE executions SET status = ?, result = ?, finished_at = ? WHERE id = ?",
+                (VerificationStatus.ERROR.value, result, now, execution_id),
             )
         return len(rows)
 
@@ -75,8 +77,8 @@ class ExecutionStore:
         """Record a new Running execution."""
         with self._lock:
             self._db.execute(
-                "INSERT INTO executions (id, kind, status, request, created_at) VALUES (?, ?, 'Running', ?, ?)",
-                (execution_id, kind, json.dumps(request), time.time()),
+                "INSERT INTO executions (id, kind, status, request, created_at) VALUES (?, ?, ?, ?, ?)",
+                (execution_id, kind, RUNNING, json.dumps(request), time.time()),
             )
 
     def finish(self, execution_id: str, status: str, result: dict[str, Any]) -> None:

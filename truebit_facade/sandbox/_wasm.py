@@ -1,15 +1,20 @@
-"""Running a function task: a WASI preview-1 module under wasmtime with gas, memory and time limits.
+"""Running a function task: a WASI preview-1 module under wasmtime with gas, memory, time and file limits.
 
-The platform's contract: the request's ``input`` is written as ``input.txt`` in a fresh directory, the
-module's ``_start`` runs with that directory preopened (as ``.`` on fd 3 and as ``/`` on fd 4, so both
-relative and absolute paths work), and ``output.txt`` is read back as the output. Gas is wasmtime fuel
-(about one unit per WebAssembly instruction, checked at function entries and loop headers, so a run may
-finish a few straight-line steps past its budget but never loops or calls past it); memory is capped with a store limit; wall-clock time with
-an epoch deadline advanced by a ticker thread. Each module is compiled once per runner and cached.
+The platform's contract: the request's ``input`` is ``input.txt`` in the task's directory, the module's
+``_start`` runs with that directory preopened (as ``.`` on fd 3 and as ``/`` on fd 4, so both relative
+and absolute paths work), and ``output.txt`` is read back as the output. The directory and its files
+live in memory, behind WASI file functions the sandbox implements (see ``_task_files`` for why, and for
+the write quota and output bound they enforce during the run); nothing a task does reaches the host's
+filesystem. Gas is wasmtime fuel (about one unit per WebAssembly instruction, checked at function
+entries and loop headers, so a run may finish a few straight-line steps past its budget but never
+loops or calls past it); memory is capped with a store limit; wall-clock time with an epoch deadline
+advanced by a ticker thread, and by the file functions for the host-side work they do. Each module is
+compiled once per runner and cached.
 
-A run fails (``executionStatus`` ``failed``) when it runs out of gas, exceeds the time or memory limit,
-traps, exits with a non-zero code, or leaves an empty ``output.txt``; the output of a failed run is then
-a one-line reason (with the last line of the module's stderr, if any), the same for every node.
+A run fails (``executionStatus`` ``failed``) when it runs out of gas, exceeds the time, memory, output
+or write limit, traps, exits with a non-zero code, or leaves an empty ``output.txt``; the output of a
+failed run is then a one-line reason (with the last line of the module's stderr, if any), the same for
+every node.
 """
 
 from __future__ import annotations
@@ -17,25 +22,20 @@ from __future__ import annotations
 import atexit
 import contextlib
 import math
-import os
-import shutil
-import tempfile
 import threading
-import uuid
+import time
 import weakref
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from ._config import TaskLimits
 from ._registry import FunctionTask
+from ._task_files import TaskFiles, define_task_files
 
 __all__ = ["MAX_GAS", "RunResult", "WasmRunner", "new_engine"]
 
 #: Fuel is a u64 in wasmtime; larger gas limits are clamped to it.
 MAX_GAS = (1 << 64) - 1
-_MAX_OUTPUT_BYTES = 16 << 20
-_MAX_STDERR_BYTES = 4096
-_SCRATCH_PREFIX = "truebit-sandbox-"
 
 
 def new_engine() -> Any:
@@ -73,7 +73,7 @@ class WasmRunner:
     """Runs function tasks; thread-safe, meant to be called from a bounded thread pool.
 
     Use as a context manager (or :meth:`start` / :meth:`close`): the wall-clock limit needs the ticker
-    thread, and :meth:`close` interrupts runs still going and removes the scratch directory.
+    thread, and :meth:`close` interrupts runs still going.
     """
 
     def __init__(self, tick_seconds: float = 0.01) -> None:
@@ -84,20 +84,17 @@ class WasmRunner:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
-        self._scratch: str | None = None
+        self._current = threading.local()  # .files: the TaskFiles of the run on this thread
         self._max_ticks = 1
         self._closed = False
         _LIVE_RUNNERS.add(self)
 
     def start(self) -> WasmRunner:
-        """Start the epoch ticker and create the scratch directory (idempotent)."""
+        """Start the epoch ticker (idempotent)."""
         with self._lock:
             if self._ticker is None:
                 self._closed = False
                 self._stop.clear()
-                parent = _scratch_parent()
-                _remove_stale_scratch(parent)
-                self._scratch = tempfile.mkdtemp(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-", dir=parent)
                 self._ticker = threading.Thread(
                     target=self._tick_loop, name="truebit-sandbox-epoch", daemon=True
                 )
@@ -111,16 +108,13 @@ class WasmRunner:
             self._engine.increment_epoch()
 
     def close(self) -> None:
-        """Interrupt runs in progress, stop the ticker and remove the scratch directory."""
+        """Interrupt runs in progress and stop the ticker."""
         self.interrupt()
         with self._lock:
             ticker, self._ticker = self._ticker, None
-            scratch, self._scratch = self._scratch, None
         if ticker is not None:
             self._stop.set()
             ticker.join()
-        if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
 
     def release(self) -> None:
         """Close and free the engine, linker and compiled modules (the runner is unusable after)."""
@@ -142,7 +136,9 @@ class WasmRunner:
 
     def _tick_loop(self) -> None:
         while not self._stop.wait(self._tick):
-            self._engine.increment_epoch()
+            # Interrupted, keep interrupting: a run that started just after interrupt() ends too.
+            for _ in range(self._max_ticks + 1 if self._closed else 1):
+                self._engine.increment_epoch()
 
     def compiled(self, task: FunctionTask) -> Any:
         """The task's module compiled and linked against WASI (an ``InstancePre``), cached per task."""
@@ -154,6 +150,7 @@ class WasmRunner:
                 if self._linker is None:
                     self._linker = Linker(self._engine)
                     self._linker.define_wasi()
+                    define_task_files(self._linker, self._current)
                 pre = self._linker.instantiate_pre(Module(self._engine, task.wasm))
                 self._cache[task] = pre
             return pre
@@ -162,112 +159,70 @@ class WasmRunner:
         """Run ``task`` on ``input_text`` with ``gas_limit`` fuel and ``limits``; never raises for task faults."""
         from wasmtime import ExitTrap, Store, Trap, TrapCode, WasiConfig, WasmtimeError
 
-        scratch = self._scratch
-        if scratch is None or self._closed:
+        if self._ticker is None or self._closed:
             raise RuntimeError("the runner is not started")
         pre = self.compiled(task)
         gas = min(max(gas_limit, 0), MAX_GAS)
         ticks = max(1, math.ceil(limits.wall_clock_seconds / self._tick))
         self._max_ticks = max(self._max_ticks, ticks)
-        root = os.path.join(scratch, uuid.uuid4().hex)
-        stderr = bytearray()
-
-        def on_stderr(data: bytes) -> None:  # keep the tail only
-            stderr.extend(data)
-            if len(stderr) > 2 * _MAX_STDERR_BYTES:
-                del stderr[:-_MAX_STDERR_BYTES]
-
-        os.mkdir(root)
+        files = TaskFiles(
+            input_text.encode("utf-8"),
+            quota=limits.scratch_bytes,
+            output_limit=limits.output_bytes,
+            deadline=time.monotonic() + limits.wall_clock_seconds,
+            wall_clock=limits.wall_clock_seconds,
+        )
+        wasi = WasiConfig()  # arguments, clocks and randomness; no preopen, no host stdio
+        wasi.argv = ["task.wasm"]
+        store = Store(self._engine)
+        store.set_wasi(wasi)
+        store.set_fuel(gas)
+        store.set_limits(memory_size=limits.memory_pages * 65536)
+        store.set_epoch_deadline(ticks)
+        reason = ""
+        self._current.files = files
         try:
-            with open(os.path.join(root, "input.txt"), "wb") as f:
-                f.write(input_text.encode("utf-8"))
-            wasi = WasiConfig()
-            wasi.argv = ["task.wasm"]
-            wasi.preopen_dir(root, ".")
-            wasi.preopen_dir(root, "/")
-            wasi.stderr_custom = on_stderr
-            store = Store(self._engine)
-            store.set_wasi(wasi)
-            store.set_fuel(gas)
-            store.set_limits(memory_size=limits.memory_pages * 65536)
-            store.set_epoch_deadline(ticks)
-            reason = ""
-            try:
-                instance = pre.instantiate(store)
-                instance.exports(store)["_start"](store)
-            except ExitTrap as exc:
-                if exc.code != 0:
-                    reason = f"exited with code {exc.code}"
-            except Trap as exc:
-                code = exc.trap_code
-                if code == TrapCode.OUT_OF_FUEL:
-                    reason = f"out of gas: the gas limit of {gas} steps was exhausted"
-                elif code == TrapCode.INTERRUPT:
-                    reason = f"time limit: still running after {limits.wall_clock_seconds:g} s"
-                else:
-                    reason = "trap: " + _last_line(exc.message).removeprefix("wasm trap: ")
-            except WasmtimeError as exc:
-                message = _last_line(str(exc))
-                if ("memory" in message and "limit" in message) or "resource limit" in message:
-                    reason = f"memory limit: {message}"
-                else:
-                    reason = f"error: {message}"
-            gas_used = gas - store.get_fuel()
-            if not reason:
-                output, reason = _read_output(os.path.join(root, "output.txt"))
-                if not reason:
-                    return RunResult(output=output, execution_status="succeed", gas_used=gas_used)
-            last = _last_line(stderr[-_MAX_STDERR_BYTES:].decode("utf-8", errors="replace"))
-            if last:
-                reason = f"{reason}: {last}"
-            return RunResult(output=reason, execution_status="failed", gas_used=gas_used, reason=reason)
+            instance = pre.instantiate(store)
+            instance.exports(store)["_start"](store)
+        except ExitTrap as exc:
+            if exc.code != 0:
+                reason = f"exited with code {exc.code}"
+        except Trap as exc:
+            code = exc.trap_code
+            if code == TrapCode.OUT_OF_FUEL:
+                reason = f"out of gas: the gas limit of {gas} steps was exhausted"
+            elif code == TrapCode.INTERRUPT:
+                reason = f"time limit: still running after {limits.wall_clock_seconds:g} s"
+            else:
+                reason = "trap: " + _last_line(exc.message).removeprefix("wasm trap: ")
+        except WasmtimeError as exc:
+            message = _last_line(str(exc))
+            if ("memory" in message and "limit" in message) or "resource limit" in message:
+                reason = f"memory limit: {message}"
+            else:
+                reason = f"error: {message}"
         finally:
-            shutil.rmtree(root, ignore_errors=True)
+            self._current.files = None
+        fuel = store.get_fuel() if files.fuel_left is None else files.fuel_left
+        gas_used = gas - fuel
+        if files.failure is not None:  # a bound the file functions enforced ended the run
+            reason = files.failure
+        if not reason:
+            output, reason = _output(files.output(), limits.output_bytes)
+            if not reason:
+                return RunResult(output=output, execution_status="succeed", gas_used=gas_used)
+        last = _last_line(files.stderr.decode("utf-8", errors="replace"))
+        if last:
+            reason = f"{reason}: {last}"
+        return RunResult(output=reason, execution_status="failed", gas_used=gas_used, reason=reason)
 
 
-def _scratch_parent() -> str | None:
-    """Where run directories go: ``/dev/shm`` (memory) when it is usable, else the temp directory."""
-    shm = "/dev/shm"
-    if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK):
-        return shm
-    return None
-
-
-def _remove_stale_scratch(parent: str | None) -> None:
-    """Remove scratch directories left by sandbox processes that were killed (their pid is gone)."""
-    parent = parent or tempfile.gettempdir()
-    try:
-        names = os.listdir(parent)
-    except OSError:
-        return
-    for name in names:
-        if not name.startswith(_SCRATCH_PREFIX):
-            continue
-        pid = name[len(_SCRATCH_PREFIX) :].split("-", 1)[0]
-        if not pid.isdigit() or _alive(int(pid)):
-            continue
-        shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
-def _read_output(path: str) -> tuple[str, str]:
+def _output(data: bytes | None, limit: int) -> tuple[str, str]:
     """``(output, failure reason)``: output.txt as text, or why there is none."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read(_MAX_OUTPUT_BYTES + 1)
-    except (FileNotFoundError, IsADirectoryError):
+    if data is None:
         return "", "empty output: the task wrote no output.txt"
-    if len(data) > _MAX_OUTPUT_BYTES:
-        return "", f"output too large: more than {_MAX_OUTPUT_BYTES} bytes"
+    if len(data) > limit:  # pragma: no cover - the file functions stop the run first
+        return "", f"output too large: more than {limit} bytes"
     if not data:
         return "", "empty output: output.txt is empty"
     return data.decode("utf-8", errors="replace"), ""

@@ -1,0 +1,76 @@
+"""WebAssembly modules of function tasks: from text or binary to a validated binary, and the interface
+a task must have (a WASI preview-1 command)."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+__all__ = ["check_interface", "to_wasm"]
+
+
+def to_wasm(source: bytes | bytearray | str | os.PathLike[str]) -> bytes:
+    """Binary WebAssembly from a module given as binary bytes, WAT text (``str`` or bytes), or a path.
+
+    A ``str`` is always WebAssembly text; pass a :class:`pathlib.Path` for a file (``.wat`` or ``.wasm``,
+    told apart by content). Raises ``ValueError`` if the module does not parse or validate.
+    """
+    from wasmtime import Module, WasmtimeError, wat2wasm
+
+    if isinstance(source, os.PathLike):
+        data: bytes | str = Path(source).read_bytes()
+    elif isinstance(source, bytearray):
+        data = bytes(source)
+    else:
+        data = source
+    try:
+        if isinstance(data, bytes) and data.startswith(b"\0asm"):
+            wasm = data
+        else:
+            text = data.decode("utf-8") if isinstance(data, bytes) else data
+            wasm = bytes(wat2wasm(text))
+        Module.validate(_validation_engine(), wasm)
+    except (WasmtimeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"not a valid WebAssembly module: {exc}") from None
+    return wasm
+
+
+_engine_lock = threading.Lock()
+_engine: Any = None
+
+
+def _validation_engine() -> Any:
+    """A wasmtime engine with the runner's features, used only to validate modules at registration."""
+    global _engine
+    with _engine_lock:
+        if _engine is None:
+            from ._wasm import new_engine
+
+            _engine = new_engine()
+            atexit.register(_close_validation_engine)
+        return _engine
+
+
+def _close_validation_engine() -> None:
+    # At exit, while wasmtime is still importable (see _wasm._release_all).
+    global _engine
+    with _engine_lock:
+        engine, _engine = _engine, None
+    if engine is not None:
+        engine.close()
+
+
+def check_interface(wasm: bytes) -> None:
+    """A task is a WASI preview-1 command: it exports ``_start`` and imports nothing else."""
+    from wasmtime import FuncType, Module
+
+    module = Module(_validation_engine(), wasm)
+    start = [e for e in module.exports if e.name == "_start"]
+    if not start or not isinstance(start[0].type, FuncType) or start[0].type.params or start[0].type.results:
+        raise ValueError("a function task must export a function _start: () -> ()")
+    for imp in module.imports:
+        if imp.module != "wasi_snapshot_preview1":
+            raise ValueError(f"a function task may import only wasi_snapshot_preview1, not {imp.module!r}")

@@ -1,0 +1,643 @@
+"""A function task's files, in memory: what the module reaches through WASI preview-1 file calls.
+
+The platform's contract is that a task reads ``input.txt`` and writes ``output.txt`` in its directory
+(preopened as ``.`` on fd 3 and as ``/`` on fd 4). The sandbox gives the module exactly that, but not
+with a preopened host directory: it replaces every WASI ``fd_*`` and ``path_*`` function (and
+``poll_oneoff``) with its own, over a flat in-memory directory (:class:`TaskFiles`).
+
+Why not a preopened directory (the way it used to be done):
+
+* wasmtime meters neither the bytes written through a preopen nor its entries, so a task could fill the
+  disk between two checks; wasmtime-py 50 offers a preopen only as "read-only" or "fully mutable"
+  (entries, symlinks and all), not "writable files in a fixed directory";
+* whatever the task leaves in a host directory, the host has to open afterwards: a symlink to
+  ``/proc/self/environ`` or to the sandbox's own database, or a FIFO, then hands host content back or
+  blocks the host, outside every limit.
+
+Here nothing the task does touches the host's filesystem: there are no symlinks, hard links, FIFOs or
+directories to make (those calls answer ``ENOTSUP``/``EPERM``), only regular files held in
+``bytearray``\\ s. Every write is checked *before* it happens against the task's bounds, so they hold
+during the run, not after it:
+
+* ``scratch_bytes``: the most all of its files (``input.txt`` included) may hold at once; a write,
+  truncate-up or allocate that would go beyond ends the run;
+* ``output_bytes``: the most ``output.txt`` may hold; the same;
+* the wall clock: every file call checks the run's deadline too, so host-side work done for the task
+  is covered as well as WebAssembly execution (which the epoch deadline stops);
+* at most :data:`MAX_FILES` files, :data:`MAX_OPEN` open descriptors and :data:`MAX_IOVECS` buffers
+  per call (``ENOSPC``/``EMFILE``/``EINVAL`` beyond: the task can handle those).
+
+Ending a run from inside a host call: the call records the reason (:attr:`TaskFiles.failure`), takes
+the store's remaining fuel to zero and returns an error code, so the module traps at its next fuel
+check (raising from a wasmtime-py callback would go through a process-wide "last exception" slot that
+concurrent runs would share). The runner reports the recorded reason, not "out of gas".
+
+Nothing here blocks: stdin reads as empty, stdout is discarded, stderr keeps its last 4 KiB (the reason
+of a failed run quotes its last line), and ``poll_oneoff`` (sleeping) is not supported.
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["MAX_FILES", "MAX_IOVECS", "MAX_OPEN", "TaskFiles", "define_task_files"]
+
+MAX_FILES = 16
+MAX_OPEN = 64
+MAX_IOVECS = 1024
+_MAX_NAME = 255
+_STDERR_TAIL = 4096
+
+# WASI preview-1 error codes (errno).
+_OK, _ACCES, _BADF, _EXIST, _FAULT, _ILSEQ, _INVAL, _ISDIR = 0, 2, 8, 20, 21, 25, 28, 31
+_MFILE, _NAMETOOLONG, _NOENT, _NOSPC, _NOTDIR, _NOTSUP, _PERM, _SPIPE, _IO = (
+    33,
+    37,
+    44,
+    51,
+    54,
+    58,
+    63,
+    70,
+    29,
+)
+# File types, open flags, fd flags and rights.
+_CHAR_DEVICE, _DIRECTORY, _REGULAR = 2, 3, 4
+_O_CREAT, _O_DIRECTORY, _O_EXCL, _O_TRUNC = 1, 2, 4, 8
+_FD_APPEND = 1
+_R_DATASYNC, _R_READ, _R_WRITE, _R_ALLOCATE, _R_READDIR, _R_SET_SIZE = 1, 2, 64, 256, 1 << 14, 1 << 22
+_ALL_RIGHTS = (1 << 29) - 1
+_FDSTAT = struct.Struct("<BxH4xQQ")
+_FILESTAT = struct.Struct("<QQB7xQQQQQ")
+_PRESTAT = struct.Struct("<B3xI")
+_IOVEC = struct.Struct("<II")
+_U32 = struct.Struct("<I")
+_U64 = struct.Struct("<Q")
+
+
+class _Fault(Exception):
+    """A pointer outside the module's memory (answered with ``EFAULT``)."""
+
+
+class _File:
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes = b"") -> None:
+        self.data = bytearray(data)
+
+
+class _Handle:
+    __slots__ = ("append", "file", "name", "pos", "preopen", "read", "write")
+
+    def __init__(
+        self, file: _File | None, *, read: bool = False, write: bool = False, preopen: str = ""
+    ) -> None:
+        self.file = file  # None: the (only) directory
+        self.read = read
+        self.write = write
+        self.append = False
+        self.pos = 0
+        self.preopen = preopen
+        self.name = ""
+
+
+class _Memory:
+    """Bounds-checked access to the calling module's linear memory."""
+
+    __slots__ = ("caller", "memory", "size")
+
+    def __init__(self, caller: Any) -> None:
+        memory = caller.get("memory")
+        if memory is None:
+            raise _Fault
+        self.caller = caller
+        self.memory = memory
+        self.size = memory.data_len(caller)
+
+    def read(self, ptr: int, length: int) -> bytes:
+        if ptr < 0 or length < 0 or ptr + length > self.size:
+            raise _Fault
+        if length == 0:
+            return b""
+        return bytes(self.memory.get_buffer_ptr(self.caller, length, ptr))
+
+    def write(self, ptr: int, data: bytes | bytearray) -> None:
+        if ptr < 0 or ptr + len(data) > self.size:
+            raise _Fault
+        if data:
+            self.memory.get_buffer_ptr(self.caller, len(data), ptr)[:] = data
+
+    def u32(self, ptr: int, value: int) -> None:
+        self.write(ptr, _U32.pack(value & 0xFFFFFFFF))
+
+    def u64(self, ptr: int, value: int) -> None:
+        self.write(ptr, _U64.pack(value & 0xFFFFFFFFFFFFFFFF))
+
+    def iovecs(self, ptr: int, count: int) -> list[tuple[int, int]]:
+        if not 0 <= count <= MAX_IOVECS:
+            raise ValueError
+        raw = self.read(ptr, count * _IOVEC.size)
+        return [_IOVEC.unpack_from(raw, i * _IOVEC.size) for i in range(count)]
+
+
+class TaskFiles:
+    """The files of one run: ``input.txt`` holding the input, and whatever the task creates.
+
+    ``quota`` bounds the bytes all files hold, ``output_limit`` those of ``output.txt``, ``deadline``
+    (``time.monotonic()``) the run's wall clock; ``failure`` is set when one of them ended the run.
+    """
+
+    def __init__(
+        self, input_data: bytes, *, quota: int, output_limit: int, deadline: float, wall_clock: float
+    ) -> None:
+        self.files: dict[str, _File] = {"input.txt": _File(input_data)}
+        self.stored = len(input_data)
+        self.quota = quota
+        self.output_limit = output_limit
+        self.deadline = deadline
+        self.wall_clock = wall_clock
+        self.failure: str | None = None
+        self.fuel_left: int | None = None
+        self.stderr = bytearray()
+        self.handles: dict[int, _Handle] = {fd: _Handle(None) for fd in (0, 1, 2)}
+        self.handles.update({3: _Handle(None, preopen="."), 4: _Handle(None, preopen="/")})
+        self._next_fd = 5
+
+    # -- what the runner asks after the run ----------------------------------------------------------
+
+    def output(self) -> bytes | None:
+        """The content of ``output.txt``, ``None`` if the task never created it."""
+        file = self.files.get("output.txt")
+        return None if file is None else bytes(file.data)
+
+    # -- ending the run ------------------------------------------------------------------------------
+
+    def fail(self, caller: Any, reason: str) -> None:
+        """Record why the run ends (the first reason wins) and make the module trap at its next fuel
+        check by taking the store's fuel to zero."""
+        from wasmtime import Store
+
+        if self.failure is None:
+            self.failure = reason
+            # wasmtime-py's fuel accessors use only the context, which a Caller has too.
+            self.fuel_left = Store.get_fuel(caller)
+        Store.set_fuel(caller, 0)
+
+    def _late(self, caller: Any) -> bool:
+        if self.failure is not None:
+            return True
+        if time.monotonic() > self.deadline:
+            self.fail(caller, f"time limit: still running after {self.wall_clock:g} s")
+            return True
+        return False
+
+    def _grow(self, caller: Any, name: str, file: _File, size: int) -> bool:
+        """Make room for ``file`` to hold ``size`` bytes; ``False`` (and the run ends) over a bound."""
+        extra = size - len(file.data)
+        if extra <= 0:
+            return True
+        if name == "output.txt" and size > self.output_limit:
+            self.fail(caller, f"output too large: output.txt would hold more than {self.output_limit} bytes")
+            return False
+        if self.stored + extra > self.quota:
+            self.fail(caller, f"write quota: the task's files would hold more than {self.quota} bytes")
+            return False
+        file.data.extend(bytes(extra))
+        self.stored += extra
+        return True
+
+    def _shrink(self, file: _File, size: int) -> None:
+        if size < len(file.data):
+            self.stored -= len(file.data) - size
+            del file.data[size:]
+
+    # -- helpers -------------------------------------------------------------------------------------
+
+    def _path(self, memory: _Memory, ptr: int, length: int) -> str | int:
+        """The single file name a path names (``""`` for the directory itself), or an errno."""
+        if length > 4096:
+            return _NAMETOOLONG
+        try:
+            path = memory.read(ptr, length).decode("utf-8")
+        except UnicodeDecodeError:
+            return _ILSEQ
+        if "\0" in path:
+            return _INVAL
+        if path.startswith("/"):
+            return _PERM
+        parts = [part for part in path.split("/") if part not in ("", ".")]
+        if ".." in parts:
+            return _PERM
+        if len(parts) > 1:
+            return _NOTDIR if parts[0] in self.files else _NOENT
+        name = parts[0] if parts else ""
+        return _NAMETOOLONG if len(name.encode()) > _MAX_NAME else name
+
+    def _dir(self, fd: int) -> _Handle | int:
+        handle = self.handles.get(fd)
+        if handle is None or fd < 3:
+            return _BADF
+        return handle if handle.file is None else _NOTDIR
+
+    def _open_file(self, fd: int) -> _Handle | int:
+        handle = self.handles.get(fd)
+        if handle is None:
+            return _BADF
+        return _ISDIR if handle.file is None else handle
+
+    def _write_at(self, caller: Any, memory: _Memory, handle: _Handle, iovs: int, count: int, at: int) -> int:
+        buffers = memory.iovecs(iovs, count)
+        file = handle.file
+        assert file is not None
+        end = at + sum(length for _, length in buffers)
+        if at < 0 or not self._grow(caller, handle.name, file, end):
+            return -1
+        for ptr, length in buffers:
+            file.data[at : at + length] = memory.read(ptr, length)
+            at += length
+        return at
+
+    # -- the WASI functions (each returns an errno) --------------------------------------------------
+
+    def fd_write(self, caller: Any, memory: _Memory, fd: int, iovs: int, count: int, out: int) -> int:
+        if fd in (1, 2) and fd in self.handles:
+            total = 0
+            for ptr, length in memory.iovecs(iovs, count):
+                if fd == 2:
+                    self.stderr += memory.read(ptr, min(length, _STDERR_TAIL))
+                    del self.stderr[:-_STDERR_TAIL]
+                elif ptr + length > memory.size:
+                    raise _Fault
+                total += length
+            memory.u32(out, total)
+            return _OK
+        handle = self._open_file(fd)
+        if isinstance(handle, int):
+            return handle
+        if not handle.write:
+            return _BADF
+        assert handle.file is not None
+        start = len(handle.file.data) if handle.append else handle.pos
+        end = self._write_at(caller, memory, handle, iovs, count, start)
+        if end < 0:
+            return _NOSPC
+        handle.pos = end
+        memory.u32(out, end - start)
+        return _OK
+
+    def fd_pwrite(
+        self, caller: Any, memory: _Memory, fd: int, iovs: int, count: int, at: int, out: int
+    ) -> int:
+        handle = self._open_file(fd)
+        if isinstance(handle, int):
+            return _SPIPE if fd in (0, 1, 2) and fd in self.handles else handle
+        if not handle.write:
+            return _BADF
+        end = self._write_at(caller, memory, handle, iovs, count, at)
+        if end < 0:
+            return _NOSPC
+        memory.u32(out, end - at)
+        return _OK
+
+    def _read_at(self, memory: _Memory, handle: _Handle, iovs: int, count: int, at: int) -> int:
+        assert handle.file is not None
+        data = handle.file.data
+        start = at
+        for ptr, length in memory.iovecs(iovs, count):
+            chunk = data[at : at + length]
+            memory.write(ptr, chunk)
+            at += len(chunk)
+            if len(chunk) < length:
+                break
+        return at - start
+
+    def fd_read(self, caller: Any, memory: _Memory, fd: int, iovs: int, count: int, out: int) -> int:
+        if fd in (0, 1, 2) and fd in self.handles:
+            memory.iovecs(iovs, count)
+            memory.u32(out, 0)  # stdin is empty
+            return _OK
+        handle = self._open_file(fd)
+        if isinstance(handle, int):
+            return handle
+        if not handle.read:
+            return _BADF
+        n = self._read_at(memory, handle, iovs, count, handle.pos)
+        handle.pos += n
+        memory.u32(out, n)
+        return _OK
+
+    def fd_pread(
+        self, caller: Any, memory: _Memory, fd: int, iovs: int, count: int, at: int, out: int
+    ) -> int:
+        handle = self._open_file(fd)
+        if isinstance(handle, int):
+            return _SPIPE if fd in (0, 1, 2) and fd in self.handles else handle
+        if not handle.read:
+            return _BADF
+        if at < 0:
+            return _INVAL
+        memory.u32(out, self._read_at(memory, handle, iovs, count, at))
+        return _OK
+
+    def fd_seek(self, caller: Any, memory: _Memory, fd: int, offset: int, whence: int, out: int) -> int:
+        if fd in (0, 1, 2) and fd in self.handles:
+            return _SPIPE
+        handle = self._open_file(fd)
+        if isinstance(handle, int):
+            return _BADF if handle == _ISDIR else handle
+        assert handle.file is not None
+        bases = {0: 0, 1: handle.pos, 2: len(handle.file.data)}
+        if whence not in bases or bases[whence] + offset < 0:
+            return _INVAL
+        handle.pos = bases[whence] + offset
+        memory.u64(out, handle.pos)
+        return _OK
+
+    def fd_tell(self, caller: Any, memory: _Memory, fd: int, out: int) -> int:
+        return self.fd_seek(caller, memory, fd, 0, 1, out)
+
+    def fd_close(self, caller: Any, memory: _Memory, fd: int) -> int:
+        return _OK if self.handles.pop(fd, None) is not None else _BADF
+
+    def fd_renumber(self, caller: Any, memory: _Memory, fd: int, to: int) -> int:
+        if fd not in self.handles or to not in self.handles:
+            return _BADF
+        self.handles[to] = self.handles.pop(fd)
+        return _OK
+
+    def fd_fdstat_get(self, caller: Any, memory: _Memory, fd: int, out: int) -> int:
+        handle = self.handles.get(fd)
+        if handle is None:
+            return _BADF
+        if fd < 3 and handle.file is None and not handle.preopen:
+            kind, flags = _CHAR_DEVICE, 0
+        elif handle.file is None:
+            kind, flags = _DIRECTORY, 0
+        else:
+            kind, flags = _REGULAR, _FD_APPEND if handle.append else 0
+        memory.write(out, _FDSTAT.pack(kind, flags, _ALL_RIGHTS, _ALL_RIGHTS))
+        return _OK
+
+    def fd_fdstat_set_flags(self, caller: Any, memory: _Memory, fd: int, flags: int) -> int:
+        handle = self.handles.get(fd)
+        if handle is None:
+            return _BADF
+        handle.append = bool(flags & _FD_APPEND) and handle.file is not None
+        return _OK
+
+    def fd_filestat_get(self, caller: Any, memory: _Memory, fd: int, out: int) -> int:
+        handle = self.handles.get(fd)
+        if handle is None:
+            return _BADF
+        if handle.file is not None:
+            kind, size = _REGULAR, len(handle.file.data)
+        else:
+            kind, size = (_CHAR_DEVICE if fd < 3 and not handle.preopen else _DIRECTORY), 0
+        memory.write(out, _FILESTAT.pack(1, id(handle.file) & 0xFFFFFFFF, kind, 1, size, 0, 0, 0))
+        return _OK
+
+    def fd_filestat_set_size(self, caller: Any, memory: _Memory, fd: int, size: int) -> int:
+        handle = self._open_file(fd)
+        if isinstance(handle, int):
+            return handle
+        if not handle.write or size < 0:
+            return _BADF if not handle.write else _INVAL
+        assert handle.file is not None
+        if not self._grow(caller, handle.name, handle.file, size):
+            return _NOSPC
+        self._shrink(handle.file, size)
+        return _OK
+
+    def fd_allocate(self, caller: Any, memory: _Memory, fd: int, offset: int, length: int) -> int:
+        handle = self._open_file(fd)
+        if isinstance(handle, int):
+            return handle
+        if not handle.write or offset < 0 or length < 0:
+            return _BADF if not handle.write else _INVAL
+        assert handle.file is not None
+        return _OK if self._grow(caller, handle.name, handle.file, offset + length) else _NOSPC
+
+    def fd_prestat_get(self, caller: Any, memory: _Memory, fd: int, out: int) -> int:
+        handle = self.handles.get(fd)
+        if handle is None or not handle.preopen:
+            return _BADF
+        memory.write(out, _PRESTAT.pack(0, len(handle.preopen)))
+        return _OK
+
+    def fd_prestat_dir_name(self, caller: Any, memory: _Memory, fd: int, ptr: int, length: int) -> int:
+        handle = self.handles.get(fd)
+        if handle is None or not handle.preopen:
+            return _BADF
+        name = handle.preopen.encode()
+        if length < len(name):
+            return _NAMETOOLONG
+        memory.write(ptr, name)
+        return _OK
+
+    def _valid(self, fd: int) -> int:
+        return _OK if fd in self.handles else _BADF
+
+    def fd_advise(self, caller: Any, memory: _Memory, fd: int, *_: int) -> int:
+        return self._valid(fd)
+
+    fd_datasync = fd_sync = fd_filestat_set_times = fd_fdstat_set_rights = fd_advise
+
+    def path_open(
+        self,
+        caller: Any,
+        memory: _Memory,
+        fd: int,
+        lookup: int,
+        ptr: int,
+        length: int,
+        oflags: int,
+        rights: int,
+        inheriting: int,
+        fdflags: int,
+        out: int,
+    ) -> int:
+        directory = self._dir(fd)
+        if isinstance(directory, int):
+            return directory
+        name = self._path(memory, ptr, length)
+        if isinstance(name, int):
+            return name
+        if len(self.handles) >= MAX_OPEN:
+            return _MFILE
+        read = bool(rights & (_R_READ | _R_READDIR))
+        write = bool(rights & (_R_DATASYNC | _R_WRITE | _R_ALLOCATE | _R_SET_SIZE))
+        if name == "":
+            if oflags & (_O_CREAT | _O_EXCL):
+                return _EXIST
+            if write or oflags & _O_TRUNC:
+                return _ISDIR
+            handle = _Handle(None)
+        else:
+            file = self.files.get(name)
+            if file is None:
+                if not oflags & _O_CREAT:
+                    return _NOENT
+                if oflags & _O_DIRECTORY:
+                    return _NOTSUP
+                if len(self.files) >= MAX_FILES:
+                    return _NOSPC
+                file = self.files[name] = _File()
+            elif oflags & _O_CREAT and oflags & _O_EXCL:
+                return _EXIST
+            elif oflags & _O_DIRECTORY:
+                return _NOTDIR
+            if oflags & _O_TRUNC:
+                self._shrink(file, 0)
+            handle = _Handle(file, read=read or not write, write=write)
+            handle.name = name
+            handle.append = bool(fdflags & _FD_APPEND)
+        new_fd = self._next_fd
+        self._next_fd += 1
+        self.handles[new_fd] = handle
+        memory.u32(out, new_fd)
+        return _OK
+
+    def path_filestat_get(
+        self, caller: Any, memory: _Memory, fd: int, lookup: int, ptr: int, length: int, out: int
+    ) -> int:
+        directory = self._dir(fd)
+        if isinstance(directory, int):
+            return directory
+        name = self._path(memory, ptr, length)
+        if isinstance(name, int):
+            return name
+        file = self.files.get(name) if name else None
+        if name and file is None:
+            return _NOENT
+        kind, size = (_REGULAR, len(file.data)) if file is not None else (_DIRECTORY, 0)
+        memory.write(out, _FILESTAT.pack(1, id(file) & 0xFFFFFFFF, kind, 1, size, 0, 0, 0))
+        return _OK
+
+    def path_unlink_file(self, caller: Any, memory: _Memory, fd: int, ptr: int, length: int) -> int:
+        directory = self._dir(fd)
+        if isinstance(directory, int):
+            return directory
+        name = self._path(memory, ptr, length)
+        if isinstance(name, int):
+            return name
+        if name == "":
+            return _ISDIR
+        file = self.files.pop(name, None)
+        if file is None:
+            return _NOENT
+        if not any(h.file is file for h in self.handles.values()):
+            self._shrink(file, 0)  # still open: its bytes stay counted until the run ends
+        return _OK
+
+    def path_rename(
+        self, caller: Any, memory: _Memory, fd: int, ptr: int, length: int, fd2: int, ptr2: int, length2: int
+    ) -> int:
+        for directory in (self._dir(fd), self._dir(fd2)):
+            if isinstance(directory, int):
+                return directory
+        old, new = self._path(memory, ptr, length), self._path(memory, ptr2, length2)
+        if isinstance(old, int) or isinstance(new, int):
+            return old if isinstance(old, int) else int(new)
+        if old == "" or new == "":
+            return _PERM
+        file = self.files.pop(old, None)
+        if file is None:
+            return _NOENT
+        replaced = self.files.get(new)
+        if replaced is not None and replaced is not file:
+            self._shrink(replaced, 0)
+        self.files[new] = file
+        for handle in self.handles.values():
+            if handle.file is file:
+                handle.name = new
+        return _OK
+
+    def path_filestat_set_times(
+        self, caller: Any, memory: _Memory, fd: int, lookup: int, ptr: int, length: int, *_: int
+    ) -> int:
+        name = self._path(memory, ptr, length)
+        if isinstance(name, int):
+            return name
+        return _OK if name == "" or name in self.files else _NOENT
+
+    def refused(self, caller: Any, memory: _Memory, *_: int) -> int:
+        """Directories, links and symlinks: none can be made (nor read: none exists)."""
+        return _PERM
+
+    def unsupported(self, caller: Any, memory: _Memory, *_: int) -> int:
+        return _NOTSUP
+
+
+#: Each replaced function, its parameter types (i: i32, I: i64; every result is one i32 errno) and the
+#: :class:`TaskFiles` method that implements it.
+_FUNCTIONS: dict[str, tuple[str, str]] = {
+    "fd_advise": ("iIIi", "fd_advise"),
+    "fd_allocate": ("iII", "fd_allocate"),
+    "fd_close": ("i", "fd_close"),
+    "fd_datasync": ("i", "fd_datasync"),
+    "fd_fdstat_get": ("ii", "fd_fdstat_get"),
+    "fd_fdstat_set_flags": ("ii", "fd_fdstat_set_flags"),
+    "fd_fdstat_set_rights": ("iII", "fd_fdstat_set_rights"),
+    "fd_filestat_get": ("ii", "fd_filestat_get"),
+    "fd_filestat_set_size": ("iI", "fd_filestat_set_size"),
+    "fd_filestat_set_times": ("iIIi", "fd_filestat_set_times"),
+    "fd_pread": ("iiiIi", "fd_pread"),
+    "fd_prestat_get": ("ii", "fd_prestat_get"),
+    "fd_prestat_dir_name": ("iii", "fd_prestat_dir_name"),
+    "fd_pwrite": ("iiiIi", "fd_pwrite"),
+    "fd_read": ("iiii", "fd_read"),
+    "fd_readdir": ("iiiIi", "unsupported"),
+    "fd_renumber": ("ii", "fd_renumber"),
+    "fd_seek": ("iIii", "fd_seek"),
+    "fd_sync": ("i", "fd_sync"),
+    "fd_tell": ("ii", "fd_tell"),
+    "fd_write": ("iiii", "fd_write"),
+    "path_create_directory": ("iii", "refused"),
+    "path_filestat_get": ("iiiii", "path_filestat_get"),
+    "path_filestat_set_times": ("iiiiIIi", "path_filestat_set_times"),
+    "path_link": ("iiiiiii", "refused"),
+    "path_open": ("iiiiiIIii", "path_open"),
+    "path_readlink": ("iiiiii", "refused"),
+    "path_remove_directory": ("iii", "refused"),
+    "path_rename": ("iiiiii", "path_rename"),
+    "path_symlink": ("iiiii", "refused"),
+    "path_unlink_file": ("iii", "path_unlink_file"),
+    "poll_oneoff": ("iiii", "unsupported"),
+}
+
+
+def define_task_files(linker: Any, current: threading.local) -> None:
+    """Replace the WASI file functions in ``linker`` (which already has WASI defined) with ones over
+    ``current.files``: the :class:`TaskFiles` of the run on the calling thread."""
+    from wasmtime import FuncType, ValType
+
+    kinds = {"i": ValType.i32(), "I": ValType.i64()}
+    linker.allow_shadowing = True
+    for name, (params, method) in _FUNCTIONS.items():
+        ty = FuncType([kinds[p] for p in params], [ValType.i32()])
+        linker.define_func("wasi_snapshot_preview1", name, ty, _host(current, method), access_caller=True)
+    linker.allow_shadowing = False
+
+
+def _host(current: threading.local, method: str) -> Callable[..., int]:
+    def call(caller: Any, *args: int) -> int:
+        files: TaskFiles | None = getattr(current, "files", None)
+        if files is None:
+            return _BADF
+        try:
+            if files._late(caller):
+                return _IO
+            result: int = getattr(files, method)(caller, _Memory(caller), *args)
+            return result
+        except _Fault:
+            return _FAULT
+        except ValueError:
+            return _INVAL
+        except Exception:  # never let an exception cross into wasmtime (see the module docstring)
+            return _IO
+
+    return call
