@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .._errors import ValidationError
 from .._policy import PollPolicy
-from ._driver import Driver
+from ._driver import Driver, summarize
 from ._items import Job
 from ._ledger import Ledger
 from ._plan import Planner
@@ -76,7 +76,8 @@ class _BatchBase:
         self._rate = rate
         self._poll = poll or PollPolicy()
         self._resubmit = resubmit_in_doubt
-        self._on_event = on_event
+        #: Called with each event once the ledger holds it (may be replaced between runs).
+        self.on_event = on_event
         self._rng = random.Random(seed)
         self.ledger = Ledger(ledger, durable=durable)
 
@@ -88,6 +89,10 @@ class _BatchBase:
         """Every row, in input order (default) or in completion order (ended rows only), read from
         the ledger page by page."""
         return self.ledger.rows(order)
+
+    def summary(self) -> BatchSummary:
+        """The ledger's counts per state now (the run fields are zero)."""
+        return summarize(self.ledger)
 
     def in_doubt(self) -> Iterator[BatchRow]:
         """Rows whose submit may or may not have reached the service: check your account (or their
@@ -109,7 +114,7 @@ class _BatchBase:
             items=items,
             planner=planner,
             resubmit_in_doubt=self._resubmit,
-            on_event=self._on_event,
+            on_event=self.on_event,
         )
 
 

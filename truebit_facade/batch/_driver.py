@@ -33,7 +33,7 @@ from ._plan import (
 from ._records import BatchEvent, BatchSummary, DuplicateKeyError, InputChangedError, RowState
 from ._transport import BatchTransport
 
-__all__ = ["Driver"]
+__all__ = ["Driver", "summarize"]
 
 #: Submits of one input refused as "not started" (429, connection refused) before the batch gives up.
 MAX_SUBMIT_TRIES = 20
@@ -145,21 +145,11 @@ class Driver:
         return self.summary(time.perf_counter() - started)
 
     def summary(self, wall_seconds: float) -> BatchSummary:
-        counts = self._ledger.counts()
-        ended = counts["finished"] + counts["failed"]
-        return BatchSummary(
-            total=counts["total"],
-            pending=counts["pending"],
-            submitting=counts["submitting"],
-            submitted=counts["submitted"],
-            finished=counts["finished"],
-            finished_ok=counts["finished_ok"],
-            failed=counts["failed"],
-            in_doubt=counts["in_doubt"],
-            submitted_this_run=self.submitted,
-            ended_this_run=self.ended,
-            reads_this_run=self.reads,
-            reads_per_task=counts["reads"] / ended if ended else 0.0,
+        return summarize(
+            self._ledger,
+            submitted=self.submitted,
+            ended=self.ended,
+            reads=self.reads,
             rate_limited=self.rate_limited,
             wall_seconds=wall_seconds,
         )
@@ -193,14 +183,12 @@ class Driver:
             if self._exhausted:
                 return
             try:
-                item = next(self._items)
+                self._match(next(self._items))
             except StopIteration:
                 self._exhausted = True
                 planner.sweep()
                 return
-            try:
-                self._match(item)
-            except ValidationError as exc:
+            except ValidationError as exc:  # also a bad input the stream itself refused
                 self._stop(exc)
 
     def _match(self, item: Any) -> None:
@@ -344,3 +332,34 @@ class Driver:
                 self._emit(BatchEvent("finished", key, seq, eid, ok=result.ok, status=status, output=output))
         finally:
             self._wake.set()
+
+
+def summarize(
+    ledger: Ledger,
+    *,
+    submitted: int = 0,
+    ended: int = 0,
+    reads: int = 0,
+    rate_limited: int = 0,
+    wall_seconds: float = 0.0,
+) -> BatchSummary:
+    """The ledger's counts, with what a run did."""
+    counts = ledger.counts()
+    done = counts["finished"] + counts["failed"]
+    return BatchSummary(
+        total=counts["total"],
+        pending=counts["pending"],
+        submitting=counts["submitting"],
+        submitted=counts["submitted"],
+        finished=counts["finished"],
+        finished_ok=counts["finished_ok"],
+        indeterminate=counts["indeterminate"],
+        failed=counts["failed"],
+        in_doubt=counts["in_doubt"],
+        submitted_this_run=submitted,
+        ended_this_run=ended,
+        reads_this_run=reads,
+        reads_per_task=counts["reads"] / done if done else 0.0,
+        rate_limited=rate_limited,
+        wall_seconds=wall_seconds,
+    )

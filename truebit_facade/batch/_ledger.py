@@ -240,7 +240,8 @@ class Ledger:
     # --- reading back ------------------------------------------------------------------------------
 
     def counts(self) -> dict[str, int]:
-        """Rows per state, plus ``finished_ok``, ``total`` and ``reads`` (of ended rows)."""
+        """Rows per state, plus ``finished_ok``, ``indeterminate`` (finished unverified), ``total`` and
+        ``reads`` (of ended rows)."""
         found = {state.value: 0 for state in RowState}
         for state, n in self._db.execute("SELECT state, COUNT(*) FROM rows GROUP BY state"):
             found[state] = n
@@ -248,7 +249,11 @@ class Ledger:
         (reads,) = self._db.execute(
             "SELECT COALESCE(SUM(reads), 0) FROM rows WHERE state IN ('finished', 'failed')"
         ).fetchone()
+        (unverified,) = self._db.execute(
+            "SELECT COUNT(*) FROM rows WHERE state = 'finished' AND ok = 0 AND status = 'Indeterminate'"
+        ).fetchone()
         found["finished_ok"] = ok
+        found["indeterminate"] = unverified
         found["total"] = sum(found[state.value] for state in RowState)
         found["reads"] = reads
         return found

@@ -121,7 +121,8 @@ class BatchRow:
 class BatchSummary:
     """Counts per state over the whole ledger after a run, and what this run did.
 
-    ``finished_ok`` of ``finished`` are verified successes. ``reads_per_task`` is status reads per
+    ``finished_ok`` of ``finished`` are verified successes, ``indeterminate`` unverified ones (the
+    nodes disagreed); the rest of ``finished`` failed as tasks. ``reads_per_task`` is status reads per
     ended row (the ledger's total). ``complete`` says nothing is left to do: no row pending,
     submitted or in doubt."""
 
@@ -131,6 +132,7 @@ class BatchSummary:
     submitted: int
     finished: int
     finished_ok: int
+    indeterminate: int
     failed: int
     in_doubt: int
     submitted_this_run: int
