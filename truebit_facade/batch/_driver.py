@@ -117,12 +117,17 @@ class Driver:
                         starts.append(self._read(action.execution))
                     else:
                         break
-                ledger.commit()  # before any of this round's requests starts
-                self._flush()
+                try:
+                    ledger.commit()  # before any of this round's requests starts
+                except BaseException:
+                    for coroutine in starts:
+                        coroutine.close()  # never started: their rows stay as committed before
+                    raise
                 for coroutine in starts:
                     task = asyncio.ensure_future(coroutine)
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
+                self._flush()
                 if isinstance(action, Done):
                     break
                 timeout = action.until - self._clock() if isinstance(action, Sleep) else None

@@ -16,7 +16,7 @@ class TokenBucket:
 
     On a 429 (:meth:`penalize`) every request pauses until the server's ``Retry-After`` (or, without
     one, an exponential backoff of 1, 2, 4 ... 30 s over consecutive 429s), and the rate is halved
-    (never below ``min_rate``); it then grows back linearly to ``rate`` over ``recovery`` seconds
+    (never below ``min_rate``; once per pause: the 429s of requests already sent do not cut again); it then grows back linearly to ``rate`` over ``recovery`` seconds
     (additive increase, multiplicative decrease, as TCP does). With ``rate=None`` only the pause
     applies: there is no rate to halve."""
 
@@ -81,12 +81,16 @@ class TokenBucket:
     def penalize(self, now: float, retry_after: float | None) -> None:
         """A 429 came back: pause, and halve the rate."""
         self.penalties += 1
-        self._strikes += 1
+        # The answers to requests sent before the pause began arrive during it: one cut per pause,
+        # as TCP halves its window once per round trip, not once per lost packet.
+        repeated = now < self.paused_until
+        if not repeated:
+            self._strikes += 1
         backoff = min(self.max_backoff, 2.0 ** (self._strikes - 1))
         pause = retry_after if retry_after is not None else backoff
         self.paused_until = max(self.paused_until, now + pause)
         rate = self.current_rate(now)
-        if rate is not None:
+        if rate is not None and not repeated:
             self._cut_rate = max(self.min_rate, rate / 2)
             self._cut_at = now
             self._refill(now)
