@@ -122,7 +122,7 @@ def test_errors_after_submission_keep_the_execution_id(ledger_path: Path) -> Non
         return None
 
     stub = StubService(read_fault=fault)
-    summary, events = run(stub, ledger_path, ["a", "b", "c"])
+    summary, _events = run(stub, ledger_path, ["a", "b", "c"])
     assert (summary.finished, summary.failed) == (1, 2)
     with Batch(stub, ledger_path) as batch:
         failed = [r for r in batch.results() if r.state is RowState.FAILED]

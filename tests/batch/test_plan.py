@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
 
-from truebit_facade import ExecutionNotFoundError, MalformedResponseError, PollPolicy, RateLimitedError
-from truebit_facade import ServerError, TransportError, ValidationError
+from truebit_facade import (
+    ExecutionNotFoundError,
+    MalformedResponseError,
+    PollPolicy,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+    ValidationError,
+)
 from truebit_facade.batch._plan import (
     Adopt,
     Await,
@@ -77,7 +85,7 @@ def test_poll_delay_grows_with_the_age_of_the_execution() -> None:
         assert action == Read(e)
         reads.append(now)
         p.read(e, now, terminal=False)
-    gaps = [b - a for a, b in zip(reads, reads[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(reads)]
     assert gaps == sorted(gaps) and gaps[0] == pytest.approx(1.0)
     assert p.next(now, have_input=False) == Sleep(pytest.approx(now + POLL.delay(now)))
 
