@@ -189,3 +189,15 @@ class TestTokenBucket:
     def test_invalid_rate(self) -> None:
         with pytest.raises(ValidationError):
             TokenBucket(0.0)
+
+
+def test_reads_and_submits_take_turns_when_both_wait() -> None:
+    p = planner(concurrency=10, max_open=10)
+    assert p.next(0.0, have_input=True) == Submit(None)
+    a = OpenExecution(1, "a", "e1", 0.0)
+    b = OpenExecution(2, "b", "e2", 0.0)
+    p.submitted(a, 0.0)
+    p.adopt([b], 0.0)
+    assert p.next(1.0, have_input=True) == Read(b)
+    assert p.next(1.0, have_input=True) == Submit(None)
+    assert p.next(1.0, have_input=True) == Read(a)

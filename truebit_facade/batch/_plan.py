@@ -172,6 +172,7 @@ class Planner:
         self._order = itertools.count()
         self.in_flight = 0  # requests
         self.open = 0  # executions: in the heap, being read, or being submitted
+        self._read_turn = True
         self.adopting = False  # sweeping the ledger for executions of earlier runs
         self.stopping = False
 
@@ -194,8 +195,11 @@ class Planner:
                 return Sleep(now + wait)
             self.bucket.take(now)
             self.in_flight += 1
-            if read_due:
+            # Both waiting: take turns, so that neither starves (reads end work, submits start it).
+            if read_due and (self._read_turn or not (retry_due or (may_submit and have_input))):
+                self._read_turn = False
                 return Read(heapq.heappop(self._reads)[2])
+            self._read_turn = True
             self.open += 1
             if retry_due:
                 return Submit(heapq.heappop(self._retries)[2])
