@@ -61,7 +61,7 @@ class _BatchBase:
         self,
         ledger: str | os.PathLike[str],
         *,
-        concurrency: int = 32,
+        concurrency: int = 16,
         max_open: int = 1000,
         rate: float | None = 100.0,
         poll: PollPolicy | None = None,

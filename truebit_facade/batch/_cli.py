@@ -108,7 +108,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="print the ledger's rows as JSON lines, in this order, and run nothing",
     )
     p.add_argument("--api", action="store_true", help="the task is an API task (lines are calls)")
-    p.add_argument("--concurrency", type=int, default=32, metavar="N", help="requests in flight (default 32)")
+    p.add_argument("--concurrency", type=int, default=16, metavar="N", help="requests in flight (default 16)")
     p.add_argument(
         "--max-open", type=int, default=1000, metavar="N", help="executions open at once (default 1000)"
     )
