@@ -225,6 +225,8 @@ def handle(args: argparse.Namespace, client: Any, out: Any) -> int:
 
     live = not out.as_json and sys.stdout.isatty() and not getattr(args, "debug", False)
     exists = os.path.exists(args.ledger) and os.path.getsize(args.ledger) > 0
+    if args.results is not None and not exists:
+        return _usage(out, live, f"--ledger: {args.ledger} does not exist")
     if args.results is None and exists != args.resume:
         problem = (
             "exists: add --resume to continue it" if exists else "does not exist (drop --resume to start)"
