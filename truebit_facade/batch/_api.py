@@ -20,8 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._errors import ValidationError
-from .._policy import PollPolicy
+from .. import PollPolicy, ValidationError
 from ._driver import Driver, summarize
 from ._items import Job
 from ._ledger import Ledger
@@ -31,8 +30,7 @@ from ._records import BatchEvent, BatchRow, BatchSummary, RowState
 from ._transport import AsyncClientTransport, BatchTransport, ThreadedClientTransport
 
 if TYPE_CHECKING:
-    from .._async_client import AsyncTruebit
-    from .._sync_client import Truebit
+    from .. import AsyncTruebit, Truebit
 
 __all__ = ["AsyncBatch", "Batch"]
 

@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterator
 from typing import IO, Any
 
-from .._errors import TruebitError, ValidationError
+from .. import TruebitError, ValidationError
 from ._api import Batch
 from ._items import BatchItem
 from ._records import BatchEvent, BatchSummary, LedgerError

@@ -14,8 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from .._errors import RateLimitedError, TruebitError, ValidationError
-from .._models import FunctionResult, to_builtin
+from .. import FunctionResult, RateLimitedError, TruebitError, ValidationError, to_builtin
 from ._items import Job, item_digest, item_secrets, key_of, scrub
 from ._ledger import Ledger
 from ._plan import (

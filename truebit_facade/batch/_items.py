@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import attrs
 
-from .._errors import ValidationError
+from .. import ValidationError
 
 __all__ = ["BatchItem", "Job", "item_digest", "item_secrets", "scrub"]
 

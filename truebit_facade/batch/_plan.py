@@ -20,17 +20,17 @@ from typing import Any, Literal
 
 import attrs
 
-from .._errors import (
+from .. import (
     APIStatusError,
     AuthenticationError,
     ExecutionNotFoundError,
     MalformedResponseError,
     PaymentRequiredError,
+    PollPolicy,
     RateLimitedError,
     TransportError,
     TruebitError,
 )
-from .._policy import PollPolicy
 from ._rate import TokenBucket
 
 __all__ = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from .._errors import ValidationError
+from .. import ValidationError
 
 __all__ = ["TokenBucket"]
 

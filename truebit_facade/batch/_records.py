@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import attrs
 
-from .._errors import TruebitError, ValidationError
+from .. import TruebitError, ValidationError
 
 __all__ = [
     "BatchEvent",

@@ -14,9 +14,16 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from .._errors import TruebitError
-from .._models import ApiTaskResult, FunctionResult, JsonObject, Solution, freeze
-from .._status import ApiTaskStatus, ExecutionStatus, VerificationStatus
+from .. import (
+    ApiTaskResult,
+    ApiTaskStatus,
+    ExecutionStatus,
+    FunctionResult,
+    JsonObject,
+    Solution,
+    TruebitError,
+    VerificationStatus,
+)
 from ._items import Job, canonical
 
 __all__ = ["StubService"]
@@ -81,14 +88,14 @@ class StubService:
 def _function_result(execution_id: str, output: str | None) -> FunctionResult:
     if output is None:
         raw: dict[str, Any] = {"executionId": execution_id, "verificationStatus": "Running"}
-        return FunctionResult(execution_id, VerificationStatus.RUNNING, None, freeze(raw), JsonObject())
+        return FunctionResult(execution_id, VerificationStatus.RUNNING, None, JsonObject(raw), JsonObject())
     solution = {"output": output, "executionStatus": "succeed"}
     raw = {"executionId": execution_id, "verificationStatus": "Success", "clearTextSolution": solution}
     return FunctionResult(
         execution_id,
         VerificationStatus.SUCCESS,
         Solution(output, ExecutionStatus.SUCCEED, None, None),
-        freeze(raw),
+        JsonObject(raw),
         JsonObject(),
     )
 
@@ -96,15 +103,17 @@ def _function_result(execution_id: str, output: str | None) -> FunctionResult:
 def _api_result(execution_id: str, output: Any) -> ApiTaskResult:
     if output is None:
         raw: dict[str, Any] = {"executionId": execution_id, "status": "Running"}
-        return ApiTaskResult(execution_id, ApiTaskStatus.RUNNING, None, None, None, None, None, freeze(raw))
+        return ApiTaskResult(
+            execution_id, ApiTaskStatus.RUNNING, None, None, None, None, None, JsonObject(raw)
+        )
     raw = {"executionId": execution_id, "status": "Success", "clearTextSolution": {"output": output}}
     return ApiTaskResult(
         execution_id,
         ApiTaskStatus.SUCCESS,
-        freeze(output),
+        JsonObject(output),
         ExecutionStatus.SUCCEED,
         None,
         None,
         None,
-        freeze(raw),
+        JsonObject(raw),
     )

@@ -11,9 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from ._items import Job
 
 if TYPE_CHECKING:
-    from .._async_client import AsyncTruebit
-    from .._models import ApiTaskResult, FunctionResult
-    from .._sync_client import Truebit
+    from .. import ApiTaskResult, AsyncTruebit, FunctionResult, Truebit
 
 __all__ = ["AsyncClientTransport", "BatchTransport", "ThreadedClientTransport"]
 
