@@ -43,6 +43,7 @@ from ._models import ApiTaskResult, Execution, FunctionResult, thaw
 from ._redact import logger, scrub, scrub_json
 from ._sync_client import Truebit
 from ._version import __version__
+from .batch import _cli as batch_cli
 
 __all__ = [
     "EXIT_API_ERROR",
@@ -340,6 +341,7 @@ def build_parser(secrets: tuple[str, ...] = ()) -> argparse.ArgumentParser:
     status.add_argument("--wait", action="store_true", help="wait until the execution ends")
     status.add_argument("--api", action="store_true", help="the execution is an API task's")
     _wait_options(status)
+    batch_cli.add_parser(sub)
 
     sub.add_parser(
         "sandbox",
@@ -648,6 +650,7 @@ _COMMANDS: Final[dict[str, Callable[[argparse.Namespace, Truebit, _Output], int]
     "run": _cmd_run,
     "call": _cmd_call,
     "status": _cmd_status,
+    "batch": batch_cli.handle,
 }
 
 

@@ -1,0 +1,175 @@
+"""`make bench` (batch part): a durable batch against ``run_many``, and the ledger's own cost.
+
+1. ``--count`` inputs (default 10,000) of the sandbox's ``echo`` task, through ``AsyncBatch`` and
+   through ``AsyncTruebit.functions.run_many`` on the same inputs, side by side: wall time, status
+   reads per task, client CPU (share of one core), peak client memory (RSS). The sandbox and each
+   side run in processes of their own on 127.0.0.1, so the client's figures are the client's alone.
+2. ``--ledger-count`` inputs (default 100,000) through the ledger against an in-memory stub service
+   (no HTTP): the ledger's and the driver's own cost per input, durable (``synchronous=FULL``) and
+   not, and their peak memory (RSS, run first in the process). Tasks per second against the stub is the ceiling of one client
+   process; against the sandbox it is the service's: the first far above the second is the claim
+   that one process saturates the service before it saturates itself.
+
+Nothing here asserts a time: the machines are noisy. Options: --count N, --ledger-count N,
+--concurrency N, --only sandbox|ledger.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from truebit_facade import AsyncTruebit, FunctionResult, PollPolicy
+from truebit_facade.batch import AsyncBatch
+from truebit_facade.batch._stub import StubService
+
+NS = "3a2b5129"
+
+
+def _rss_mib() -> float:
+    """This process's peak resident memory so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _measure(work: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
+    """Run ``work`` on a fresh loop: its result, wall and CPU seconds, peak RSS before and after."""
+    before = _rss_mib()
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = asyncio.run(work())  # type: ignore[arg-type]
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {"result": result, "wall": wall, "cpu": cpu, "rss_before": before, "rss_peak": _rss_mib()}
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.reads = 0
+        self.posts = 0
+
+    async def __call__(self, request: httpx.Request) -> None:
+        if request.method == "GET":
+            self.reads += 1
+        else:
+            self.posts += 1
+
+
+def child_sandbox(name: str, url: str, key: str, count: int, concurrency: int) -> dict[str, Any]:
+    """One side of the comparison, in a process of its own (so its peak memory is its own)."""
+    inputs = [f"bench-{name}-{i:07d}" for i in range(count)]
+    counter = _Counter()
+
+    async def work() -> int:
+        http = httpx.AsyncClient(
+            event_hooks={"request": [counter]},
+            timeout=httpx.Timeout(75, connect=10),
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        )
+        async with http, AsyncTruebit(api_key=key, base_url=url, http_client=http) as tb:
+            if name == "run_many":
+                results = await tb.functions.run_many(NS, "echo", inputs, concurrency=concurrency)
+                return sum(isinstance(r, FunctionResult) and r.ok for r in results)
+            with tempfile.TemporaryDirectory() as tmp:
+                async with AsyncBatch(
+                    tb, Path(tmp) / "b.ledger", concurrency=concurrency, max_open=1000, rate=None
+                ) as batch:
+                    # A generator: the batch never holds the inputs whole (run_many needs a list).
+                    summary = await batch.run_functions(NS, "echo", (x for x in inputs))
+                    return summary.finished_ok
+
+    measured = _measure(work)
+    measured.update(reads=counter.reads / count, posts=counter.posts)
+    return measured
+
+
+def bench_sandbox(count: int, concurrency: int) -> None:
+    from truebit_facade.sandbox import sandbox_process
+
+    print(
+        f"{count} echo tasks on the sandbox (its own process: --max-concurrent 8, hold 2 s), "
+        f"concurrency {concurrency}, each side in a fresh process"
+    )
+    args = ["--hold", "2", "--max-concurrent", "8", "--max-retained", str(2 * count + 10)]
+    with sandbox_process(*args) as (url, key):
+        rows = []
+        for name in ("batch", "run_many"):
+            cmd = [sys.executable, __file__, "--child", name, url, key, str(count), str(concurrency)]
+            done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            rows.append((name, json.loads(done.stdout.splitlines()[-1])))
+    print(
+        f"  {'':9} {'ok':>6} {'wall s':>7} {'tasks/s':>7} {'reads/task':>10} {'POSTs':>6} "
+        f"{'client CPU':>10} {'peak RSS MiB':>12} {'(at start)':>10}"
+    )
+    for name, m in rows:
+        print(
+            f"  {name:9} {m['result']:6d} {m['wall']:7.1f} {count / m['wall']:7.0f} {m['reads']:10.2f} "
+            f"{m['posts']:6d} {m['cpu'] / m['wall']:9.0%} {m['rss_peak']:12.1f} {m['rss_before']:10.1f}"
+        )
+
+
+def bench_ledger(count: int, concurrency: int) -> None:
+    print(f"{count} inputs through the ledger against a stub service (no HTTP), concurrency {concurrency}")
+    poll = PollPolicy(initial=0.0, fraction=0.0, maximum=0.0, jitter=0.0)
+    for durable in (True, False):
+        stub = StubService(running_reads=1)
+
+        async def work(durable: bool = durable, stub: StubService = stub) -> Any:
+            with tempfile.TemporaryDirectory() as tmp:
+                async with AsyncBatch(
+                    stub,
+                    Path(tmp) / "b.ledger",
+                    concurrency=concurrency,
+                    rate=None,
+                    poll=poll,
+                    durable=durable,
+                ) as batch:
+                    summary = await batch.run_functions(NS, "echo", (f"in-{i}" for i in range(count)))
+                    size = sum(p.stat().st_size for p in Path(tmp).iterdir())
+                    return summary, size
+
+        m = _measure(work)
+        summary, size = m["result"]
+        assert summary.finished_ok == count
+        wall, cpu = m["wall"], m["cpu"]
+        print(
+            f"  durable={durable!s:5}  {wall:6.1f} s, {wall / count * 1e6:4.0f} us/input wall, "
+            f"{cpu / count * 1e6:4.0f} us CPU, {count / wall:6.0f} tasks/s, {summary.reads_per_task:.1f} reads/task, "
+            f"peak RSS {m['rss_peak']:.0f} MiB (at start {m['rss_before']:.0f}), ledger {size / count:.0f} B/input"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--count", type=int, default=10_000, help="inputs against the sandbox (default 10000)"
+    )
+    parser.add_argument(
+        "--ledger-count", type=int, default=100_000, help="inputs against the stub (default 100000)"
+    )
+    parser.add_argument("--concurrency", type=int, default=16, help="requests in flight (default 16)")
+    parser.add_argument("--only", choices=["sandbox", "ledger"])
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        name, url, key, count, concurrency = args.child
+        print(json.dumps(child_sandbox(name, url, key, int(count), int(concurrency))))
+        return
+    if args.only in (None, "ledger"):
+        bench_ledger(args.ledger_count, args.concurrency)
+    if args.only in (None, "sandbox"):
+        bench_sandbox(args.count, args.concurrency)
+
+
+if __name__ == "__main__":
+    main()

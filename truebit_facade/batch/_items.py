@@ -1,0 +1,149 @@
+"""What a batch runs: the job (task kind, namespace, task, shared options) and its items, with the
+stable key of each item, the digest that detects a changed input on resume, and scrubbing of secrets.
+
+Nothing secret leaves this module in a form that could be written to disk: the digest covers an API
+task's header *names* but never their values (see :func:`item_digest` for why), and :func:`scrub`
+removes header values from anything the service sends back before it is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any, Literal
+
+import attrs
+
+from .. import ValidationError
+
+__all__ = ["BatchItem", "Job", "item_digest", "item_secrets", "scrub"]
+
+Kind = Literal["function", "api"]
+
+#: Keys longer than this are refused: a key is an identifier, not a payload.
+MAX_KEY_LENGTH = 512
+REDACTED = "[REDACTED]"
+
+
+@attrs.frozen
+class BatchItem:
+    """One input with a key of your choosing (default: its position in the input stream, ``"0"``,
+    ``"1"``...). ``value`` is a function task's input, or the mapping of an API task's call (``path``,
+    ``method``, ``params``, ``headers``, ``body``, ...). The key identifies the row in the ledger: give
+    each input the same key on every run."""
+
+    key: str
+    value: Any
+
+
+@attrs.frozen
+class Job:
+    """The task every item runs and the ``submit`` options shared by all of them. ``headers`` (API
+    tasks) are kept apart from ``options`` because they are secrets: they are sent, never stored."""
+
+    kind: Kind
+    namespace: str
+    task: str
+    options: Mapping[str, Any] = attrs.field(factory=dict)
+    headers: Mapping[str, str] | None = None
+
+    def identity(self) -> dict[str, str]:
+        """What the ledger records of the job (no options: they may be large; their digest is in
+        every row)."""
+        return {"kind": self.kind, "namespace": self.namespace, "task": self.task}
+
+    def call(self, value: Any) -> dict[str, Any]:
+        """The keyword arguments of ``submit`` for one item (API tasks: headers merged, the item's win)."""
+        if self.kind == "function":
+            return {**self.options, "input": value}
+        if not isinstance(value, Mapping):
+            raise ValidationError("calls", "each API task call must be a mapping of submit's arguments")
+        call = {**self.options, **value}
+        headers = {**(self.headers or {}), **(value.get("headers") or {})}
+        call["headers"] = headers or None
+        return call
+
+
+def key_of(item: Any, position: int) -> tuple[str, Any]:
+    """The key and value of an input: a :class:`BatchItem`'s own, else its position."""
+    if isinstance(item, BatchItem):
+        key = item.key
+        if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
+            raise ValidationError(
+                "key", f"a batch key must be a non-empty string of at most {MAX_KEY_LENGTH}"
+            )
+        return key, item.value
+    return str(position), item
+
+
+def item_secrets(job: Job, value: Any) -> tuple[str, ...]:
+    """The header values an item sends (longest first): scrubbed from whatever is stored."""
+    if job.kind != "api":
+        return ()
+    found = set((job.headers or {}).values())
+    if isinstance(value, Mapping) and isinstance(value.get("headers"), Mapping):
+        found.update(str(v) for v in value["headers"].values())
+    return tuple(sorted((s for s in found if s), key=len, reverse=True))
+
+
+def _public(job: Job, value: Any) -> dict[str, Any]:
+    """The item as the digest sees it: header values replaced by their names' presence."""
+    options = dict(job.options)
+    headers = dict(job.headers or {})
+    item = value
+    if job.kind == "api" and isinstance(value, Mapping):
+        item = dict(value)
+        if isinstance(item.get("headers"), Mapping):
+            headers.update(item.pop("headers"))
+    return {
+        "job": job.identity(),
+        "options": options,
+        "header_names": sorted(str(name).lower() for name in headers),
+        "item": item,
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    raise ValidationError("inputs", f"a batch input must be JSON data, not {type(value).__name__}")
+
+
+def canonical(value: Any) -> bytes:
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_jsonable
+    ).encode("utf-8", "surrogatepass")
+
+
+def item_digest(salt: bytes, job: Job, value: Any) -> str:
+    """HMAC-SHA256, keyed with the ledger's random salt, of everything that defines the item's
+    execution: job, shared options, the item, and the *names* of the headers it injects.
+
+    Header values are left out on purpose. A salted hash stored next to its salt does not protect a
+    low-entropy secret (whoever has the file can hash guesses), so the only safe digest of a credential
+    is none. And a rotated credential is not a different task: resuming with a renewed token must not
+    be refused as a changed input. The salt still keeps the digests of two ledgers from being compared
+    (the same input does not give the same digest in another ledger)."""
+    return hmac.new(salt, canonical(_public(job, value)), hashlib.sha256).hexdigest()
+
+
+def scrub(value: Any, secrets: tuple[str, ...]) -> Any:
+    """JSON data with every occurrence of a secret replaced (also JSON-escaped spellings, keys too)."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        if value in secrets:
+            return REDACTED
+        for secret in secrets:
+            if len(secret) >= 3:
+                for form in {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}:
+                    value = value.replace(form, REDACTED)
+        return value
+    if isinstance(value, Mapping):
+        return {scrub(k, secrets) if isinstance(k, str) else k: scrub(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub(v, secrets) for v in value]
+    return value

@@ -1,0 +1,285 @@
+"""The durable ledger of a batch: one SQLite file (standard library ``sqlite3``), one row per input.
+
+Rows are keyed by the input's key and hold its state, a digest of the input (``_items.item_digest``),
+the execution id once known, and the result or error. Writes are grouped: the driver calls
+:meth:`Ledger.commit` before any request starts, so every transition is on disk before the I/O it
+announces, at the cost of one commit per batch of requests rather than one per row.
+
+Never written: the inputs themselves (the caller gives them again on resume), header values and the
+API key. Results are scrubbed of the row's header values before they are written.
+
+Durability: WAL journal. ``durable=True`` (the default) uses ``synchronous=FULL``: a commit survives
+a power cut. ``durable=False`` uses ``NORMAL``: it survives the process's death (SIGKILL, OOM) but a
+power cut may lose the last commits — including a ``submitting`` row, which would then be submitted
+again. One process at a time: an advisory lock on ``<ledger>.lock`` (POSIX; :class:`LedgerBusyError`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from ._items import Job
+from ._records import BatchRow, LedgerBusyError, LedgerError, RowState
+
+__all__ = ["Ledger"]
+
+SCHEMA_VERSION = "1"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rows (
+    seq INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    digest TEXT NOT NULL,
+    state TEXT NOT NULL,
+    execution_id TEXT,
+    submitted_at REAL,
+    finished_at REAL,
+    done_seq INTEGER,
+    ok INTEGER,
+    status TEXT,
+    output TEXT,
+    result TEXT,
+    error TEXT,
+    reads INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    seen INTEGER NOT NULL DEFAULT 0,
+    own_headers INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS rows_by_state ON rows (state, seq);
+CREATE UNIQUE INDEX IF NOT EXISTS rows_by_done ON rows (done_seq) WHERE done_seq IS NOT NULL;
+"""
+_ROW = "key, seq, state, execution_id, ok, status, output, result, error, reads, attempts, done_seq"
+_PAGE = 500
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+class Ledger:
+    """A batch's ledger at ``path`` (created if missing). Use as a context manager or :meth:`close`."""
+
+    def __init__(self, path: str | os.PathLike[str], *, durable: bool = True, lock: bool = True) -> None:
+        self.path = os.fspath(path)
+        self._lock_fd: int | None = None
+        if lock:
+            self._take_lock()
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level="DEFERRED", check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            self._db.executescript(_SCHEMA)
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('salt', ?)", (os.urandom(16).hex(),))
+            self._db.commit()
+        except sqlite3.DatabaseError as exc:
+            self._release_lock()
+            raise LedgerError(f"{self.path} is not a usable batch ledger: {exc}") from exc
+        if self._meta("schema") != SCHEMA_VERSION:
+            self.close()
+            raise LedgerError(f"{self.path}: ledger format {self._meta('schema')!r} is not supported")
+        self.salt = bytes.fromhex(self._meta("salt") or "")
+        (last,) = self._db.execute("SELECT COALESCE(MAX(done_seq), 0) FROM rows").fetchone()
+        self._done_seq = int(last)
+        self.dirty = False
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def _take_lock(self) -> None:
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no advisory lock (documented)
+            return
+        fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise LedgerBusyError(f"another process is running a batch on {self.path}") from None
+        self._lock_fd = fd
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor releases the flock
+            self._lock_fd = None
+
+    def close(self) -> None:
+        if getattr(self, "_db", None) is not None:
+            self._db.commit()
+            self._db.close()
+            self._db = None  # type: ignore[assignment]
+        self._release_lock()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def commit(self) -> None:
+        if self.dirty:
+            self._db.commit()
+            self.dirty = False
+
+    def _write(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
+        self.dirty = True
+        return self._db.execute(sql, params)
+
+    def _meta(self, name: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    # --- the job and the run ---------------------------------------------------------------------
+
+    def bind(self, job: Job) -> int:
+        """Check that this ledger is ``job``'s (record it if new) and start a run; returns its number."""
+        identity = json.dumps(job.identity(), sort_keys=True)
+        recorded = self._meta("job")
+        if recorded is None:
+            self._write("INSERT INTO meta VALUES ('job', ?)", (identity,))
+        elif recorded != identity:
+            raise LedgerError(
+                f"{self.path} is the ledger of another batch ({recorded}); use a new ledger path"
+            )
+        run = int(self._meta("runs") or 0) + 1
+        self._write("INSERT OR REPLACE INTO meta VALUES ('runs', ?)", (str(run),))
+        self.commit()
+        return run
+
+    def job(self) -> dict[str, str] | None:
+        recorded = self._meta("job")
+        return None if recorded is None else dict(json.loads(recorded))
+
+    def recover(self) -> int:
+        """Rows left ``submitting`` by a run that died: the POST may have gone out, so they are in
+        doubt. Returns how many."""
+        cur = self._write(
+            "UPDATE rows SET state = 'in_doubt', error = ? WHERE state = 'submitting'",
+            (_dump({"type": "Interrupted", "message": "the run stopped while submitting it"}),),
+        )
+        self.commit()
+        return cur.rowcount
+
+    # --- rows --------------------------------------------------------------------------------------
+
+    def lookup(self, key: str) -> tuple[int, str, RowState, int] | None:
+        """``(seq, digest, state, seen)`` of the row for ``key``."""
+        row = self._db.execute("SELECT seq, digest, state, seen FROM rows WHERE key = ?", (key,)).fetchone()
+        return None if row is None else (row[0], row[1], RowState(row[2]), row[3])
+
+    def insert(self, key: str, digest: str, run: int, *, own_headers: bool = False) -> int:
+        """A new pending row. ``own_headers``: the input injects headers of its own (their values are
+        needed to scrub its answers, so only a run that is given the input again resumes it)."""
+        cur = self._write(
+            "INSERT INTO rows (key, digest, state, seen, own_headers) VALUES (?, ?, 'pending', ?, ?)",
+            (key, digest, run, int(own_headers)),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def mark_seen(self, seq: int, run: int) -> None:
+        self._write("UPDATE rows SET seen = ? WHERE seq = ?", (run, seq))
+
+    def mark_submitting(self, seq: int) -> None:
+        self._write(
+            "UPDATE rows SET state = 'submitting', attempts = attempts + 1, error = NULL WHERE seq = ?",
+            (seq,),
+        )
+
+    def mark_pending(self, seq: int) -> None:
+        self._write("UPDATE rows SET state = 'pending' WHERE seq = ?", (seq,))
+
+    def mark_submitted(self, seq: int, execution_id: str, at: float) -> None:
+        self._write(
+            "UPDATE rows SET state = 'submitted', execution_id = ?, submitted_at = ? WHERE seq = ?",
+            (execution_id, at, seq),
+        )
+
+    def mark_in_doubt(self, seq: int, error: dict[str, Any]) -> None:
+        self._write("UPDATE rows SET state = 'in_doubt', error = ? WHERE seq = ?", (_dump(error), seq))
+
+    def _next_done(self) -> int:
+        self._done_seq += 1
+        return self._done_seq
+
+    def mark_finished(
+        self, seq: int, *, ok: bool, status: str | None, output: Any, raw: Any, reads: int, at: float
+    ) -> None:
+        self._write(
+            "UPDATE rows SET state = 'finished', ok = ?, status = ?, output = ?, result = ?, error = NULL, "
+            "reads = reads + ?, finished_at = ?, done_seq = ? WHERE seq = ?",
+            (int(ok), status, _dump(output), _dump(raw), reads, at, self._next_done(), seq),
+        )
+
+    def mark_failed(self, seq: int, error: dict[str, Any], *, reads: int, at: float) -> None:
+        """Failed for good; an execution id already recorded is kept."""
+        self._write(
+            "UPDATE rows SET state = 'failed', error = ?, reads = reads + ?, finished_at = ?, done_seq = ? "
+            "WHERE seq = ?",
+            (_dump(error), reads, at, self._next_done(), seq),
+        )
+
+    def add_reads(self, seq: int, reads: int) -> None:
+        """Reads of an execution still open when a run stops (so the per-task figure stays honest)."""
+        if reads:
+            self._write("UPDATE rows SET reads = reads + ? WHERE seq = ?", (reads, seq))
+
+    def open_executions(self, run: int, after_seq: int, limit: int) -> list[tuple[int, str, str, float]]:
+        """``(seq, key, execution_id, submitted_at)`` of rows submitted by an earlier run whose input
+        this run was not given (and that inject no headers of their own), after ``after_seq``."""
+        return self._db.execute(
+            "SELECT seq, key, execution_id, submitted_at FROM rows WHERE state = 'submitted' AND seq > ? "
+            "AND seen != ? AND own_headers = 0 ORDER BY seq LIMIT ?",
+            (after_seq, run, limit),
+        ).fetchall()
+
+    # --- reading back ------------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        """Rows per state, plus ``finished_ok``, ``indeterminate`` (finished unverified), ``total`` and
+        ``reads`` (of ended rows)."""
+        found = {state.value: 0 for state in RowState}
+        for state, n in self._db.execute("SELECT state, COUNT(*) FROM rows GROUP BY state"):
+            found[state] = n
+        (ok,) = self._db.execute("SELECT COUNT(*) FROM rows WHERE state = 'finished' AND ok = 1").fetchone()
+        (reads,) = self._db.execute(
+            "SELECT COALESCE(SUM(reads), 0) FROM rows WHERE state IN ('finished', 'failed')"
+        ).fetchone()
+        (unverified,) = self._db.execute(
+            "SELECT COUNT(*) FROM rows WHERE state = 'finished' AND ok = 0 AND status = 'Indeterminate'"
+        ).fetchone()
+        found["finished_ok"] = ok
+        found["indeterminate"] = unverified
+        found["total"] = sum(found[state.value] for state in RowState)
+        found["reads"] = reads
+        return found
+
+    def rows(
+        self, order: Literal["input", "completion"] = "input", *, state: RowState | None = None
+    ) -> Iterator[BatchRow]:
+        """Every row (or those in ``state``), in input order or in completion order (only ended rows
+        have one), read page by page: memory stays bounded whatever the ledger's size."""
+        column = "seq" if order == "input" else "done_seq"
+        where = f"{column} > ?" + ("" if order == "input" else f" AND {column} IS NOT NULL")
+        params: tuple[Any, ...] = ()
+        if state is not None:
+            where += " AND state = ?"
+            params = (state.value,)
+        last = 0
+        while True:
+            page = self._db.execute(
+                f"SELECT {_ROW} FROM rows WHERE {where} ORDER BY {column} LIMIT {_PAGE}", (last, *params)
+            ).fetchall()
+            for row in page:
+                yield BatchRow.from_sql(row)
+            if len(page) < _PAGE:
+                return
+            last = page[-1][1] if order == "input" else page[-1][11]
+
+    def get(self, key: str) -> BatchRow | None:
+        row = self._db.execute(f"SELECT {_ROW} FROM rows WHERE key = ?", (key,)).fetchone()
+        return None if row is None else BatchRow.from_sql(row)

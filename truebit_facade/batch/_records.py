@@ -1,0 +1,181 @@
+"""What a batch reports: row states, events, rows read back from the ledger, the summary, and the
+batch's own errors."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any, Literal
+
+import attrs
+
+from .. import TruebitError, ValidationError
+
+__all__ = [
+    "BatchEvent",
+    "BatchRow",
+    "BatchSummary",
+    "DuplicateKeyError",
+    "InputChangedError",
+    "LedgerBusyError",
+    "LedgerError",
+    "RowState",
+]
+
+
+class RowState(StrEnum):
+    """A row's state. Each transition is committed to the ledger *before* the I/O it announces.
+
+    ``pending`` -> ``submitting`` (committed before the POST) -> ``submitted`` (the execution id) ->
+    ``finished`` (a result) or ``failed`` (an error; the execution id is kept). ``in_doubt``: the
+    POST may have reached the service but no execution id came back (the process died during it, or
+    the error said ``may_have_submitted``); resubmitted only when asked (``resubmit_in_doubt``)."""
+
+    PENDING = "pending"
+    SUBMITTING = "submitting"
+    SUBMITTED = "submitted"
+    FINISHED = "finished"
+    FAILED = "failed"
+    IN_DOUBT = "in_doubt"
+
+
+EventKind = Literal["submitted", "finished", "failed", "in_doubt"]
+
+
+@attrs.frozen
+class BatchEvent:
+    """Progress of one row, emitted once the ledger holds it. ``ok`` is set for ``finished`` (a
+    verified success or not), ``error`` (``{"type", "message"}``) for ``failed`` and ``in_doubt``."""
+
+    kind: EventKind
+    key: str
+    seq: int
+    execution_id: str | None = None
+    ok: bool | None = None
+    status: str | None = None
+    output: Any = attrs.field(default=None, repr=False)
+    error: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "event": self.kind,
+            "key": self.key,
+            "execution_id": self.execution_id,
+            "ok": self.ok,
+            "status": self.status,
+            "output": self.output,
+            "error": self.error,
+        }
+
+
+@attrs.frozen
+class BatchRow:
+    """One row of the ledger: the input's key and position (``seq``), its state and what it ended
+    with. ``raw`` is the service's last answer (header values scrubbed), ``output`` the task's output
+    (a function task's text, an API task's JSON answer)."""
+
+    key: str
+    seq: int
+    state: RowState
+    execution_id: str | None
+    ok: bool | None
+    status: str | None
+    output: Any = attrs.field(repr=False)
+    raw: Any = attrs.field(repr=False)
+    error: dict[str, Any] | None
+    reads: int
+    attempts: int
+    done_seq: int | None
+
+    @classmethod
+    def from_sql(cls, row: tuple[Any, ...]) -> BatchRow:
+        key, seq, state, eid, ok, status, output, raw, error, reads, attempts, done_seq = row
+        return cls(
+            key=key,
+            seq=seq,
+            state=RowState(state),
+            execution_id=eid,
+            ok=None if ok is None else bool(ok),
+            status=status,
+            output=None if output is None else json.loads(output),
+            raw=None if raw is None else json.loads(raw),
+            error=None if error is None else json.loads(error),
+            reads=reads,
+            attempts=attempts,
+            done_seq=done_seq,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "state": self.state.value,
+            "execution_id": self.execution_id,
+            "ok": self.ok,
+            "status": self.status,
+            "output": self.output,
+            "error": self.error,
+        }
+
+
+@attrs.frozen
+class BatchSummary:
+    """Counts per state over the whole ledger after a run, and what this run did.
+
+    ``finished_ok`` of ``finished`` are verified successes, ``indeterminate`` unverified ones (the
+    nodes disagreed); the rest of ``finished`` failed as tasks. ``reads_per_task`` is status reads per
+    ended row (the ledger's total). ``complete`` says nothing is left to do: no row pending,
+    submitted or in doubt."""
+
+    total: int
+    pending: int
+    submitting: int
+    submitted: int
+    finished: int
+    finished_ok: int
+    indeterminate: int
+    failed: int
+    in_doubt: int
+    submitted_this_run: int
+    ended_this_run: int
+    reads_this_run: int
+    reads_per_task: float
+    rate_limited: int
+    wall_seconds: float
+
+    @property
+    def complete(self) -> bool:
+        return self.pending == self.submitting == self.submitted == self.in_doubt == 0
+
+    def to_json(self) -> dict[str, Any]:
+        data = attrs.asdict(self)
+        data["complete"] = self.complete
+        return data
+
+
+class LedgerError(TruebitError):
+    """The ledger cannot be used for this batch (another job's ledger, an unknown format)."""
+
+
+class LedgerBusyError(LedgerError):
+    """Another process is running a batch on this ledger."""
+
+
+class InputChangedError(ValidationError):
+    """An input given again for a key differs from the one the ledger recorded for it (its digest
+    differs): the row may have run with the old input, so the batch refuses to guess. ``key`` names it."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            "inputs",
+            f"the input for key {key!r} differs from the one recorded in the ledger (changed input, "
+            "options or header names); use a new key or a new ledger",
+        )
+        self.key = key
+
+
+class DuplicateKeyError(ValidationError):
+    """The same key came twice in one run's inputs."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__("inputs", f"the key {key!r} appears twice in the inputs")
+        self.key = key

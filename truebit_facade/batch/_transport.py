@@ -1,0 +1,81 @@
+"""How a batch reaches the service: two calls of the public client, ``submit`` (async mode) and
+``get`` (one status read), behind a small protocol so that the driver runs the same over
+``AsyncTruebit``, over ``Truebit`` (its blocking calls on a bounded thread pool), or over a stub."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from ._items import Job
+
+if TYPE_CHECKING:
+    from .. import ApiTaskResult, AsyncTruebit, FunctionResult, Truebit
+
+__all__ = ["AsyncClientTransport", "BatchTransport", "ThreadedClientTransport"]
+
+
+@runtime_checkable
+class BatchTransport(Protocol):
+    """What a batch needs from a client. ``submit`` returns the execution id; errors are the client's
+    ``TruebitError``s (``may_have_submitted`` and ``retry_after`` are read from them)."""
+
+    async def submit(self, job: Job, value: Any) -> str: ...
+
+    async def get(self, job: Job, execution_id: str) -> FunctionResult | ApiTaskResult: ...
+
+
+def _submit_args(job: Job, value: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    call = job.call(value)
+    if job.kind == "function":
+        return (job.namespace, job.task, call.pop("input")), call
+    return (job.namespace, job.task), call
+
+
+class AsyncClientTransport:
+    """Over an ``AsyncTruebit``: its own connection pool, on the running loop."""
+
+    def __init__(self, client: AsyncTruebit) -> None:
+        self._client = client
+
+    async def submit(self, job: Job, value: Any) -> str:
+        args, kwargs = _submit_args(job, value)
+        tasks = self._client.functions if job.kind == "function" else self._client.api_tasks
+        execution = await tasks.submit(*args, **kwargs)
+        return execution.execution_id
+
+    async def get(self, job: Job, execution_id: str) -> FunctionResult | ApiTaskResult:
+        if job.kind == "function":
+            return await self._client.functions.get(execution_id)
+        return await self._client.api_tasks.get(execution_id)
+
+
+class ThreadedClientTransport:
+    """Over a ``Truebit``: each blocking call on a pool of ``workers`` threads (the client is safe to
+    share between threads; its ``run_many`` does the same)."""
+
+    def __init__(self, client: Truebit, workers: int) -> None:
+        self._client = client
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="truebit-batch")
+
+    async def submit(self, job: Job, value: Any) -> str:
+        args, kwargs = _submit_args(job, value)
+        tasks = self._client.functions if job.kind == "function" else self._client.api_tasks
+
+        def call() -> str:
+            return tasks.submit(*args, **kwargs).execution_id
+
+        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
+
+    async def get(self, job: Job, execution_id: str) -> FunctionResult | ApiTaskResult:
+        tasks: Any = self._client.functions if job.kind == "function" else self._client.api_tasks
+        result: FunctionResult | ApiTaskResult = await asyncio.get_running_loop().run_in_executor(
+            self._pool, tasks.get, execution_id
+        )
+        return result
+
+    def close(self) -> None:
+        # Calls still running finish in their threads (their answers are dropped): a submit cut short
+        # here is exactly the "submitting" row the next run reports in doubt.
+        self._pool.shutdown(wait=False, cancel_futures=True)
