@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import (
+    ApiSolutionStatus,
     ApiTaskResult,
     ApiTaskStatus,
     ExecutionStatus,
@@ -111,7 +112,7 @@ def _api_result(execution_id: str, output: Any) -> ApiTaskResult:
         execution_id,
         ApiTaskStatus.SUCCESS,
         JsonObject(output),
-        ExecutionStatus.SUCCEED,
+        ApiSolutionStatus.SUCCEED,
         None,
         None,
         None,
