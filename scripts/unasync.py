@@ -32,11 +32,13 @@ RULES: list[tuple[str, str]] = [
     (r"^# asyncio is imported on first use.*?\n", ""),
     (r"    import asyncio\n\n    return asyncio\.get_running_loop\(\)", "    return None"),
     (
-        r"``asyncio\.sleep`` \(task cancellation interrupts it\)",
-        "``abort.wait`` (an interrupted run_many ends it)",
+        r"\(task cancellation also interrupts it\)\.\"\"\"\n    import asyncio\n\n    await asyncio\.sleep\(seconds\)\n"
+        r"    return token is not None and token\.is_set\(\)",
+        '(the token ends the sleep at once)."""\n    if token is None:\n        time.sleep(seconds)\n'
+        "        return False\n    return token.wait(seconds)",
     ),
-    (r"    import asyncio\n\n    return asyncio\.sleep", "    return abort.wait"),
     (r"\bgather_bounded\b", "map_bounded"),
+    (r"\b(body|pool_transport|slots|acquire)_async\b", r"\1"),
     (r"\basync def ", "def "),
     (r"\bawait ", ""),
     (r"__aenter__", "__enter__"),

@@ -10,11 +10,11 @@
 """
 
 from ._async_client import AsyncApiTasks, AsyncFunctions, AsyncTruebit
-from ._base import DEFAULT
 from ._errors import (
     APIStatusError,
     AuthenticationError,
     BadRequestError,
+    CallInterruptedError,
     ExecutionNotFoundError,
     MalformedResponseError,
     PaymentRequiredError,
@@ -43,6 +43,7 @@ from ._models import (
     to_builtin,
 )
 from ._policy import PollPolicy, RetryPolicy
+from ._settings import DEFAULT
 from ._status import ApiSolutionStatus, ApiTaskStatus, ExecutionStatus, VerificationStatus
 from ._sync_client import ApiTasks, Functions, Truebit
 from ._version import __version__
@@ -60,6 +61,7 @@ __all__ = [
     "AsyncTruebit",
     "AuthenticationError",
     "BadRequestError",
+    "CallInterruptedError",
     "Execution",
     "ExecutionNotFoundError",
     "ExecutionStatus",

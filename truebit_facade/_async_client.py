@@ -1,4 +1,5 @@
-"""The asyncio client, ``AsyncTruebit``: the I/O shell over the pure protocol and policies.
+"""The asyncio client, ``AsyncTruebit``: a driver that turns the pure flow's effects into I/O, and the
+resources (``functions``, ``api_tasks``) that build calls and hand them to it.
 
 This file is the source of ``_sync_client.py`` (``Truebit``), which ``scripts/unasync.py`` writes
 from it; CI fails when the two differ. Edit this one, then run ``make unasync``.
@@ -6,43 +7,41 @@ from it; CI fails when the two differ. Edit this one, then run ``make unasync``.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 import httpx
 
-from ._base import (
+from . import _flow as flow
+from . import _transport as transport
+from ._errors import TruebitError, ValidationError
+from ._many import check_inputs, gather_bounded
+from ._models import ApiTaskResult, Execution, FunctionResult
+from ._policy import PollPolicy, RetryPolicy
+from ._redact import SecretBook, log_request, log_response, mask_key
+from ._settings import (
     DEFAULT,
-    DEFAULT_HTTP_TIMEOUT,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_SYNC_HOLD,
     DEFAULT_WAIT_TIMEOUT,
-    BaseClient,
+    Settings,
     Timeout,
 )
-from ._errors import APIStatusError, TransportError, TruebitError, ValidationError
-from ._failures import status_error
-from ._many import gather_bounded
-from ._models import ApiTaskResult, Execution, FunctionResult, TaskKind
-from ._policy import Deadline, PollPolicy, RetryPolicy, is_retryable_status, parse_retry_after
-from ._redact import log_request, log_response, logger
 from ._validation import execution_id as check_execution_id
-from ._wire import (
-    Answer,
-    WireRequest,
-    api_request,
-    function_request,
-    read_execute,
-    read_status,
-    status_request,
-)
+from ._version import __version__
+from ._wire import API, FUNCTION, Answer, Kind, WireRequest, api_request, function_request
 
 __all__ = ["AsyncApiTasks", "AsyncFunctions", "AsyncTruebit"]
 
 R = TypeVar("R", FunctionResult, ApiTaskResult)
-Outcome = FunctionResult | ApiTaskResult | Execution
+T = TypeVar("T")
 
 
 # asyncio is imported on first use: it would double the import time of the package.
@@ -52,21 +51,24 @@ def _running_loop() -> object:
     return asyncio.get_running_loop()
 
 
-def _default_sleep(abort: threading.Event) -> Callable[[float], Any]:
-    """How the client waits between attempts: ``asyncio.sleep`` (task cancellation interrupts it)."""
+async def _pause(seconds: float, token: threading.Event | None) -> bool:
+    """Sleep; True when the call's token was set meanwhile (task cancellation also interrupts it)."""
     import asyncio
 
-    return asyncio.sleep
+    await asyncio.sleep(seconds)
+    return token is not None and token.is_set()
 
 
-class AsyncTruebit(BaseClient):
+class AsyncTruebit:
     """A client for the Truebit task-execution API.
 
     ``api_key`` and ``base_url`` default to ``TRUEBIT_API_KEY`` and ``TRUEBIT_BASE_URL`` (else
     https://run.truebit.network). ``wait_timeout`` is the overall deadline of ``run`` and ``wait``
-    (default 1800 s; ``None`` waits forever), ``sync_hold`` how long the service holds a sync-mode
-    request (60 s), ``poll`` and ``retry`` the two separate policies. Use it as a context manager, or
-    call ``aclose()``; ``http_client`` lets you bring your own (then you close it).
+    (default 1800 s; ``None`` waits forever); ``request_timeout`` bounds each request's wall-clock time
+    (30 s; ``get`` as a whole too); ``sync_hold`` is how long the service holds a sync-mode request
+    (60 s); ``poll`` and ``retry`` are the two separate policies; answers larger than
+    ``max_response_bytes`` are refused. Use it as a context manager, or call ``aclose()``;
+    ``http_client`` lets you bring your own (then you close it).
     """
 
     def __init__(
@@ -75,36 +77,67 @@ class AsyncTruebit(BaseClient):
         *,
         base_url: str | None = None,
         wait_timeout: float | timedelta | None = DEFAULT_WAIT_TIMEOUT,
-        http_timeout: httpx.Timeout | float = DEFAULT_HTTP_TIMEOUT,
+        request_timeout: float | timedelta = DEFAULT_REQUEST_TIMEOUT,
+        connect_timeout: float | timedelta = DEFAULT_CONNECT_TIMEOUT,
         sync_hold: float | timedelta = DEFAULT_SYNC_HOLD,
         poll: PollPolicy | None = None,
         retry: RetryPolicy | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_connections: int = 100,
         http_client: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Any] | None = None,
     ) -> None:
-        super().__init__(
+        self._settings = Settings.make(
             api_key=api_key,
             base_url=base_url,
             wait_timeout=wait_timeout,
+            request_timeout=request_timeout,
+            connect_timeout=connect_timeout,
             sync_hold=sync_hold,
             poll=poll,
             retry=retry,
-            http_timeout=http_timeout,
+            max_response_bytes=max_response_bytes,
             clock=clock,
         )
         if isinstance(max_connections, bool) or not isinstance(max_connections, int) or max_connections < 1:
             raise ValidationError("max_connections", "must be a positive integer")
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise ValidationError("http_client", "must be an httpx.AsyncClient")
+        if sleep is not None and not callable(sleep):
+            raise ValidationError("sleep", "must be a callable taking seconds")
+        self._secrets = SecretBook(self._settings.api_key)
         self._http = http_client
         self._owns_http = http_client is None
-        self._http_loop: object = None
+        self._http_owner: tuple[int, object] = (0, None)  # the (pid, event loop) that opened the pool
+        self._slots: Any = None
         self._max_connections = max_connections
         self._closed = False
-        self._sleep = sleep or _default_sleep(self._abort)
+        self._sleep = sleep
         self._pool_lock = threading.Lock()
+        self._headers = {
+            "user-agent": f"truebit-facade/{__version__}",
+            "accept": "application/json",
+            "accept-encoding": transport.ACCEPT_ENCODING,
+        }
+        if self._settings.api_key is not None:
+            self._headers["x-api-key"] = self._settings.api_key
         self.functions = AsyncFunctions(self)
         self.api_tasks = AsyncApiTasks(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(base_url={self.base_url!r}, api_key={mask_key(self._settings.api_key)})"
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self._settings.base_url
+
+    @property
+    def settings(self) -> Settings:
+        """What this client was configured with (read-only; the API key never shows in its repr)."""
+        return self._settings
 
     async def __aenter__(self) -> AsyncTruebit:
         return self
@@ -113,92 +146,117 @@ class AsyncTruebit(BaseClient):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool (only one this client created)."""
+        """Close the connection pool (only one this client created, in this process and loop)."""
         self._closed = True
         http, self._http = self._http, None
-        # A pool opened under an event loop that has since closed cannot be closed from another.
-        if self._owns_http and http is not None and self._http_loop is _running_loop():
+        if self._owns_http and http is not None and self._http_owner == (os.getpid(), _running_loop()):
             await http.aclose()
 
-    def _client(self) -> httpx.AsyncClient:
+    # --- the driver: the one narrow method the resources use ---------------------------------
+
+    async def _perform(self, call: flow.Call[T], token: threading.Event | None = None) -> T:
+        """Run one call's flow to its end, doing the I/O it asks for. ``token``, when set by another
+        thread or task (an interrupted ``run_many``), stops the call at its next step."""
+        progress = flow.Progress()
+        steps = call(self._settings, self._secrets, progress)
+        reply: flow.Reply = None
+        try:
+            while True:
+                effect = steps.send(reply)
+                if token is not None and token.is_set():
+                    reply = flow.INTERRUPTED
+                elif isinstance(effect, flow.Sleep):
+                    reply = await self._wait_for(effect.seconds, token)
+                else:
+                    reply = await self._exchange(effect)
+        except StopIteration as done:
+            result: T = done.value
+            return result
+        except BaseException as exc:
+            # Ctrl-C or cancellation: whoever catches it learns which execution was under way.
+            if progress.execution_id is not None and not isinstance(exc, TruebitError):
+                exc.execution_id = progress.execution_id  # type: ignore[attr-defined]
+                exc.add_note(f"truebit execution {progress.execution_id} may still be running")
+            raise
+        finally:
+            steps.close()
+
+    async def _wait_for(self, seconds: float, token: threading.Event | None) -> flow.Reply:
+        if self._sleep is not None:  # an injected clock (tests): interruption is seen at the next step
+            await self._sleep(seconds)
+            return None
+        return flow.INTERRUPTED if await _pause(seconds, token) else None
+
+    async def _exchange(self, send: flow.Send) -> Answer | flow.Failure:
+        request, limits = send.request, send.limits
+        http, slots = self._pool()
+        if not await transport.acquire_async(slots, limits.queue):
+            return flow.Failure(
+                "connect", sent=False, detail="no free connection in the pool before the deadline"
+            )
+        try:
+            return await self._attempt(http, request, limits, send.attempt)
+        finally:
+            slots.release()
+
+    async def _attempt(
+        self, http: httpx.AsyncClient, request: WireRequest, limits: flow.Limits, attempt: int
+    ) -> Answer | flow.Failure:
+        headers = (
+            self._headers
+            if request.content is None
+            else {**self._headers, "content-type": "application/json"}
+        )
+        timeout = httpx.Timeout(limits.total, connect=limits.connect, pool=limits.connect)
+        log_request(request.method, request.path, request.body_json, attempt)
+        started = time.monotonic()
+        try:
+            with transport.attempt_deadline(limits.total):
+                built = http.build_request(
+                    request.method,
+                    self._settings.base_url + request.path,
+                    content=request.content,
+                    headers=headers,
+                    timeout=timeout,
+                )
+                response = await http.send(built, stream=True)
+                try:
+                    content = await transport.body_async(response, limits.max_bytes)
+                finally:
+                    await response.aclose()
+        except (httpx.HTTPError, transport.BodyTooLarge) as exc:
+            return transport.failure_of(exc)
+        answer = Answer(response.status_code, response.headers, content, raw=response)
+        log_response(
+            request.method, request.path, answer.status, time.monotonic() - started, content, self._secrets
+        )
+        return answer
+
+    def _pool(self) -> tuple[httpx.AsyncClient, Any]:
         if self._closed:
             raise TruebitError("this client is closed; create a new one")
-        loop = _running_loop()
-        if self._http is not None and (not self._owns_http or self._http_loop is loop):
-            return self._http
-        with self._pool_lock:  # threads of run_many must share one pool, not race to open several
-            if self._http is not None and (not self._owns_http or self._http_loop is loop):
-                return self._http
-            # A pool is bound to the event loop that opened it: a client reused under another loop
-            # (pytest, asyncio.run twice) gets a fresh pool instead of "Event loop is closed".
-            self._http = httpx.AsyncClient(
-                headers=self._default_headers(),
-                timeout=self.http_timeout,
-                follow_redirects=False,
-                limits=httpx.Limits(
-                    max_connections=self._max_connections,
-                    max_keepalive_connections=self._max_connections,
-                ),
-            )
-            self._http_loop = loop
-            return self._http
-
-    async def _send(
-        self, request: WireRequest, *, deadline: Deadline, secrets: tuple[str, ...] = ()
-    ) -> tuple[Outcome, float | None]:
-        """One logical request, resent only when the retry policy and safety allow it. Returns the
-        outcome and the server's ``Retry-After`` hint (seconds) if any."""
-        http = self._client()
-        headers = {} if self._owns_http else self._default_headers()
-        if request.content is not None:
-            headers["content-type"] = "application/json"
-        known = self._known_secrets(secrets)
-        op, kind, execution_id = request.op, request.kind, request.execution_id
-        method, path = request.method, request.path
-        url = self.base_url + path  # absolute, so a caller's own http_client needs no base_url
-        retry_number = 0
-        while True:
-            log_request(method, path, request.body_json(), retry_number + 1)
-            started = self._clock()
-            cause: Exception | None = None
-            retry_after: float | None = None
-            timeout = self._request_timeout(op, request.sync, deadline)  # what is left of the deadline
-            try:
-                response = await http.request(
-                    method, url, content=request.content, headers=headers, timeout=timeout
-                )
-            except httpx.TransportError as exc:
-                error: TruebitError = self._transport_error(exc, op, known)
-                error.execution_id = execution_id
-                cause = exc
-            except httpx.HTTPError as exc:  # an answer came but could not be read (bad gzip, redirects)
-                raise self._unreadable_answer(exc, op, known, execution_id) from exc
-            else:
-                answer = Answer(response.status_code, response.headers, response.content)
-                log_response(method, path, answer.status, self._clock() - started, answer.content, known)
-                retry_after = parse_retry_after(response.headers.get("retry-after"))
-                if answer.status < 300:
-                    if op == "execute":
-                        return read_execute(answer, kind), retry_after
-                    assert execution_id is not None
-                    return read_status(answer, kind, execution_id), retry_after
-                if op == "execute" or not is_retryable_status(answer.status):
-                    raise status_error(
-                        answer, op, secrets=known, response=response, execution_id=execution_id
+        # A pool belongs to the process and the event loop that opened it: after fork the child must
+        # not share the parent's sockets, and a loop that closed takes its connections with it.
+        owner = (os.getpid(), _running_loop())
+        http, slots = self._http, self._slots
+        if http is not None and slots is not None and self._http_owner == owner:
+            return http, slots
+        with self._pool_lock:  # threads of run_many share one pool, not race to open several
+            if self._http is None or self._slots is None or self._http_owner != owner:
+                if self._owns_http or self._http is None:
+                    self._http = httpx.AsyncClient(
+                        transport=transport.pool_transport_async(self._max_connections),
+                        follow_redirects=False,
                     )
-                error = status_error(answer, op, secrets=known, response=response, execution_id=execution_id)
-            retry_number += 1
-            delay = self._retry_delay(op, retry_number, error, deadline, retry_after)
-            if delay is None or self._abort.is_set():
-                raise error from cause
-            logger.debug("retry %d of %s %s in %.2f s after: %s", retry_number, method, path, delay, error)
-            await self._sleep(delay)
+                self._slots = transport.slots_async(self._max_connections)
+                self._http_owner = owner
+            return self._http, self._slots
 
 
 class _AsyncTasks(Generic[R]):
     """What function and API tasks share: status reads and waiting."""
 
-    _kind: TaskKind
+    _kind: Kind[R]
 
     def __init__(self, client: AsyncTruebit) -> None:
         self._client = client
@@ -206,88 +264,49 @@ class _AsyncTasks(Generic[R]):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._client!r}>"
 
-    async def get(self, execution_id: str) -> R:
+    async def get(self, execution_id: str, *, timeout: Timeout = DEFAULT) -> R:
         """One status read: the execution's current state (``Running`` included), never raising for a
-        failed task. Transient faults are retried per the retry policy."""
-        outcome, _ = await self._client._send(
-            status_request(self._kind, execution_id), deadline=Deadline(None)
-        )
-        return outcome  # type: ignore[return-value]
+        failed task. Transient faults are retried per the retry policy, all within ``timeout``
+        (default: the client's ``request_timeout``)."""
+        eid = check_execution_id(execution_id)
+        return await self._client._perform(flow.get(self._kind, eid, timeout))
 
     async def wait(
         self, execution_id: str, *, timeout: Timeout = DEFAULT, raise_on_failure: bool = True
     ) -> R:
         """Poll until the execution ends or ``timeout`` seconds pass (default: the client's
         ``wait_timeout``; ``None``: no deadline). Raises ``WaitTimeoutError`` carrying the execution id
-        and the last state; with ``raise_on_failure`` (default) a failed or unverified result raises
-        ``TaskFailedError`` / ``VerificationIndeterminateError``, which carry the result."""
-        check_execution_id(execution_id)
-        deadline = self._client._deadline(timeout)
-        return await self._wait(execution_id, deadline, None, raise_on_failure, (), first_delay=None)
+        and the last state; with ``raise_on_failure`` (default) a failed, unverified or unknown result
+        raises a ``TaskError`` that carries it."""
+        eid = check_execution_id(execution_id)
+        return await self._client._perform(flow.wait_call(self._kind, eid, timeout, raise_on_failure))
 
-    async def _wait(
+    async def _run(
         self,
-        execution_id: str,
-        deadline: Deadline,
-        started: float | None,
+        build: Callable[[bool], WireRequest],
+        timeout: Timeout,
         raise_on_failure: bool,
-        secrets: tuple[str, ...],
-        first_delay: float | None,
+        token: Any = None,
     ) -> R:
-        c = self._client
-        started = c._clock() if started is None else started
-        request = status_request(self._kind, execution_id)
-        last: R | None = None
-        delay = first_delay
-        while True:
-            if delay is not None:
-                await c._sleep(delay)
-            if c._abort.is_set():
-                raise c._interrupted(self._kind, execution_id)
-            hint: float | None = None
-            try:
-                outcome, hint = await c._send(request, deadline=deadline)
-            except (TransportError, APIStatusError) as exc:
-                # A failed read is no news: keep polling transient faults until the deadline.
-                transient = isinstance(exc, TransportError) or is_retryable_status(exc.status_code)
-                if not transient:
-                    raise
-                hint = getattr(exc, "retry_after", None)
-                if deadline.expired(c._clock()):
-                    raise c._wait_timeout_error(self._kind, execution_id, last, c._clock() - started) from exc
-                logger.debug("status read of %s failed, polling on: %s", execution_id, exc)
-            else:
-                last = outcome  # type: ignore[assignment]
-                assert last is not None
-                if last.is_terminal:
-                    return c._finish(last, raise_on_failure, secrets)  # type: ignore[no-any-return]
-            now = c._clock()
-            if deadline.expired(now):
-                raise c._wait_timeout_error(self._kind, execution_id, last, now - started)
-            delay = deadline.clip(c.poll.delay(now - started, retry_after=hint), now)
+        # The flow builds the request (checking every argument) before its first effect: a bad
+        # argument raises before any I/O.
+        return await self._client._perform(flow.run(self._kind, build, timeout, raise_on_failure), token)
 
-    async def _submit(self, request: WireRequest) -> Execution:
-        c = self._client
-        secrets = c._remember(request.secrets)
-        outcome, _ = await c._send(request, deadline=Deadline(None), secrets=secrets)
-        return outcome if isinstance(outcome, Execution) else Execution(outcome.execution_id, self._kind)
-
-    async def _run(self, request: WireRequest, deadline: Deadline, raise_on_failure: bool) -> R:
-        c = self._client
-        secrets = c._remember(request.secrets)  # input.headers values: never logged
-        started = c._clock()
-        outcome, hint = await c._send(request, deadline=deadline, secrets=secrets)
-        if isinstance(outcome, Execution) or not outcome.is_terminal:
-            now = c._clock()
-            first = deadline.clip(c.poll.delay(now - started, retry_after=hint), now)
-            return await self._wait(outcome.execution_id, deadline, started, raise_on_failure, secrets, first)
-        return c._finish(outcome, raise_on_failure, secrets)  # type: ignore[no-any-return]
+    async def _submit(self, build: Callable[[bool], WireRequest]) -> Execution:
+        return await self._client._perform(flow.submit(self._kind, build))
 
 
 class AsyncFunctions(_AsyncTasks[FunctionResult]):
     """Function tasks: WebAssembly programs run and cross-checked by several nodes."""
 
-    _kind = "function"
+    _kind = FUNCTION
+
+    def _builder(
+        self, namespace: str, task: str, input: Any, options: Mapping[str, Any]
+    ) -> Callable[[bool], WireRequest]:
+        stamp = options.get("requester_timestamp")
+        fixed = {**options, "requester_timestamp": int(time.time()) if stamp is None else stamp}
+        return lambda sync: function_request(namespace, task, input, sync=sync, **fixed)
 
     async def run(
         self,
@@ -309,26 +328,13 @@ class AsyncFunctions(_AsyncTasks[FunctionResult]):
 
         One request in sync mode (the service answers within its hold when it can); if only an
         execution id comes back, the status is polled until the end or ``timeout``. Raises
-        ``TaskFailedError`` / ``VerificationIndeterminateError`` unless ``raise_on_failure=False``;
-        ``WaitTimeoutError`` (with the execution id) at the deadline. ``required_solutions``
-        defaults to ``total_solutions``; ``gas_limit`` is the instruction budget.
+        ``TaskFailedError`` / ``VerificationIndeterminateError`` / ``UnknownStatusError`` unless
+        ``raise_on_failure=False``; ``WaitTimeoutError`` (with the execution id) at the deadline.
+        ``required_solutions`` defaults to ``total_solutions``; ``gas_limit`` is the instruction
+        budget; ``version`` or ``label`` (not both) pick the task's version.
         """
-        c = self._client
-        c._require_key()
-        deadline = c._deadline(timeout)
-        body = function_request(
-            namespace,
-            task,
-            input,
-            sync=c._use_sync_mode(deadline),
-            requester_timestamp=c._timestamp(requester_timestamp),
-            version=version,
-            label=label,
-            total_solutions=total_solutions,
-            required_solutions=required_solutions,
-            gas_limit=gas_limit,
-        )
-        return await self._run(body, deadline, raise_on_failure)
+        options = _options(locals(), _FUNCTION_OPTIONS)
+        return await self._run(self._builder(namespace, task, input, options), timeout, raise_on_failure)
 
     async def submit(
         self,
@@ -344,35 +350,46 @@ class AsyncFunctions(_AsyncTasks[FunctionResult]):
         requester_timestamp: int | None = None,
     ) -> Execution:
         """Start an execution and return at once with its ``execution_id`` (async mode)."""
-        self._client._require_key()
-        body = function_request(
-            namespace,
-            task,
-            input,
-            sync=False,
-            requester_timestamp=self._client._timestamp(requester_timestamp),
-            version=version,
-            label=label,
-            total_solutions=total_solutions,
-            required_solutions=required_solutions,
-            gas_limit=gas_limit,
-        )
-        return await self._submit(body)
+        options = _options(locals(), _FUNCTION_OPTIONS)
+        return await self._submit(self._builder(namespace, task, input, options))
 
     async def run_many(
         self, namespace: str, task: str, inputs: Iterable[Any], *, concurrency: int = 16, **options: Any
     ) -> list[FunctionResult | TruebitError]:
         """``run`` for each input, at most ``concurrency`` at a time over this client's one
         connection pool. Returns, in input order, each result or the ``TruebitError`` it ended with
-        (errors carry the execution id when one was assigned), so one failure loses nothing else."""
-        calls = [lambda i=i: self.run(namespace, task, i, **options) for i in inputs]
-        return await gather_bounded(calls, concurrency, self._client._abort)
+        (errors carry the execution id when one was assigned), so one failure loses nothing else.
+        ``inputs`` is an iterable of inputs (a string is one input, not many: wrap it in a list).
+        Options shared by every input are checked once, before anything is sent."""
+        items = check_inputs("inputs", inputs, item=None)
+        timeout = options.pop("timeout", DEFAULT)
+        raise_on_failure = options.pop("raise_on_failure", True)
+        _check_keywords(options, _FUNCTION_OPTIONS)
+        self._builder(namespace, task, "", options)(False)  # shared options: one error, raised now
+        self._client._settings.deadline(timeout)
+        token = threading.Event()
+        calls = [
+            partial(self._one, self._builder(namespace, task, i, options), timeout, raise_on_failure, token)
+            for i in items
+        ]
+        return await gather_bounded(calls, concurrency, token)
+
+    async def _one(
+        self, build: Callable[[bool], WireRequest], timeout: Timeout, raise_on_failure: bool, token: Any
+    ) -> FunctionResult:
+        return await self._run(build, timeout, raise_on_failure, token)
 
 
 class AsyncApiTasks(_AsyncTasks[ApiTaskResult]):
     """API tasks: HTTP calls, declared in the task's manifest, that the hub makes for you."""
 
-    _kind = "api"
+    _kind = API
+
+    def _builder(
+        self, namespace: str, task: str, options: Mapping[str, Any]
+    ) -> Callable[[bool], WireRequest]:
+        given = {"path": None, "method": "GET", **options}  # run()'s defaults, for run_many's mappings
+        return lambda sync: api_request(namespace, task, sync=sync, **given)
 
     async def run(
         self,
@@ -396,23 +413,8 @@ class AsyncApiTasks(_AsyncTasks[ApiTaskResult]):
         the outgoing call (secret: never logged), ``body`` is the JSON request body.
         ``execution_timeout`` bounds the outgoing call, in seconds or a ``timedelta``.
         """
-        c = self._client
-        c._require_key()
-        deadline = c._deadline(timeout)
-        request = api_request(
-            namespace,
-            task,
-            path=path,
-            method=method,
-            sync=c._use_sync_mode(deadline),
-            params=params,
-            headers=headers,
-            body=body,
-            execution_timeout=execution_timeout,
-            version=version,
-            label=label,
-        )
-        return await self._run(request, deadline, raise_on_failure)
+        options = _options(locals(), _API_OPTIONS)
+        return await self._run(self._builder(namespace, task, options), timeout, raise_on_failure)
 
     async def submit(
         self,
@@ -429,22 +431,7 @@ class AsyncApiTasks(_AsyncTasks[ApiTaskResult]):
         label: str | None = None,
     ) -> Execution:
         """Start an API-task execution and return at once with its ``execution_id``."""
-        c = self._client
-        c._require_key()
-        request = api_request(
-            namespace,
-            task,
-            path=path,
-            method=method,
-            sync=False,
-            params=params,
-            headers=headers,
-            body=body,
-            execution_timeout=execution_timeout,
-            version=version,
-            label=label,
-        )
-        return await self._submit(request)
+        return await self._submit(self._builder(namespace, task, _options(locals(), _API_OPTIONS)))
 
     async def run_many(
         self,
@@ -456,6 +443,51 @@ class AsyncApiTasks(_AsyncTasks[ApiTaskResult]):
         **options: Any,
     ) -> list[ApiTaskResult | TruebitError]:
         """``run`` for each call (a mapping of ``run``'s keyword arguments: path, method, params...),
-        at most ``concurrency`` at a time; results or errors in input order."""
-        work = [lambda call=call: self.run(namespace, task, **{**options, **call}) for call in calls]
-        return await gather_bounded(work, concurrency, self._client._abort)
+        at most ``concurrency`` at a time; results or errors in input order. Options given here are
+        shared by every call (a call's own keys win) and checked once, before anything is sent."""
+        items = check_inputs("calls", calls, item=Mapping)
+        timeout = options.pop("timeout", DEFAULT)
+        raise_on_failure = options.pop("raise_on_failure", True)
+        _check_keywords(options, _API_OPTIONS)
+        for call in items:
+            _check_keywords(call, _API_OPTIONS)
+        self._builder(namespace, task, {"path": "/", **options})(False)  # shared options, checked once
+        self._client._settings.deadline(timeout)
+        token = threading.Event()
+        work = [
+            partial(
+                self._one,
+                self._builder(namespace, task, {**options, **call}),
+                timeout,
+                raise_on_failure,
+                token,
+            )
+            for call in items
+        ]
+        return await gather_bounded(work, concurrency, token)
+
+    async def _one(
+        self, build: Callable[[bool], WireRequest], timeout: Timeout, raise_on_failure: bool, token: Any
+    ) -> ApiTaskResult:
+        return await self._run(build, timeout, raise_on_failure, token)
+
+
+_FUNCTION_OPTIONS = (
+    "version",
+    "label",
+    "total_solutions",
+    "required_solutions",
+    "gas_limit",
+    "requester_timestamp",
+)
+_API_OPTIONS = ("path", "method", "params", "headers", "body", "execution_timeout", "version", "label")
+
+
+def _options(given: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: given[name] for name in names}
+
+
+def _check_keywords(options: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ValidationError(unknown[0], f"is not an option here (allowed: {', '.join(allowed)})")

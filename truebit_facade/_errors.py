@@ -14,6 +14,7 @@
     ├── TransportError                  no usable answer: connection failed, reset or timed out
     │   └── RequestTimeoutError
     ├── WaitTimeoutError                the overall deadline passed; carries the execution id
+    ├── CallInterruptedError            the call was interrupted (run_many stopped); carries the id
     └── TaskError                       the task ended without a verified success; carries the result
         ├── TaskFailedError
         ├── VerificationIndeterminateError
@@ -36,6 +37,7 @@ __all__ = [
     "APIStatusError",
     "AuthenticationError",
     "BadRequestError",
+    "CallInterruptedError",
     "ExecutionNotFoundError",
     "MalformedResponseError",
     "PaymentRequiredError",
@@ -65,6 +67,19 @@ class TruebitError(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Picklable (process pools, task queues), although __init__ takes keyword arguments; the raw
+        # ``response`` stays behind (a live httpx object), everything else comes along.
+        state = {k: (None if k == "response" else v) for k, v in self.__dict__.items()}
+        return (_restore, (type(self), self.args, state))
+
+
+def _restore(cls: type[TruebitError], args: tuple[Any, ...], state: dict[str, Any]) -> TruebitError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class ValidationError(TruebitError, ValueError):
@@ -193,6 +208,11 @@ class WaitTimeoutError(TruebitError, TimeoutError):
         super().__init__(message, execution_id=execution_id)
         self.last_status = last_status
         self.last_result = last_result
+
+
+class CallInterruptedError(TruebitError):
+    """The call was stopped from outside (an interrupted ``run_many``) before it ended. When an
+    execution id had been received, ``execution_id`` has it: the task may still be running."""
 
 
 class TaskError(TruebitError):

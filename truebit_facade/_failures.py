@@ -7,27 +7,36 @@ its execution id and whether the task may have been submitted.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import (
     APIStatusError,
     AuthenticationError,
     BadRequestError,
+    CallInterruptedError,
     ExecutionNotFoundError,
+    MalformedResponseError,
     PaymentRequiredError,
     RateLimitedError,
+    RequestTimeoutError,
     ServerError,
     TaskError,
     TaskFailedError,
+    TransportError,
+    TruebitError,
     UnexpectedStatusError,
     UnknownStatusError,
     VerificationIndeterminateError,
+    WaitTimeoutError,
 )
-from ._models import ApiTaskResult, FunctionResult
+from ._models import ApiTaskResult, FunctionResult, TaskKind
 from ._policy import is_standard_status, parse_retry_after
 from ._redact import scrub, scrub_json
 from ._status import VerificationStatus, is_known
-from ._wire import Answer, Operation
+from ._wire import Answer, Operation, WireRequest
+
+if TYPE_CHECKING:
+    from ._flow import Failure
 
 _BLOCKCHAIN_FIELDS = frozenset(
     {
@@ -85,7 +94,7 @@ def status_error(
     kw: dict[str, Any] = {
         "status_code": status,
         "body": body,
-        "response": response,
+        "response": response if response is not None else answer.raw,
         "execution_id": execution_id,
         "may_have_submitted": may_have_submitted,
         "retry_after": parse_retry_after(answer.headers.get("retry-after")),
@@ -143,3 +152,51 @@ def outcome_error(result: FunctionResult | ApiTaskResult, secrets: tuple[str, ..
 def _excerpt(text: str, limit: int = 200) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def transport_error(failure: Failure, request: WireRequest, secrets: tuple[str, ...]) -> TruebitError:
+    """The error for an attempt that got no usable answer."""
+    eid, execute = request.execution_id, request.op == "execute"
+    detail = scrub(failure.detail, secrets)
+    if failure.reason in ("too_large", "unreadable"):
+        return MalformedResponseError(
+            f"the answer could not be read ({detail or failure.reason})"
+            + ("; the task may have been submitted (it was not resent)" if execute else ""),
+            execution_id=eid,
+            may_have_submitted=execute,
+        )
+    may_have_submitted = execute and failure.sent
+    cls = RequestTimeoutError if failure.reason == "timeout" else TransportError
+    what = "timed out" if failure.reason == "timeout" else "failed"
+    message = f"{'execute' if execute else 'status'} request {what}: {detail or failure.reason}"
+    if may_have_submitted:
+        message += " (the task may have been submitted and billed; it was not resent, and no execution id was received)"
+    elif eid is not None:
+        message += f"; execution {eid} may still be running: call wait({eid!r}) to resume"
+    return cls(message, may_have_submitted=may_have_submitted, execution_id=eid)
+
+
+def interrupted(kind: TaskKind | None, execution_id: str | None) -> CallInterruptedError:
+    if execution_id is None:
+        return CallInterruptedError(
+            "interrupted before an execution id was received; the task may have been submitted",
+            execution_id=None,
+        )
+    return CallInterruptedError(
+        f"stopped waiting for {kind or 'the'} execution {execution_id}: interrupted; it may still be "
+        f"running: call wait({execution_id!r}) to resume",
+        execution_id=execution_id,
+    )
+
+
+def wait_timeout(
+    kind: TaskKind, execution_id: str, last: FunctionResult | ApiTaskResult | None, waited: float
+) -> WaitTimeoutError:
+    status = None if last is None else last.status_value
+    return WaitTimeoutError(
+        f"gave up waiting for {kind} execution {execution_id} after {waited:.1f} s (last status: "
+        f"{status or 'none'}); it may still finish: call wait({execution_id!r}) to resume",
+        execution_id=execution_id,
+        last_status=status,
+        last_result=last,
+    )

@@ -1,24 +1,50 @@
 """Running many calls with bounded concurrency: the two shells that cannot be derived from each
-other mechanically (asyncio workers for the async client, a thread pool for the sync one)."""
+other mechanically (asyncio workers for the async client, a thread pool for the sync one), and the
+check of what ``run_many`` is given.
+
+Interruption is per ``run_many``: each creates its own token, which its calls check at every step.
+Nothing is client-wide, so an interrupted ``run_many`` leaves the client as it was, and two threads
+running ``run_many`` on one client never touch each other's calls.
+"""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from ._errors import TruebitError, ValidationError
 
 T = TypeVar("T")
 
 
-def _check(concurrency: int) -> None:
+def check_inputs(field: str, inputs: object, *, item: type[Mapping[str, Any]] | None) -> list[Any]:
+    """``inputs`` as a list, checked before anything is sent: an iterable that is not a string (a
+    string would run one task per character), with mappings when ``item`` says so."""
+    if isinstance(inputs, str | bytes | bytearray | Mapping) or not isinstance(inputs, Iterable):
+        what = type(inputs).__name__
+        raise ValidationError(
+            field, f"must be a list (or other iterable) of inputs, not a {what}; wrap one input in a list"
+        )
+    items = list(inputs)
+    if item is not None:
+        for i, value in enumerate(items):
+            if not isinstance(value, item):
+                raise ValidationError(
+                    f"{field}[{i}]",
+                    f"must be a mapping of run()'s keyword arguments, not {type(value).__name__}",
+                )
+    return items
+
+
+def _check(concurrency: object) -> int:
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ValidationError("concurrency", "must be a positive integer")
+    return concurrency
 
 
 async def gather_bounded(
-    calls: Sequence[Callable[[], Awaitable[T]]], concurrency: int, abort: threading.Event
+    calls: Sequence[Callable[[], Awaitable[T]]], concurrency: int, token: threading.Event
 ) -> list[T | TruebitError]:
     """Await every call, at most ``concurrency`` at once; results or ``TruebitError``s in order.
     Other exceptions (bugs, cancellation) propagate after the running calls are cancelled."""
@@ -39,6 +65,7 @@ async def gather_bounded(
     try:
         await asyncio.gather(*workers)
     except BaseException:
+        token.set()
         for w in workers:
             w.cancel()
         raise
@@ -46,11 +73,11 @@ async def gather_bounded(
 
 
 def map_bounded(
-    calls: Sequence[Callable[[], T]], concurrency: int, abort: threading.Event
+    calls: Sequence[Callable[[], T]], concurrency: int, token: threading.Event
 ) -> list[T | TruebitError]:
     """Run every call on at most ``concurrency`` threads; results or ``TruebitError``s in order.
 
-    On an interruption (Ctrl-C) ``abort`` is set, so the calls still running stop at their next poll
+    On an interruption (Ctrl-C) ``token`` is set, so the calls still running stop at their next step
     instead of waiting out their deadlines, and the interruption propagates at once."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -64,13 +91,12 @@ def map_bounded(
 
     if not calls:
         return []
-    abort.clear()
     pool = ThreadPoolExecutor(max_workers=min(concurrency, len(calls)), thread_name_prefix="truebit")
     try:
         futures = [pool.submit(guarded, call) for call in calls]
         results = [future.result() for future in futures]
     except BaseException:
-        abort.set()
+        token.set()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()

@@ -27,7 +27,24 @@ def seconds(value: float | timedelta) -> float:
 
 
 def _duration(value: Any) -> float:
-    return seconds(value)
+    if isinstance(value, bool) or not isinstance(value, int | float | timedelta):
+        raise ValidationError("policy", f"durations are seconds or a timedelta, not {type(value).__name__}")
+    secs = seconds(value)
+    if not math.isfinite(secs):
+        raise ValidationError("policy", "durations must be finite")
+    return secs
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValidationError("policy", f"must be a finite number, not {value!r}")
+    return float(value)
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError("retry", f"RetryPolicy.attempts must be an integer, not {type(value).__name__}")
+    return value
 
 
 @attrs.frozen
@@ -43,9 +60,9 @@ class PollPolicy:
     """
 
     initial: float = attrs.field(default=0.5, converter=_duration)
-    fraction: float = 0.1
+    fraction: float = attrs.field(default=0.1, converter=_number)
     maximum: float = attrs.field(default=30.0, converter=_duration)
-    jitter: float = 0.2
+    jitter: float = attrs.field(default=0.2, converter=_number)
 
     def __attrs_post_init__(self) -> None:
         if not (self.initial >= 0 and self.maximum >= self.initial):
@@ -80,10 +97,10 @@ class RetryPolicy:
     ``attempts`` counts the first try. The caller's deadline always wins.
     """
 
-    attempts: int = 4
+    attempts: int = attrs.field(default=6, converter=_count)
     initial: float = attrs.field(default=0.5, converter=_duration)
     maximum: float = attrs.field(default=10.0, converter=_duration)
-    base: float = 2.0
+    base: float = attrs.field(default=2.0, converter=_number)
     max_retry_after: float = attrs.field(default=120.0, converter=_duration)
 
     def __attrs_post_init__(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 logger = logging.getLogger("truebit_facade")
@@ -83,22 +83,59 @@ def mask_key(api_key: str | None) -> str:
     return "None" if api_key is None else "'***'"
 
 
-def log_request(method: str, url: str, body: Mapping[str, Any] | None, attempt: int) -> None:
+def log_request(method: str, path: str, body: Callable[[], Any], attempt: int) -> None:
+    """Log one request at DEBUG: ``input.headers`` values and the API key replaced."""
     if not logger.isEnabledFor(logging.DEBUG):
         return
-    shown = "" if body is None else " body=" + _clip(json.dumps(redact_body(body), ensure_ascii=False))
+    value = body()
+    shown = "" if value is None else " body=" + _clip(json.dumps(redact_body(value), ensure_ascii=False))
     again = f" (attempt {attempt})" if attempt > 1 else ""
-    logger.debug("request %s %s%s x-api-key=%s%s", method, url, again, REDACTED, shown)
+    logger.debug("request %s %s%s x-api-key=%s%s", method, path, again, REDACTED, shown)
 
 
 def log_response(
-    method: str, url: str, status: int, elapsed: float, content: bytes, secrets: tuple[str, ...]
+    method: str, path: str, status: int, elapsed: float, content: bytes, book: SecretBook
 ) -> None:
     if not logger.isEnabledFor(logging.DEBUG):
         return
-    body = scrub(content[:_MAX_LOGGED].decode("utf-8", "replace"), secrets)
-    logger.debug("response %s %s -> %d in %.1f ms body=%s", method, url, status, elapsed * 1000, body)
+    text = scrub(content[:_MAX_LOGGED].decode("utf-8", "replace"), book.known())
+    logger.debug("response %s %s -> %d in %.1f ms body=%s", method, path, status, elapsed * 1000, text)
 
 
 def _clip(text: str) -> str:
     return text if len(text) <= _MAX_LOGGED else text[:_MAX_LOGGED] + "...(truncated)"
+
+
+class SecretBook:
+    """What one client must never show: its API key and the ``input.headers`` values of its recent API
+    tasks (a target may echo them in a later status answer). Bounded; shared by threads."""
+
+    _SIZE = 256
+
+    def __init__(self, api_key: str | None) -> None:
+        import threading
+        from collections import OrderedDict
+
+        self._api_key = api_key
+        self._lock = threading.Lock()
+        self._recent: OrderedDict[str, None] = OrderedDict()
+
+    def __repr__(self) -> str:
+        return f"<SecretBook of {len(self._recent) + bool(self._api_key)} secrets>"
+
+    def remember(self, secrets: Iterable[str]) -> None:
+        with self._lock:
+            for s in secrets:
+                if s and s != self._api_key:
+                    self._recent[s] = None
+                    self._recent.move_to_end(s)
+            while len(self._recent) > self._SIZE:
+                self._recent.popitem(last=False)
+
+    def known(self) -> tuple[str, ...]:
+        """Every secret, longest first (so one that contains another is replaced whole)."""
+        with self._lock:
+            found = set(self._recent)
+        if self._api_key:
+            found.add(self._api_key)
+        return tuple(sorted(found, key=len, reverse=True))

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, Final, Generic, Literal, TypeVar
 
 import attrs
 
@@ -53,11 +53,23 @@ from ._models import (
     freeze,
 )
 
-__all__ = ["Answer", "WireRequest", "api_request", "function_request", "read_execute", "read_status"]
+__all__ = [
+    "API",
+    "FUNCTION",
+    "Answer",
+    "Kind",
+    "WireRequest",
+    "api_request",
+    "function_request",
+    "read_execute",
+    "read_status",
+    "status_request",
+]
 
 Operation = Literal["execute", "status"]
 
 T = TypeVar("T")
+R = TypeVar("R", FunctionResult, ApiTaskResult)
 
 # What makes a 200 execute answer the sync shape: any of these besides the id. (Unknown fields are
 # kept in ``extra`` by the generated models; these sets only decide the union.)
@@ -90,6 +102,9 @@ class Answer:
     status: int
     headers: Mapping[str, str]
     content: bytes = attrs.field(repr=False)
+    #: The transport's own response object, when there is one: the escape hatch errors carry as
+    #: ``.response``. Nothing in the flow reads it.
+    raw: Any = attrs.field(default=None, repr=False, eq=False)
 
 
 def _from_kwargs(kw: dict[str, Any], op: Operation, kind: TaskKind, **extra: Any) -> WireRequest:
@@ -245,7 +260,7 @@ def json_object(answer: Answer, *, submitted: bool, execution_id: str | None) ->
     return body
 
 
-def read_execute(answer: Answer, kind: TaskKind) -> FunctionResult | ApiTaskResult | Execution:
+def read_execute(answer: Answer, kind: Kind[R]) -> R | Execution:
     """A 2xx execute answer: an ``Execution`` when only an id came back (async mode, or a sync hold
     that expired), else the result."""
     body = json_object(answer, submitted=True, execution_id=None)
@@ -258,13 +273,12 @@ def read_execute(answer: Answer, kind: TaskKind) -> FunctionResult | ApiTaskResu
             status_code=answer.status,
             may_have_submitted=True,
         ) from None
-    fields = _FUNCTION_FIELDS if kind == "function" else _API_FIELDS
-    if not (body.keys() & (fields - {"executionId"})):  # the async shape: an id and nothing we know
-        return Execution(eid, kind)
+    if not (body.keys() & (kind.fields - {"executionId"})):  # the async shape: an id and nothing we know
+        return Execution(eid, kind.name)
     return _result(body, kind, eid, answer.status, strict=False)
 
 
-def read_status(answer: Answer, kind: TaskKind, execution_id: str) -> FunctionResult | ApiTaskResult:
+def read_status(answer: Answer, kind: Kind[R], execution_id: str) -> R:
     """A 2xx status answer: it must be about ``execution_id`` and carry a status."""
     body = json_object(answer, submitted=False, execution_id=execution_id)
     said = body.get("executionId")
@@ -278,17 +292,15 @@ def read_status(answer: Answer, kind: TaskKind, execution_id: str) -> FunctionRe
     return _result(body, kind, execution_id, answer.status, strict=True)
 
 
-def _result(
-    body: dict[str, Any], kind: TaskKind, eid: str, status: int, *, strict: bool
-) -> FunctionResult | ApiTaskResult:
+def _result(body: dict[str, Any], kind: Kind[R], eid: str, status: int, *, strict: bool) -> R:
     try:
-        result = function_result(body, eid) if kind == "function" else api_result(body, eid)
+        result = kind.parse(body, eid)
     except (TypeError, ValueError, AttributeError, KeyError, OverflowError, RecursionError) as exc:
         raise MalformedResponseError(
-            f"unexpected shape in the {kind} task response ({exc})", status_code=status, execution_id=eid
+            f"unexpected shape in the {kind.name} task response ({exc})", status_code=status, execution_id=eid
         ) from None
     if strict and result.status_value is None:
-        field = "verificationStatus" if kind == "function" else "status"
+        field = "verificationStatus" if kind.name == "function" else "status"
         raise MalformedResponseError(
             f"the status answer for execution {eid} carries no {field}", status_code=status, execution_id=eid
         )
@@ -403,3 +415,16 @@ def api_result(body: dict[str, Any], execution_id: str) -> ApiTaskResult:
         raw=freeze(body),
         extra=freeze(model.additional_properties),
     )
+
+
+@attrs.frozen
+class Kind(Generic[R]):
+    """A task kind: its name on the wire, its result type and what makes an answer the sync shape."""
+
+    name: TaskKind
+    parse: Callable[[dict[str, Any], str], R]
+    fields: frozenset[str]
+
+
+FUNCTION: Final[Kind[FunctionResult]] = Kind("function", function_result, _FUNCTION_FIELDS)
+API: Final[Kind[ApiTaskResult]] = Kind("api", api_result, _API_FIELDS)

@@ -27,7 +27,6 @@ from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import IO, Any, Final, NoReturn
 
-from ._base import DEFAULT
 from ._errors import (
     AuthenticationError,
     ExecutionNotFoundError,
@@ -41,6 +40,7 @@ from ._errors import (
 from ._failures import outcome_error
 from ._models import ApiTaskResult, Execution, FunctionResult, thaw
 from ._redact import logger, scrub, scrub_json
+from ._settings import DEFAULT
 from ._sync_client import Truebit
 from ._version import __version__
 from .batch import _cli as batch_cli
@@ -717,15 +717,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         client = _make_client(args.base_url)
         return _COMMANDS[args.command](args, client, out)
-    except KeyboardInterrupt:
-        execution_id = getattr(args, "execution_id", None)
-        resume = _resume(execution_id, args.api) if execution_id and args.wait else None
-        if out.as_json:
-            error = {"type": "Interrupted", "message": "interrupted", "execution_id": execution_id}
-            out.json({"ok": False, "exit_code": EXIT_INTERRUPTED, "error": error, "resume": resume})
-        else:
-            out.err("truebit: interrupted" + (f"; resume with: {resume}" if resume else ""))
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        return _interrupted(out, args, getattr(exc, "execution_id", None))
     except TruebitError as exc:
         return _report(out, exc, args, time.monotonic() - started)
     except Exception as exc:  # a bug or an environment problem: still one line, a traceback on --debug
@@ -738,6 +731,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         if handler is not None:
             logger.removeHandler(handler)
             logger.setLevel(level)
+
+
+def _interrupted(out: _Output, args: argparse.Namespace, execution_id: str | None) -> int:
+    """Ctrl-C: the execution id and how to resume whenever the client had it (the driver attaches it
+    to the interruption), else whether a task may have been submitted."""
+    api = args.command == "call" or bool(getattr(args, "api", False))
+    execution_id = execution_id or getattr(args, "execution_id", None)
+    resume = _resume(execution_id, api) if execution_id else None
+    if execution_id:
+        message = f"interrupted; execution {execution_id} may still be running; resume with: {resume}"
+    elif args.command in ("run", "call"):
+        message = "interrupted before an execution id was received; the task may have been submitted"
+    else:
+        message = "interrupted"
+    if out.as_json:
+        error = {"type": "Interrupted", "message": message, "execution_id": execution_id}
+        body = {"ok": False, "exit_code": EXIT_INTERRUPTED, "error": error, "resume": resume}
+        if execution_id:
+            body["execution_id"] = execution_id
+        out.json(body)
+    else:
+        out.err(f"truebit: {message}")
+    return EXIT_INTERRUPTED
 
 
 def _report(out: _Output, exc: TruebitError, args: argparse.Namespace, waited: float) -> int:

@@ -383,9 +383,31 @@ def test_ctrl_c_exits_130(service: MockService, capsys: pytest.CaptureFixture[st
 
     service.handler = handler
     rc, _, err = run_cli(["run", "ns", "t", "x"], capsys)
-    assert rc == cli.EXIT_INTERRUPTED == 130 and err == "truebit: interrupted\n"
+    assert rc == cli.EXIT_INTERRUPTED == 130
+    assert (
+        err == "truebit: interrupted before an execution id was received; the task may have been submitted\n"
+    )
     rc, _, err = run_cli(["status", "e-5", "--wait"], capsys)
     assert rc == 130 and "resume with: truebit status e-5 --wait" in err
+
+
+def test_ctrl_c_while_polling_prints_the_execution_id(
+    service: MockService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(200, json={"executionId": "e-77"})  # the hold expired: polling
+        raise KeyboardInterrupt
+
+    service.handler = handler
+    rc, _, err = run_cli(["run", "ns", "t", "x"], capsys)
+    assert rc == 130 and "execution e-77 may still be running" in err
+    assert "resume with: truebit status e-77 --wait" in err
+    rc, out, _ = run_cli(["--json", "call", "ns", "t", "--path", "/x"], capsys)
+    body = json.loads(out)
+    assert (
+        rc == 130 and body["execution_id"] == "e-77" and body["resume"] == "truebit status e-77 --wait --api"
+    )
 
 
 # --- base URL and the sandbox command -------------------------------------------------------------

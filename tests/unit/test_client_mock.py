@@ -139,10 +139,19 @@ def test_get_gives_up_after_the_retry_attempts(harness: Harness) -> None:
     assert len(harness.requests) == 3 and info.value.execution_id == "e1"
 
 
-def test_wait_keeps_polling_through_failed_reads(harness: Harness) -> None:
-    answers = iter([httpx.Response(503)] * 7 + [httpx.Response(200, json=done())])
-    tb = harness.client(lambda r: next(answers), retry=RetryPolicy(attempts=2, initial=0, maximum=0))
-    assert harness(tb.functions.wait("e1")).ok
+def test_failed_reads_inside_a_wait_follow_the_retry_policy_alone(harness: Harness) -> None:
+    answers = iter([httpx.Response(503)] * 2 + [httpx.Response(200, json=done())])
+    tb = harness.client(lambda r: next(answers), retry=RetryPolicy(attempts=3, initial=0, maximum=0))
+    assert harness(tb.functions.wait("e1")).ok and len(harness.requests) == 3
+
+
+def test_a_steady_503_inside_a_wait_ends_after_the_policys_attempts(harness: Harness) -> None:
+    # One policy per event: the retry policy's attempts, not retries multiplied by polls.
+    tb = harness.client(lambda r: httpx.Response(503), wait_timeout=30)
+    with pytest.raises(ServerError) as caught:
+        harness(tb.functions.wait("e1"))
+    assert len(harness.requests) == RetryPolicy().attempts
+    assert caught.value.execution_id == "e1" and harness.clock.now - 1000.0 < 30
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 520, 429, 408])

@@ -29,7 +29,6 @@ from truebit_facade import (
 from truebit_facade._errors import UnknownStatusError
 from truebit_facade._failures import outcome_error
 from truebit_facade._many import map_bounded
-from truebit_facade._policy import Deadline
 from truebit_facade._status import ExecutionStatus, VerificationStatus
 
 from .conftest import Harness
@@ -197,18 +196,9 @@ def test_polling_honours_retry_after_on_server_errors(harness: Harness) -> None:
     answers = iter(
         [httpx.Response(503, headers={"Retry-After": "40"})] * 2 + [httpx.Response(200, json=_done())]
     )
-    tb = harness.client(lambda r: next(answers), retry=RetryPolicy(attempts=1))
+    tb = harness.client(lambda r: next(answers), retry=RetryPolicy(attempts=3))
     harness(tb.functions.wait("e1"))
     assert harness.clock.sleeps == [40.0, 40.0]
-
-
-def test_every_timeout_of_a_status_read_fits_in_the_deadline() -> None:
-    tb = Truebit(api_key="k", base_url="http://x", clock=lambda: 100.0)
-    status = tb._request_timeout("status", False, Deadline(102.0))
-    assert max(status.connect, status.read, status.write, status.pool) <= 2.0  # type: ignore[type-var]
-    execute = tb._request_timeout("execute", True, Deadline(102.0))
-    assert execute.connect <= 2.0 and execute.pool <= 2.0  # type: ignore[operator]
-    assert execute.read >= 60  # type: ignore[operator]  # a sent execute is never cut: its id would be lost
 
 
 def test_wait_timeout_error_counts_from_the_start_of_run(harness: Harness) -> None:

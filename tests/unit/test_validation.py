@@ -26,6 +26,10 @@ def _untouchable(request: httpx.Request) -> httpx.Response:
 F = "functions"
 A = "api_tasks"
 API = {"path": "/x"}
+DONE = {
+    "clearTextSolution": {"output": "8", "executionStatus": "succeed", "senderAddress": "0x1"},
+    "verificationStatus": "Success",
+}
 
 CASES: list[tuple[str, str, str, tuple[Any, ...], dict[str, Any]]] = [
     # (id, namespace attr, method, args, kwargs) -> field named in the error
@@ -84,6 +88,22 @@ CASES: list[tuple[str, str, str, tuple[Any, ...], dict[str, Any]]] = [
     ("execution_timeout", A, "run", ("ns", "t"), {"path": "/x", "execution_timeout": timedelta(days=60)}),
     ("execution_timeout", A, "run", ("ns", "t"), {"path": "/x", "execution_timeout": "30"}),
     ("concurrency", F, "run_many", ("ns", "fib", ["1"]), {"concurrency": 0}),
+    # run_many takes an iterable of inputs, never one string (it would run one task per character)
+    ("inputs", F, "run_many", ("ns", "fib", "123"), {}),
+    ("inputs", F, "run_many", ("ns", "fib", None), {}),
+    ("inputs", F, "run_many", ("ns", "fib", 5), {}),
+    ("inputs", F, "run_many", ("ns", "fib", b"12"), {}),
+    ("inputs", F, "run_many", ("ns", "fib", {"a": 1}), {}),
+    ("calls[0]", A, "run_many", ("ns", "t", ["/x"]), {}),
+    ("calls", A, "run_many", ("ns", "t", "/x"), {}),
+    # an option shared by every input, invalid for all: raised once, before anything is sent
+    ("total_solutions", F, "run_many", ("ns", "fib", ["1", "2"]), {"total_solutions": 0}),
+    ("timeout", F, "run_many", ("ns", "fib", ["1", "2"]), {"timeout": -1}),
+    ("execution_timeout", A, "run_many", ("ns", "t", [API, API]), {"execution_timeout": 0}),
+    ("colour", F, "run_many", ("ns", "fib", ["1"]), {"colour": "red"}),
+    ("version", F, "run", ("ns", "fib", "1"), {"version": 2, "label": "stable"}),
+    ("version", A, "submit", ("ns", "t"), {"path": "/x", "version": 2, "label": "stable"}),
+    ("timeout", F, "wait", ("e1",), {"timeout": "soon"}),
 ]
 
 
@@ -114,6 +134,22 @@ def test_client_configuration_is_checked(cls: type[Truebit], monkeypatch: pytest
         cls(api_key="bad\nkey")
     with pytest.raises(ValidationError, match="max_connections"):
         cls(api_key="k", max_connections=0)
+    # Policies and URLs are checked at construction, never after a task was submitted.
+    for bad in ({"poll": 5}, {"poll": {"initial": 1}}, {"retry": "x"}, {"retry": 3}):
+        with pytest.raises(ValidationError, match=next(iter(bad))):
+            cls(api_key="k", **bad)  # type: ignore[arg-type]
+    for url in (
+        "http://exa mple.com",
+        "http://example.com\n",
+        "http://",
+        "https://u:p@example.com",
+        "http://x:99999",
+    ):
+        with pytest.raises(ValidationError, match="base_url"):
+            cls(api_key="k", base_url=url)
+    for bad in ({"request_timeout": 0}, {"sync_hold": -1}, {"wait_timeout": "1"}, {"max_response_bytes": 0}):
+        with pytest.raises(ValidationError, match=next(iter(bad))):
+            cls(api_key="k", **bad)  # type: ignore[arg-type]
     keyless = cls(base_url="http://127.0.0.1:9")
     with pytest.raises(ValidationError, match="TRUEBIT_API_KEY"):
         call = keyless.functions.run("ns", "fib", "1")
@@ -121,11 +157,32 @@ def test_client_configuration_is_checked(cls: type[Truebit], monkeypatch: pytest
             asyncio.run(call)  # type: ignore[arg-type]
 
 
+def test_run_many_reports_a_bad_input_in_its_slot_and_runs_the_others(harness: Harness) -> None:
+    tb = harness.client(lambda r: httpx.Response(200, json={"executionId": "e1", **DONE}))
+    results = harness(tb.functions.run_many("ns", "fib", ["1", {1, 2}, "3"]))
+    assert isinstance(results[1], ValidationError) and results[1].field == "input"
+    assert [getattr(r, "output", None) for r in (results[0], results[2])] == ["8", "8"]
+    assert len(harness.requests) == 2
+    (missing,) = harness(tb.api_tasks.run_many("ns", "t", [{"method": "GET"}]))
+    assert isinstance(missing, ValidationError) and missing.field == "path" and len(harness.requests) == 2
+
+
+def test_policies_are_type_checked() -> None:
+    from truebit_facade import PollPolicy, RetryPolicy
+
+    for bad in ({"initial": "1"}, {"maximum": math.nan}, {"fraction": "0.1"}, {"jitter": 2}):
+        with pytest.raises(ValidationError):
+            PollPolicy(**bad)  # type: ignore[arg-type]
+    for bad in ({"attempts": "3"}, {"attempts": 0}, {"attempts": 2.5}, {"base": "2"}, {"initial": -1}):
+        with pytest.raises(ValidationError):
+            RetryPolicy(**bad)  # type: ignore[arg-type]
+
+
 def test_environment_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRUEBIT_API_KEY", "from-env")
     monkeypatch.setenv("TRUEBIT_BASE_URL", "http://127.0.0.1:5/")
     tb = Truebit()
-    assert tb.base_url == "http://127.0.0.1:5" and tb._default_headers()["x-api-key"] == "from-env"
+    assert tb.base_url == "http://127.0.0.1:5" and tb.settings.api_key == "from-env"
     assert "from-env" not in repr(tb)
     monkeypatch.delenv("TRUEBIT_BASE_URL")
     assert Truebit().base_url == "https://run.truebit.network"

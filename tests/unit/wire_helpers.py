@@ -9,7 +9,16 @@ from typing import Any
 
 from truebit_facade._failures import status_error
 from truebit_facade._models import ApiTaskResult, Execution, FunctionResult, TaskKind
-from truebit_facade._wire import Answer, Operation, api_request, function_request, read_execute, read_status
+from truebit_facade._wire import (
+    API,
+    FUNCTION,
+    Answer,
+    Operation,
+    api_request,
+    function_request,
+    read_execute,
+    read_status,
+)
 
 __all__ = ["Answer", "api_body", "function_body", "read_answer", "unknown_value"]
 
@@ -31,15 +40,16 @@ def read_answer(
     """What the client makes of one answer: the result, or the error it raises."""
     if not 200 <= answer.status < 300:
         raise status_error(answer, op, execution_id=execution_id)
+    kind_ = FUNCTION if kind == "function" else API
     if op == "execute":
-        return read_execute(answer, kind)
+        return read_execute(answer, kind_)
     if execution_id is None:
         try:
             said = json.loads(answer.content).get("executionId")
         except (ValueError, AttributeError, RecursionError):
             said = None
         execution_id = said if isinstance(said, str) else "e"
-    return read_status(answer, kind, execution_id)
+    return read_status(answer, kind_, execution_id)
 
 
 def unknown_value(vocabulary: type[enum.Enum], hint: str = "Cancelled") -> str:

@@ -1,0 +1,339 @@
+"""The whole call as a state machine, without I/O (the h11 / hishel idea).
+
+A call is a generator that *yields effects* and *receives replies*, and returns the outcome or raises
+the error. Two effects are enough: :class:`Send` ("send this request within these limits, tell me what
+came back") and :class:`Sleep`. A reply to a send is an :class:`Answer` (status, headers, bytes) or a
+:class:`Failure` (whether the request may have left this machine, and why it failed); a reply to a
+sleep is ``None``. Either may be :data:`INTERRUPTED` when the call's token was set. Everything else is
+decided here: sync hold or async mode, how an answer is read, retry or not and for how long, poll or
+finish, what the deadline allows, which typed error with which execution id. The sync and async clients
+only turn effects into I/O, so they cannot drift; the tests drive these generators with no sockets,
+no sleeps and no clock but the one in the settings.
+
+The rules, each decided in one place:
+
+* An execute request is sent once. It is resent only when it provably never left this machine
+  (the connection could not be made); anything else may have started a billable task.
+* A failed status read (connection trouble, 408/425/429/5xx or a non-standard status) is retried under
+  the retry policy, honouring ``Retry-After``; when the policy gives up, the call raises that error,
+  with the execution id. Inside a wait this is the only rule: the poll policy spaces reads that
+  *succeeded* and showed the execution still ``Running``.
+* Every attempt has a wall-clock bound (headers and body together) clipped to the call's deadline,
+  except the execute request of sync mode, which is chosen only when the deadline leaves room for the
+  whole hold: cutting it would lose the id of a task that is running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Final, Literal, TypeVar
+
+import attrs
+
+from . import _failures as fail
+from ._errors import TruebitError
+from ._models import ApiTaskResult, Execution, FunctionResult, TaskKind
+from ._policy import Deadline, is_retryable_status, parse_retry_after
+from ._redact import SecretBook
+from ._settings import DEFAULT, SYNC_MARGIN, Settings, Timeout
+from ._wire import Answer, Kind, WireRequest, read_execute, read_status, status_request
+
+__all__ = ["INTERRUPTED", "Effect", "Failure", "Flow", "Progress", "Reply", "Send", "Sleep"]
+
+R = TypeVar("R", FunctionResult, ApiTaskResult)
+T = TypeVar("T")
+
+#: The least wall-clock time an attempt gets, even right at the deadline (one last read).
+MIN_ATTEMPT: Final[float] = 0.5
+
+
+@attrs.frozen
+class Limits:
+    """What one attempt may take: ``queue`` seconds waiting for a free connection of the pool (the
+    call's deadline; ``None``: no bound), then ``connect`` seconds to connect and ``total`` seconds of
+    wall-clock time for the whole exchange (``None``: no bound), and ``max_bytes`` of body."""
+
+    connect: float
+    total: float | None
+    max_bytes: int
+    queue: float | None = None
+
+
+@attrs.frozen
+class Send:
+    request: WireRequest
+    limits: Limits
+    attempt: int = 1
+
+
+@attrs.frozen
+class Sleep:
+    seconds: float
+
+
+FailureReason = Literal["connect", "timeout", "dropped", "too_large", "unreadable"]
+
+
+@attrs.frozen
+class Failure:
+    """No usable answer. ``sent`` is false only when the request provably never left this machine."""
+
+    reason: FailureReason
+    sent: bool
+    detail: str = ""
+
+
+class _Interrupted:
+    def __repr__(self) -> str:
+        return "INTERRUPTED"
+
+
+#: The reply a driver gives instead of performing an effect once the call's token is set.
+INTERRUPTED: Final = _Interrupted()
+
+Effect = Send | Sleep
+Reply = Answer | Failure | _Interrupted | None
+Flow = Generator[Effect, Reply, T]
+
+
+@attrs.define
+class Progress:
+    """What a call has learnt so far, readable by its driver when the call is torn down (Ctrl-C)."""
+
+    kind: TaskKind | None = None
+    execution_id: str | None = None
+
+
+class _OutOfTime(Exception):
+    """The deadline came while a status read was still failing; ``error`` is the last failure."""
+
+    def __init__(self, error: TruebitError) -> None:
+        self.error = error
+
+
+# --- one exchange ----------------------------------------------------------------------------
+
+
+def _do(effect: Effect, progress: Progress) -> Generator[Effect, Reply, Answer | Failure | None]:
+    reply = yield effect
+    if isinstance(reply, _Interrupted):
+        raise fail.interrupted(progress.kind, progress.execution_id)
+    return reply
+
+
+def _limits(settings: Settings, deadline: Deadline, *, hold: bool = False) -> Limits:
+    left = deadline.remaining(settings.clock())
+    queue = None if left is None else max(left, MIN_ATTEMPT)
+    if hold:  # the sync-mode execute: the whole hold, whatever the deadline (see the module doc)
+        total = settings.sync_hold + SYNC_MARGIN
+        return Limits(settings.connect_timeout, total, settings.max_response_bytes, queue)
+    total = settings.request_timeout if queue is None else min(settings.request_timeout, queue)
+    return Limits(min(settings.connect_timeout, total), total, settings.max_response_bytes, queue)
+
+
+def _past_deadline(settings: Settings, deadline: Deadline, delay: float) -> bool:
+    """Whether waiting ``delay`` before a retry would only end at the deadline."""
+    left = deadline.remaining(settings.clock())
+    return left is not None and delay >= left
+
+
+# --- the sub-flows -----------------------------------------------------------------------
+
+
+def execute(
+    settings: Settings,
+    kind: Kind[R],
+    request: WireRequest,
+    deadline: Deadline,
+    book: SecretBook,
+    progress: Progress,
+) -> Flow[tuple[R | Execution, float | None]]:
+    """``POST execute-by-name``: the result (sync mode) or the execution, and the ``Retry-After`` hint."""
+    failures = 0
+    while True:
+        limits = _limits(settings, deadline, hold=request.sync)
+        reply = yield from _do(Send(request, limits, failures + 1), progress)
+        if isinstance(reply, Failure):
+            error = fail.transport_error(reply, request, book.known())
+            if reply.sent:
+                raise error  # it may have reached the service: never resent
+            failures += 1
+            delay = settings.retry.delay(failures)
+            if delay is None or _past_deadline(settings, deadline, delay):
+                raise error
+            yield from _do(Sleep(delay), progress)
+            continue
+        assert isinstance(reply, Answer)
+        if not 200 <= reply.status < 300:
+            raise fail.status_error(reply, "execute", secrets=book.known())
+        outcome = read_execute(reply, kind)
+        progress.execution_id = outcome.execution_id
+        return outcome, parse_retry_after(reply.headers.get("retry-after"))
+
+
+def read(
+    settings: Settings,
+    kind: Kind[R],
+    request: WireRequest,
+    deadline: Deadline,
+    book: SecretBook,
+    progress: Progress,
+) -> Flow[tuple[R, float | None]]:
+    """One status read, retried under the retry policy; ``_OutOfTime`` (carrying the last failure)
+    when the deadline comes first."""
+    assert request.execution_id is not None
+    failures = 0
+    while True:
+        reply = yield from _do(Send(request, _limits(settings, deadline), failures + 1), progress)
+        hint: float | None = None
+        error: TruebitError
+        if isinstance(reply, Answer):
+            hint = parse_retry_after(reply.headers.get("retry-after"))
+            if 200 <= reply.status < 300:
+                return read_status(reply, kind, request.execution_id), hint
+            error = fail.status_error(
+                reply, "status", secrets=book.known(), execution_id=request.execution_id
+            )
+            if not is_retryable_status(reply.status):
+                raise error
+        else:
+            assert isinstance(reply, Failure)
+            error = fail.transport_error(reply, request, book.known())
+            if reply.reason in ("too_large", "unreadable"):
+                raise error  # the same answer would come again
+        failures += 1
+        delay = settings.retry.delay(failures, retry_after=hint)
+        if delay is None:
+            raise error
+        if _past_deadline(settings, deadline, delay):
+            raise _OutOfTime(error)
+        yield from _do(Sleep(delay), progress)
+        if deadline.expired(settings.clock()):
+            raise _OutOfTime(error)
+
+
+def wait(
+    settings: Settings,
+    kind: Kind[R],
+    execution_id: str,
+    deadline: Deadline,
+    book: SecretBook,
+    progress: Progress,
+    *,
+    raise_on_failure: bool,
+    started: float | None = None,
+    first_delay: float | None = None,
+) -> Flow[R]:
+    """Poll until the execution has ended (any status but ``Running``) or the deadline passes."""
+    progress.kind, progress.execution_id = kind.name, execution_id
+    clock = settings.clock
+    started = clock() if started is None else started
+    request = status_request(kind.name, execution_id)
+    last: R | None = None
+    delay = first_delay
+    while True:
+        if delay:
+            yield from _do(Sleep(delay), progress)
+        if deadline.expired(clock()):
+            raise fail.wait_timeout(kind.name, execution_id, last, clock() - started)
+        try:
+            last, hint = yield from read(settings, kind, request, deadline, book, progress)
+        except _OutOfTime as out:
+            raise fail.wait_timeout(kind.name, execution_id, last, clock() - started) from out.error
+        if last.is_terminal:
+            return finish(last, raise_on_failure, book)
+        now = clock()
+        if deadline.expired(now):
+            raise fail.wait_timeout(kind.name, execution_id, last, now - started)
+        delay = deadline.clip(settings.poll.delay(now - started, retry_after=hint), now)
+
+
+def finish(result: R, raise_on_failure: bool, book: SecretBook) -> R:
+    if raise_on_failure:
+        error = fail.outcome_error(result, book.known())
+        if error is not None:
+            raise error
+    return result
+
+
+# --- the calls the resources make ------------------------------------------------------------
+
+Call = Callable[[Settings, SecretBook, Progress], Flow[T]]
+
+
+def run(
+    kind: Kind[R], build: Callable[[bool], WireRequest], timeout: Timeout, raise_on_failure: bool
+) -> Call[R]:
+    """Execute and wait: one sync-mode request when the deadline allows the hold, then polling."""
+
+    def flow(settings: Settings, book: SecretBook, progress: Progress) -> Flow[R]:
+        settings.require_key()
+        progress.kind = kind.name
+        deadline = settings.deadline(timeout)
+        started = settings.clock()
+        left = deadline.remaining(started)
+        request = build(left is None or left >= settings.sync_hold + SYNC_MARGIN)
+        book.remember(request.secrets)  # input.headers values: scrubbed from every later answer
+        outcome, hint = yield from execute(settings, kind, request, deadline, book, progress)
+        if isinstance(outcome, Execution) or not outcome.is_terminal:
+            now = settings.clock()
+            first = deadline.clip(settings.poll.delay(now - started, retry_after=hint), now)
+            return (
+                yield from wait(
+                    settings,
+                    kind,
+                    outcome.execution_id,
+                    deadline,
+                    book,
+                    progress,
+                    raise_on_failure=raise_on_failure,
+                    started=started,
+                    first_delay=first,
+                )
+            )
+        return finish(outcome, raise_on_failure, book)
+
+    return flow
+
+
+def submit(kind: Kind[R], build: Callable[[bool], WireRequest]) -> Call[Execution]:
+    """Start an execution in async mode and return its id at once."""
+
+    def flow(settings: Settings, book: SecretBook, progress: Progress) -> Flow[Execution]:
+        settings.require_key()
+        progress.kind = kind.name
+        request = build(False)
+        book.remember(request.secrets)
+        outcome, _ = yield from execute(settings, kind, request, Deadline(None), book, progress)
+        return outcome if isinstance(outcome, Execution) else Execution(outcome.execution_id, kind.name)
+
+    return flow
+
+
+def wait_call(kind: Kind[R], execution_id: str, timeout: Timeout, raise_on_failure: bool) -> Call[R]:
+    def flow(settings: Settings, book: SecretBook, progress: Progress) -> Flow[R]:
+        deadline = settings.deadline(timeout)
+        return (
+            yield from wait(
+                settings, kind, execution_id, deadline, book, progress, raise_on_failure=raise_on_failure
+            )
+        )
+
+    return flow
+
+
+def get(kind: Kind[R], execution_id: str, timeout: Timeout) -> Call[R]:
+    """One status read (retried under the retry policy), bounded by ``timeout`` (default: the
+    client's ``request_timeout``); any status is returned, ``Running`` included."""
+
+    def flow(settings: Settings, book: SecretBook, progress: Progress) -> Flow[R]:
+        progress.kind, progress.execution_id = kind.name, execution_id
+        deadline = settings.deadline(settings.request_timeout if timeout is DEFAULT else timeout)
+        request = status_request(kind.name, execution_id)
+        try:
+            result, _ = yield from read(settings, kind, request, deadline, book, progress)
+        except _OutOfTime as out:
+            raise out.error from None
+        return result
+
+    return flow
