@@ -1,10 +1,9 @@
 """Contains some shared types for properties"""
 
 from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import IO, BinaryIO, Generic, Literal, TypeVar
-
-from attrs import define
 
 
 class Unset:
@@ -25,7 +24,7 @@ FileTypes = (
 RequestFiles = list[tuple[str, FileTypes]]
 
 
-@define
+@dataclass
 class File:
     """Contains information for file uploads"""
 
@@ -41,7 +40,7 @@ class File:
 T = TypeVar("T")
 
 
-@define
+@dataclass
 class Response(Generic[T]):
     """A response from an endpoint"""
 

@@ -38,7 +38,7 @@ RULES: list[tuple[str, str]] = [
         "        return False\n    return token.wait(seconds)",
     ),
     (r"\bgather_bounded\b", "map_bounded"),
-    (r"\b(body|pool_transport|slots|acquire)_async\b", r"\1"),
+    (r"\b(body|pool_transport)_async\b", r"\1"),
     (r"\basync def ", "def "),
     (r"\bawait ", ""),
     (r"__aenter__", "__enter__"),

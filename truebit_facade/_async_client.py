@@ -7,6 +7,7 @@ from it; CI fails when the two differ. Edit this one, then run ``make unasync``.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -39,6 +40,8 @@ from ._version import __version__
 from ._wire import API, FUNCTION, Answer, Kind, WireRequest, api_request, function_request
 
 __all__ = ["AsyncApiTasks", "AsyncFunctions", "AsyncTruebit"]
+
+_JSON = {"content-type": "application/json"}
 
 R = TypeVar("R", FunctionResult, ApiTaskResult)
 T = TypeVar("T")
@@ -110,7 +113,6 @@ class AsyncTruebit:
         self._http = http_client
         self._owns_http = http_client is None
         self._http_owner: tuple[int, object] = (0, None)  # the (pid, event loop) that opened the pool
-        self._slots: Any = None
         self._max_connections = max_connections
         self._closed = False
         self._sleep = sleep
@@ -122,6 +124,8 @@ class AsyncTruebit:
         }
         if self._settings.api_key is not None:
             self._headers["x-api-key"] = self._settings.api_key
+        self._json_headers = {**self._headers, "content-type": "application/json"}
+        self._timeouts: dict[tuple[int | None, ...], httpx.Timeout] = {}
         self.functions = AsyncFunctions(self)
         self.api_tasks = AsyncApiTasks(self)
 
@@ -189,68 +193,76 @@ class AsyncTruebit:
 
     async def _exchange(self, send: flow.Send) -> Answer | flow.Failure:
         request, limits = send.request, send.limits
-        http, slots = self._pool()
-        if not await transport.acquire_async(slots, limits.queue):
-            return flow.Failure(
-                "connect", sent=False, detail="no free connection in the pool before the deadline"
-            )
-        try:
-            return await self._attempt(http, request, limits, send.attempt)
-        finally:
-            slots.release()
+        return await self._attempt(self._pool(), request, limits, send.attempt)
 
     async def _attempt(
         self, http: httpx.AsyncClient, request: WireRequest, limits: flow.Limits, attempt: int
     ) -> Answer | flow.Failure:
-        headers = (
-            self._headers
-            if request.content is None
-            else {**self._headers, "content-type": "application/json"}
-        )
-        timeout = httpx.Timeout(limits.total, connect=limits.connect, pool=limits.connect)
+        # The pool this client made carries the fixed headers itself; a caller's own gets them each time.
+        if self._owns_http:
+            headers = None if request.content is None else _JSON
+        else:
+            headers = self._headers if request.content is None else self._json_headers
+        timeout = self._timeout(limits)
         log_request(request.method, request.path, request.body_json, attempt)
         started = time.monotonic()
+        bound = transport.begin_attempt(limits.total)
         try:
-            with transport.attempt_deadline(limits.total):
-                built = http.build_request(
-                    request.method,
-                    self._settings.base_url + request.path,
-                    content=request.content,
-                    headers=headers,
-                    timeout=timeout,
-                )
-                response = await http.send(built, stream=True)
-                try:
-                    content = await transport.body_async(response, limits.max_bytes)
-                finally:
-                    await response.aclose()
+            built = http.build_request(
+                request.method,
+                self._settings.base_url + request.path,
+                content=request.content,
+                headers=headers,
+                timeout=timeout,
+            )
+            response = await http.send(built, stream=True)
+            try:
+                content = await transport.body_async(response, limits.max_bytes)
+            finally:
+                await response.aclose()
         except (httpx.HTTPError, transport.BodyTooLarge) as exc:
             return transport.failure_of(exc)
+        finally:
+            transport.end_attempt(bound)
         answer = Answer(response.status_code, response.headers, content, raw=response)
         log_response(
             request.method, request.path, answer.status, time.monotonic() - started, content, self._secrets
         )
         return answer
 
-    def _pool(self) -> tuple[httpx.AsyncClient, Any]:
+    def _timeout(self, limits: flow.Limits) -> httpx.Timeout:
+        """httpx's own timeouts of an attempt, in whole seconds rounded up: the exact wall-clock bound
+        is enforced below them, so a few values recur and each is made once. Waiting for a free
+        connection is bounded by the call's deadline (``queue``), not by the attempt's bound."""
+        key = tuple(None if v is None else math.ceil(v) for v in (limits.total, limits.connect, limits.queue))
+        found = self._timeouts.get(key)
+        if found is None:
+            found = httpx.Timeout(key[0], connect=key[1], pool=key[2])
+            if len(self._timeouts) < 256:
+                self._timeouts[key] = found
+        return found
+
+    def _pool(self) -> httpx.AsyncClient:
         if self._closed:
             raise TruebitError("this client is closed; create a new one")
+        if not self._owns_http:
+            assert self._http is not None
+            return self._http
         # A pool belongs to the process and the event loop that opened it: after fork the child must
         # not share the parent's sockets, and a loop that closed takes its connections with it.
         owner = (os.getpid(), _running_loop())
-        http, slots = self._http, self._slots
-        if http is not None and slots is not None and self._http_owner == owner:
-            return http, slots
+        http = self._http
+        if http is not None and self._http_owner == owner:
+            return http
         with self._pool_lock:  # threads of run_many share one pool, not race to open several
-            if self._http is None or self._slots is None or self._http_owner != owner:
-                if self._owns_http or self._http is None:
-                    self._http = httpx.AsyncClient(
-                        transport=transport.pool_transport_async(self._max_connections),
-                        follow_redirects=False,
-                    )
-                self._slots = transport.slots_async(self._max_connections)
+            if self._http is None or self._http_owner != owner:
+                self._http = httpx.AsyncClient(
+                    transport=transport.pool_transport_async(self._max_connections),
+                    headers=self._headers,
+                    follow_redirects=False,
+                )
                 self._http_owner = owner
-            return self._http, self._slots
+            return self._http
 
 
 class _AsyncTasks(Generic[R]):

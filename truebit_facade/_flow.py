@@ -26,9 +26,8 @@ The rules, each decided in one place:
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from typing import Final, Literal, TypeVar
-
-import attrs
 
 from . import _failures as fail
 from ._errors import TruebitError
@@ -47,7 +46,7 @@ T = TypeVar("T")
 MIN_ATTEMPT: Final[float] = 0.5
 
 
-@attrs.frozen
+@dataclass
 class Limits:
     """What one attempt may take: ``queue`` seconds waiting for a free connection of the pool (the
     call's deadline; ``None``: no bound), then ``connect`` seconds to connect and ``total`` seconds of
@@ -59,14 +58,14 @@ class Limits:
     queue: float | None = None
 
 
-@attrs.frozen
+@dataclass
 class Send:
     request: WireRequest
     limits: Limits
     attempt: int = 1
 
 
-@attrs.frozen
+@dataclass
 class Sleep:
     seconds: float
 
@@ -74,7 +73,7 @@ class Sleep:
 FailureReason = Literal["connect", "timeout", "dropped", "too_large", "unreadable"]
 
 
-@attrs.frozen
+@dataclass
 class Failure:
     """No usable answer. ``sent`` is false only when the request provably never left this machine."""
 
@@ -96,7 +95,7 @@ Reply = Answer | Failure | _Interrupted | None
 Flow = Generator[Effect, Reply, T]
 
 
-@attrs.define
+@dataclass
 class Progress:
     """What a call has learnt so far, readable by its driver when the call is torn down (Ctrl-C)."""
 
@@ -249,7 +248,7 @@ def wait(
 
 
 def finish(result: R, raise_on_failure: bool, book: SecretBook) -> R:
-    if raise_on_failure:
+    if raise_on_failure and not result.ok:
         error = fail.outcome_error(result, book.known())
         if error is not None:
             raise error

@@ -8,9 +8,8 @@ Each result keeps the whole body (``raw``, read-only) including fields this vers
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
-
-import attrs
 
 from ._status import (
     ApiSolutionStatus,
@@ -57,9 +56,41 @@ class JsonArray(list[Any]):
 
 
 def freeze(value: Any) -> Any:
-    """Parsed JSON made read-only, iteratively (a deeply nested body must not overflow the stack)."""
-    if not isinstance(value, dict | list):
-        return value
+    """Parsed JSON made read-only. Recursive while that is cheap; iterative past a depth where a
+    deeply nested body could overflow the stack."""
+    if type(value) is dict:
+        if not value:
+            return _EMPTY
+        try:
+            return _freeze(value, 0)
+        except _TooDeep:
+            return _freeze_deep(value)
+    if type(value) is list:
+        try:
+            return _freeze(value, 0)
+        except _TooDeep:
+            return _freeze_deep(value)
+    return value
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _freeze(value: Any, depth: int) -> Any:
+    if depth > 100:
+        raise _TooDeep
+    if type(value) is dict:
+        return JsonObject(
+            {k: (_freeze(v, depth + 1) if type(v) in _CONTAINERS else v) for k, v in value.items()}
+        )
+    return JsonArray([_freeze(v, depth + 1) if type(v) in _CONTAINERS else v for v in value])
+
+
+_CONTAINERS = (dict, list)
+
+
+def _freeze_deep(value: Any) -> Any:
     done: dict[int, Any] = {}
     stack: list[tuple[Any, bool]] = [(value, False)]
     while stack:
@@ -86,9 +117,10 @@ def to_builtin(value: Any) -> Any:
 
 
 thaw = to_builtin
+_EMPTY = JsonObject()
 
 
-@attrs.frozen
+@dataclass(frozen=True)
 class Execution:
     """A submitted execution: pass ``execution_id`` to ``get`` or ``wait``."""
 
@@ -96,7 +128,7 @@ class Execution:
     kind: TaskKind
 
 
-@attrs.frozen
+@dataclass(frozen=True)
 class Signature:
     """An Ethereum-style secp256k1 signature: ``v`` in {27, 28}, ``r`` and ``s`` as 64 hex characters."""
 
@@ -105,7 +137,7 @@ class Signature:
     s: str
 
 
-@attrs.frozen
+@dataclass(frozen=True)
 class Solution:
     """One node's solution (``clearTextSolution``) of a function task."""
 
@@ -124,7 +156,7 @@ class Solution:
         return recover_signer(message_hash, self.signature)
 
 
-@attrs.frozen
+@dataclass(frozen=True)
 class FunctionResult:
     """The state of a function-task execution: verified output, consensus status, signed solution.
 
@@ -136,8 +168,8 @@ class FunctionResult:
     execution_id: str
     verification: VerificationStatus | None
     solution: Solution | None
-    raw: Mapping[str, Any] = attrs.field(repr=False)
-    extra: Mapping[str, Any] = attrs.field(repr=False, factory=JsonObject)
+    raw: Mapping[str, Any] = field(repr=False)
+    extra: Mapping[str, Any] = field(repr=False, default_factory=JsonObject)
 
     @property
     def output(self) -> str | None:
@@ -178,7 +210,7 @@ class FunctionResult:
         return _generated(ExecuteTaskSyncResponse, self.raw)
 
 
-@attrs.frozen
+@dataclass(frozen=True)
 class TransferredBytes:
     """Bytes exchanged with the target API (``totalTransferredBytes``), which the service bills."""
 
@@ -186,20 +218,20 @@ class TransferredBytes:
     response: int | None
 
 
-@attrs.frozen
+@dataclass(frozen=True)
 class ApiTaskResult:
     """The state of an API-task execution: the target's answer and the hub's status."""
 
     execution_id: str
     status: ApiTaskStatus | None
     # Not in the repr: a target that echoes its request headers would show the caller's secrets.
-    output: Any = attrs.field(repr=False)
+    output: Any = field(repr=False)
     solution_status: ApiSolutionStatus | None
     sender_address: str | None
     transferred_bytes: TransferredBytes | None
     error_message: str | None
-    raw: Mapping[str, Any] = attrs.field(repr=False)
-    extra: Mapping[str, Any] = attrs.field(repr=False, factory=JsonObject)
+    raw: Mapping[str, Any] = field(repr=False)
+    extra: Mapping[str, Any] = field(repr=False, default_factory=JsonObject)
 
     @property
     def status_value(self) -> str | None:

@@ -11,10 +11,9 @@ import email.utils
 import http
 import math
 import random
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import attrs
 
 from ._errors import ValidationError
 
@@ -41,13 +40,19 @@ def _number(value: Any) -> float:
     return float(value)
 
 
+def _convert(policy: Any, **converters: Any) -> None:
+    """Check and normalise the fields of a frozen policy (durations may be given as timedeltas)."""
+    for name, convert in converters.items():
+        object.__setattr__(policy, name, convert(getattr(policy, name)))
+
+
 def _count(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError("retry", f"RetryPolicy.attempts must be an integer, not {type(value).__name__}")
     return value
 
 
-@attrs.frozen
+@dataclass(frozen=True)
 class PollPolicy:
     """How often a running execution is read.
 
@@ -59,12 +64,13 @@ class PollPolicy:
     bound. Durations accept seconds or ``timedelta``.
     """
 
-    initial: float = attrs.field(default=0.5, converter=_duration)
-    fraction: float = attrs.field(default=0.1, converter=_number)
-    maximum: float = attrs.field(default=30.0, converter=_duration)
-    jitter: float = attrs.field(default=0.2, converter=_number)
+    initial: float = 0.5
+    fraction: float = 0.1
+    maximum: float = 30.0
+    jitter: float = 0.2
 
-    def __attrs_post_init__(self) -> None:
+    def __post_init__(self) -> None:
+        _convert(self, initial=_duration, fraction=_number, maximum=_duration, jitter=_number)
         if not (self.initial >= 0 and self.maximum >= self.initial):
             raise ValidationError("poll", "PollPolicy needs 0 <= initial <= maximum")
         if not (self.fraction >= 0 and 0 <= self.jitter < 1):
@@ -82,7 +88,7 @@ class PollPolicy:
         return base
 
 
-@attrs.frozen
+@dataclass(frozen=True)
 class RetryPolicy:
     """What to do when one request fails with a transient fault.
 
@@ -97,13 +103,21 @@ class RetryPolicy:
     ``attempts`` counts the first try. The caller's deadline always wins.
     """
 
-    attempts: int = attrs.field(default=6, converter=_count)
-    initial: float = attrs.field(default=0.5, converter=_duration)
-    maximum: float = attrs.field(default=10.0, converter=_duration)
-    base: float = attrs.field(default=2.0, converter=_number)
-    max_retry_after: float = attrs.field(default=120.0, converter=_duration)
+    attempts: int = 6
+    initial: float = 0.5
+    maximum: float = 10.0
+    base: float = 2.0
+    max_retry_after: float = 120.0
 
-    def __attrs_post_init__(self) -> None:
+    def __post_init__(self) -> None:
+        _convert(
+            self,
+            attempts=_count,
+            initial=_duration,
+            maximum=_duration,
+            base=_number,
+            max_retry_after=_duration,
+        )
         if self.attempts < 1:
             raise ValidationError("retry", "RetryPolicy.attempts counts the first try: at least 1")
         if not (0 <= self.initial <= self.maximum) or self.base < 1:
@@ -166,7 +180,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-@attrs.define
+@dataclass
 class Deadline:
     """An overall deadline on a monotonic clock; ``None`` means no deadline (explicitly)."""
 

@@ -11,11 +11,10 @@ import os
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
 from urllib.parse import urlsplit
-
-import attrs
 
 from ._errors import ValidationError
 from ._policy import Deadline, PollPolicy, RetryPolicy, seconds
@@ -109,7 +108,7 @@ def _positive_int(field: str, value: object) -> int:
     return value
 
 
-@attrs.frozen(repr=False)
+@dataclass(frozen=True, repr=False)
 class Settings:
     """What one client was configured with. ``api_key`` never appears in a repr."""
 

@@ -14,50 +14,53 @@ The pairs below (sync and async) are the only hand-written twins of the package.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
-import ssl
-import threading
 import time
-import typing
 import zlib
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
-import httpcore
 import httpx
 
 from ._flow import Failure
 
-if TYPE_CHECKING:
-    import asyncio
+__all__ = [
+    "BodyTooLarge",
+    "begin_attempt",
+    "end_attempt",
+    "failure_of",
+    "pool_transport",
+    "pool_transport_async",
+]
 
-__all__ = ["BodyTooLarge", "attempt_deadline", "failure_of", "pool_transport", "pool_transport_async"]
-
-_ATTEMPT_END: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "truebit_attempt_end", default=None
-)
+# [bound in seconds, end on the monotonic clock once the attempt's first socket operation set it]
+_ATTEMPT: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar("truebit_attempt", default=None)
 
 
 class BodyTooLarge(Exception):
     pass
 
 
-@contextlib.contextmanager
-def attempt_deadline(total: float | None) -> Iterator[None]:
-    """Every socket operation inside ends by ``total`` seconds from now (real monotonic time)."""
-    token = _ATTEMPT_END.set(None if total is None else time.monotonic() + total)
-    try:
-        yield
-    finally:
-        _ATTEMPT_END.reset(token)
+def begin_attempt(total: float | None) -> contextvars.Token[list[Any] | None]:
+    """Every socket operation until :func:`end_attempt` ends by ``total`` seconds after the first of
+    them (real monotonic time). The clock starts at the first socket operation, not before: waiting
+    for a free connection of the pool is bounded by the pool timeout (the call's deadline) and must
+    not eat into the attempt's own bound (a held sync-mode request would be cut and its id lost)."""
+    return _ATTEMPT.set(None if total is None else [total, None])
 
 
-def _clip(timeout: float | None, error: type[Exception]) -> float | None:
-    end = _ATTEMPT_END.get()
-    if end is None:
+def end_attempt(token: contextvars.Token[list[Any] | None]) -> None:
+    _ATTEMPT.reset(token)
+
+
+def clip(timeout: float | None, error: type[Exception]) -> float | None:
+    """``timeout`` shortened to what is left of the current attempt; ``error`` when nothing is."""
+    attempt = _ATTEMPT.get()
+    if attempt is None:
         return timeout
-    left = end - time.monotonic()
+    now = time.monotonic()
+    if attempt[1] is None:
+        attempt[1] = now + attempt[0]
+    left: float = attempt[1] - now
     if left <= 0:
         raise error("the attempt's wall-clock bound was reached")
     return left if timeout is None else min(timeout, left)
@@ -90,11 +93,15 @@ class BoundedDecoder:
     anyone can count it; here each chunk is inflated with ``max_length`` set to the room left."""
 
     def __init__(self, response: httpx.Response, limit: int) -> None:
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit and not response.headers.get("content-encoding"):
-            raise _too_large(limit)
-        codings = [c.strip().lower() for c in response.headers.get("content-encoding", "").split(",")]
-        codings = [c for c in codings if c and c != "identity"]
+        headers = response.headers
+        encoding = headers.get("content-encoding")
+        if not encoding:
+            declared = headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise _too_large(limit)
+            codings: list[str] = []
+        else:
+            codings = [c for c in (c.strip().lower() for c in encoding.split(",")) if c and c != "identity"]
         if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
             raise httpx.DecodingError(f"unsupported content-encoding {', '.join(codings)!r}")
         self._coding = codings[0] if codings else None
@@ -140,71 +147,14 @@ def _too_large(limit: int) -> BodyTooLarge:
 # --- the blocking pool ---------------------------------------------------------------------
 
 
-class _Stream(httpcore.NetworkStream):
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _clip(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
-        return _Stream(
-            self._inner.start_tls(ssl_context, server_hostname, _clip(timeout, httpcore.ConnectTimeout))
-        )
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class _Backend(httpcore.NetworkBackend):
-    def __init__(self, inner: httpcore.NetworkBackend) -> None:
-        self._inner = inner
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: typing.Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        timeout = _clip(timeout, httpcore.ConnectTimeout)
-        return _Stream(self._inner.connect_tcp(host, port, timeout, local_address, socket_options))
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: typing.Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:
-        timeout = _clip(timeout, httpcore.ConnectTimeout)
-        return _Stream(self._inner.connect_unix_socket(path, timeout, socket_options))
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-
 def pool_transport(max_connections: int) -> httpx.HTTPTransport:
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
     transport = httpx.HTTPTransport(limits=limits)
+    from ._backends import Backend  # httpcore is imported by httpx only when a pool is made
+
     pool = transport._pool
-    pool._network_backend = _Backend(pool._network_backend)  # see the module doc
+    pool._network_backend = Backend(pool._network_backend)  # see the module doc
     return transport
-
-
-def slots(n: int) -> threading.BoundedSemaphore:
-    """At most ``n`` exchanges at once, counted before an attempt's clock starts, so that a request
-    queued behind others never spends its own bound (a held sync request would lose its id)."""
-    return threading.BoundedSemaphore(n)
-
-
-def acquire(slots: threading.BoundedSemaphore, timeout: float | None) -> bool:
-    return slots.acquire(timeout=timeout)
 
 
 def body(response: httpx.Response, limit: int) -> bytes:
@@ -221,76 +171,14 @@ def body(response: httpx.Response, limit: int) -> bytes:
 # --- the asyncio pool ----------------------------------------------------------------------
 
 
-class _AsyncStream(httpcore.AsyncNetworkStream):
-    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
-        self._inner = inner
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._inner.write(buffer, _clip(timeout, httpcore.WriteTimeout))
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        timeout = _clip(timeout, httpcore.ConnectTimeout)
-        return _AsyncStream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class _AsyncBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
-        self._inner = inner
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: typing.Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        timeout = _clip(timeout, httpcore.ConnectTimeout)
-        return _AsyncStream(await self._inner.connect_tcp(host, port, timeout, local_address, socket_options))
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: typing.Iterable[Any] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        timeout = _clip(timeout, httpcore.ConnectTimeout)
-        return _AsyncStream(await self._inner.connect_unix_socket(path, timeout, socket_options))
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
 def pool_transport_async(max_connections: int) -> httpx.AsyncHTTPTransport:
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
     transport = httpx.AsyncHTTPTransport(limits=limits)
+    from ._backends import AsyncBackend
+
     pool = transport._pool
-    pool._network_backend = _AsyncBackend(pool._network_backend)
+    pool._network_backend = AsyncBackend(pool._network_backend)
     return transport
-
-
-def slots_async(n: int) -> asyncio.Semaphore:
-    import asyncio
-
-    return asyncio.Semaphore(n)
-
-
-async def acquire_async(slots: asyncio.Semaphore, timeout: float | None) -> bool:
-    import asyncio
-
-    try:
-        await asyncio.wait_for(slots.acquire(), timeout)
-    except TimeoutError:
-        return False
-    return True
 
 
 async def body_async(response: httpx.Response, limit: int) -> bytes:

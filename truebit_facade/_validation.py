@@ -12,6 +12,8 @@ from typing import Any
 from ._errors import ValidationError
 
 UINT32_MAX = 4294967295
+#: Compact JSON as the wire carries it, made once (json.dumps with options builds an encoder per call).
+COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 # RFC 9110 token characters: what a header name may contain.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # used with fullmatch: "$" would allow a final "\n"
@@ -80,7 +82,7 @@ def execution_id(value: object) -> str:
 def json_value(field: str, value: object) -> str:
     """``value`` as compact JSON; fails on what JSON cannot carry (sets, NaN, lone surrogates...)."""
     try:
-        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        text = COMPACT_JSON.encode(value)
         text.encode("utf-8")
     except (TypeError, ValueError, RecursionError) as exc:
         raise ValidationError(field, f"is not JSON-serialisable ({type(exc).__name__})") from None

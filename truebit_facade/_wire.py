@@ -9,6 +9,10 @@ generated code does own, and a bump changes, is every name on the wire: paths, m
 and the status vocabulary. mypy checks the facade's use of them, so a removed or renamed field is a
 type error at the line below that uses it.
 
+The generated modules are imported inside the functions that use them: importing every endpoint
+module and its response models would add a tenth to ``import truebit_facade`` for a program that may
+never make a call (mypy checks these imports like any other).
+
 The sync/async and error unions are decided here from the raw JSON (a genuine sync answer also
 matches the async schema, so the generated union parser would always pick the async branch).
 """
@@ -18,29 +22,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Final, Generic, Literal, TypeVar
 
-import attrs
-
 from . import _validation as check
 from ._errors import MalformedResponseError, ValidationError
-from ._generated.api.api_task_execution import execute_api_task_by_name as _api_execute
-from ._generated.api.function_task_execution import execute_task_by_name as _function_execute
-from ._generated.api.task_execution_status import get_api_execution_status as _api_status
-from ._generated.api.task_execution_status import get_function_execution_status as _function_status
-from ._generated.models.execute_api_sync_response import ExecuteApiSyncResponse
-from ._generated.models.execute_api_task_by_name_body import ExecuteApiTaskByNameBody
-from ._generated.models.execute_api_task_by_name_body_input import ExecuteApiTaskByNameBodyInput
-from ._generated.models.execute_api_task_by_name_body_input_headers import (
-    ExecuteApiTaskByNameBodyInputHeaders,
-)
-from ._generated.models.execute_api_task_by_name_body_input_params import (
-    ExecuteApiTaskByNameBodyInputParams,
-)
-from ._generated.models.execute_task_async_response import ExecuteTaskAsyncResponse
-from ._generated.models.execute_task_by_name_body import ExecuteTaskByNameBody
-from ._generated.models.execute_task_sync_response import ExecuteTaskSyncResponse
 from ._generated.types import Unset
 from ._models import (
     ApiTaskResult,
@@ -77,7 +64,7 @@ _FUNCTION_FIELDS = frozenset({"executionId", "clearTextSolution", "verificationS
 _API_FIELDS = frozenset({"executionId", "clearTextSolution", "status", "totalTransferredBytes", "errorMsg"})
 
 
-@attrs.frozen
+@dataclass
 class WireRequest:
     """One request, ready to send: what the generated endpoint module says, serialised once."""
 
@@ -85,33 +72,33 @@ class WireRequest:
     path: str
     op: Operation
     kind: TaskKind
-    content: bytes | None = attrs.field(default=None, repr=False)  # may carry input.headers values
+    content: bytes | None = field(default=None, repr=False)  # may carry input.headers values
     execution_id: str | None = None
     sync: bool = False
     #: Values that must never be logged or echoed: the ``input.headers`` values of an API task.
-    secrets: tuple[str, ...] = attrs.field(default=(), repr=False)
+    secrets: tuple[str, ...] = field(default=(), repr=False)
 
     def body_json(self) -> Any:
         return None if self.content is None else json.loads(self.content)
 
 
-@attrs.frozen
+@dataclass
 class Answer:
     """What one HTTP exchange gave, stripped of transport details."""
 
     status: int
     headers: Mapping[str, str]
-    content: bytes = attrs.field(repr=False)
+    content: bytes = field(repr=False)
     #: The transport's own response object, when there is one: the escape hatch errors carry as
     #: ``.response``. Nothing in the flow reads it.
-    raw: Any = attrs.field(default=None, repr=False, eq=False)
+    raw: Any = field(default=None, repr=False, compare=False)
 
 
 def _from_kwargs(kw: dict[str, Any], op: Operation, kind: TaskKind, **extra: Any) -> WireRequest:
     body = kw.get("json")
     content = None
     if body is not None:
-        content = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+        content = check.COMPACT_JSON.encode(body).encode()
     return WireRequest(str(kw["method"]).upper(), str(kw["url"]), op, kind, content, **extra)
 
 
@@ -158,6 +145,9 @@ def function_request(
 ) -> WireRequest:
     """``POST /task/function/execute-by-name``. ``input`` is ``input.txt``: a string, or any JSON
     value (sent as its compact JSON text)."""
+    from ._generated.api.function_task_execution import execute_task_by_name as endpoint
+    from ._generated.models.execute_task_by_name_body import ExecuteTaskByNameBody
+
     if isinstance(input, str):
         text = check.text("input", input)
     elif isinstance(input, bytes | bytearray):
@@ -184,9 +174,7 @@ def function_request(
     gas = check.gas_limit(gas_limit)
     if gas is not None:
         body.gas_limit = gas
-    return _from_kwargs(
-        _function_execute._get_kwargs(body=body, x_api_key=""), "execute", "function", sync=sync
-    )
+    return _from_kwargs(endpoint._get_kwargs(body=body, x_api_key=""), "execute", "function", sync=sync)
 
 
 def api_request(
@@ -204,6 +192,16 @@ def api_request(
     label: object = None,
 ) -> WireRequest:
     """``POST /task/api/execute-by-name``."""
+    from ._generated.api.api_task_execution import execute_api_task_by_name as endpoint
+    from ._generated.models.execute_api_task_by_name_body import ExecuteApiTaskByNameBody
+    from ._generated.models.execute_api_task_by_name_body_input import ExecuteApiTaskByNameBodyInput
+    from ._generated.models.execute_api_task_by_name_body_input_headers import (
+        ExecuteApiTaskByNameBodyInputHeaders,
+    )
+    from ._generated.models.execute_api_task_by_name_body_input_params import (
+        ExecuteApiTaskByNameBodyInputParams,
+    )
+
     params_ = check.params(params)
     call = ExecuteApiTaskByNameBodyInput(path=check.api_path(path, params_), method=check.method(method))
     if params_:
@@ -228,14 +226,19 @@ def api_request(
         model.label = label_
     secrets = tuple(sorted({v for v in headers_.values() if v}, key=len, reverse=True))
     return _from_kwargs(
-        _api_execute._get_kwargs(body=model, x_api_key=""), "execute", "api", sync=sync, secrets=secrets
+        endpoint._get_kwargs(body=model, x_api_key=""), "execute", "api", sync=sync, secrets=secrets
     )
 
 
 def status_request(kind: TaskKind, execution_id: object) -> WireRequest:
     """``GET /task/{function,api}/execution-status/{executionId}``."""
+    from ._generated.api.task_execution_status import (
+        get_api_execution_status,
+        get_function_execution_status,
+    )
+
     eid = check.execution_id(execution_id)
-    module = _function_status if kind == "function" else _api_status
+    module = get_function_execution_status if kind == "function" else get_api_execution_status
     return _from_kwargs(module._get_kwargs(execution_id=eid), "status", kind, execution_id=eid)
 
 
@@ -263,6 +266,8 @@ def json_object(answer: Answer, *, submitted: bool, execution_id: str | None) ->
 def read_execute(answer: Answer, kind: Kind[R]) -> R | Execution:
     """A 2xx execute answer: an ``Execution`` when only an id came back (async mode, or a sync hold
     that expired), else the result."""
+    from ._generated.models.execute_task_async_response import ExecuteTaskAsyncResponse
+
     body = json_object(answer, submitted=True, execution_id=None)
     try:
         # One we could not read back later is as bad as none.
@@ -338,22 +343,28 @@ def _objects(body: dict[str, Any], *paths: tuple[str, ...]) -> dict[str, Any]:
     for path in paths:
         node: Any = body
         for i, key in enumerate(path):
-            node = node.get(key) if isinstance(node, Mapping) else None
-            if node is not None and not isinstance(node, Mapping):
+            node = node.get(key)
+            if node is None:
+                break
+            if type(node) is not dict:
                 raise TypeError(f"{'.'.join(path[: i + 1])} should be an object, got {type(node).__name__}")
     return _drop_nulls(body, paths)
 
 
 def _drop_nulls(node: dict[str, Any], paths: tuple[tuple[str, ...], ...]) -> dict[str, Any]:
-    out = {k: v for k, v in node.items() if v is not None}
-    for key in {p[0] for p in paths if p}:
-        child = out.get(key)
-        if isinstance(child, dict):
-            out[key] = _drop_nulls(child, tuple(p[1:] for p in paths if p[:1] == (key,)))
+    out = node if None not in node.values() else {k: v for k, v in node.items() if v is not None}
+    for path in paths:
+        child = out.get(path[0])
+        if type(child) is dict:
+            cleaned = _drop_nulls(child, (path[1:],) if len(path) > 1 else ())
+            if cleaned is not child:
+                out = {**out, path[0]: cleaned}  # never edit the caller's dict: it is the raw body
     return out
 
 
 def function_result(body: dict[str, Any], execution_id: str) -> FunctionResult:
+    from ._generated.models.execute_task_sync_response import ExecuteTaskSyncResponse
+
     model = ExecuteTaskSyncResponse.from_dict(_objects(body, ("clearTextSolution", "signature")))
     solution = None
     cts = model.clear_text_solution
@@ -380,6 +391,8 @@ def function_result(body: dict[str, Any], execution_id: str) -> FunctionResult:
 
 
 def api_result(body: dict[str, Any], execution_id: str) -> ApiTaskResult:
+    from ._generated.models.execute_api_sync_response import ExecuteApiSyncResponse
+
     parsable = _objects(body, ("clearTextSolution",), ("totalTransferredBytes",))
     # The spec says the output is an object; targets answer arrays and strings too. Those are kept
     # as they came, past the generated parser, which only takes an object.
@@ -417,7 +430,7 @@ def api_result(body: dict[str, Any], execution_id: str) -> ApiTaskResult:
     )
 
 
-@attrs.frozen
+@dataclass(frozen=True)
 class Kind(Generic[R]):
     """A task kind: its name on the wire, its result type and what makes an answer the sync shape."""
 
