@@ -47,7 +47,6 @@ from ._settings import DEFAULT
 from ._status import ApiSolutionStatus, ApiTaskStatus, ExecutionStatus, VerificationStatus
 from ._sync_client import ApiTasks, Functions, Truebit
 from ._version import __version__
-from ._wire import execution_timeout_to_wire
 
 __all__ = [
     "DEFAULT",
@@ -91,6 +90,5 @@ __all__ = [
     "VerificationStatus",
     "WaitTimeoutError",
     "__version__",
-    "execution_timeout_to_wire",
     "to_builtin",
 ]

@@ -18,7 +18,7 @@ NAMESPACE = "3a2b5129"
 def main() -> int:
     try:
         from .sandbox import ExampleTarget, NodeFault, Sandbox, SandboxConfig, example_registry
-        from .sandbox import node_private_key as node_key
+        from .sandbox._nodes import node_private_key as node_key
     except ImportError as exc:  # pragma: no cover - depends on the installation
         print(f"the demo needs the sandbox extra: pip install 'truebit-facade[sandbox]' ({exc})")
         return 1

@@ -26,7 +26,8 @@ from sandbox_helpers import (
 )
 
 import truebit_facade.sandbox
-from truebit_facade.sandbox import ApiCredentials, Sandbox, TaskRegistry, hub_private_key
+from truebit_facade.sandbox import ApiCredentials, Sandbox, TaskRegistry
+from truebit_facade.sandbox._nodes import hub_private_key
 from truebit_facade.sandbox.example_target import (
     EXAMPLE_BASIC,
     EXAMPLE_TARGET_KEY,

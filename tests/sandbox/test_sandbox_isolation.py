@@ -37,13 +37,13 @@ from truebit_facade.sandbox import (
     DEV_API_KEY,
     TaskLimits,
     TaskRegistry,
-    WasmRunner,
     _wasm,
     default_registry,
     register_example_api_task,
 )
 from truebit_facade.sandbox._server import _bind
 from truebit_facade.sandbox._task_files import TaskFiles
+from truebit_facade.sandbox._wasm import WasmRunner
 from truebit_facade.sandbox.example_target import ExampleTarget
 
 MARKER = "truebit-isolation-marker-5f1c"

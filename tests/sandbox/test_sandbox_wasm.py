@@ -12,13 +12,12 @@ import pytest
 from truebit_facade.sandbox import (
     EXAMPLES_NAMESPACE,
     FunctionTask,
-    RunResult,
     TaskLimits,
     TaskNotFound,
     TaskRegistry,
-    WasmRunner,
     default_registry,
 )
+from truebit_facade.sandbox._wasm import RunResult, WasmRunner
 
 LIMITS = TaskLimits()
 

@@ -24,11 +24,11 @@ from truebit_facade import (
     TaskFailedError,
     UnexpectedStatusError,
     VerificationIndeterminateError,
-    execution_timeout_to_wire,
 )
 from truebit_facade._errors import UnknownStatusError, ValidationError
 from truebit_facade._failures import outcome_error
 from truebit_facade._status import ExecutionStatus, VerificationStatus, is_known
+from truebit_facade._wire import execution_timeout_to_wire
 
 SYNC = {
     "executionId": "e1",

@@ -223,10 +223,16 @@ def test_an_interrupted_map_bounded_returns_at_once_and_stops_the_others() -> No
         stopped.append(abort.is_set())
         return "stopped"
 
-    threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT)).start()  # a real Ctrl-C
-    started = time.monotonic()
-    with pytest.raises(KeyboardInterrupt):
-        map_bounded([patient, patient], 3, abort)
+    # A real Ctrl-C, with Python's own handler installed here: nothing depends on how the parent
+    # disposed of SIGINT (nohup and some CI runners ignore it, and children inherit that).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT)).start()
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            map_bounded([patient, patient], 3, abort)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - started < 5
     deadline = time.monotonic() + 5
     while len(stopped) < 2 and time.monotonic() < deadline:

@@ -61,50 +61,41 @@ printed, and may come from the environment::
 The JSON form is ``{"tasks": [{"namespace": ..., "name": ..., "path": ..., ...}]}`` with the same keys.
 """
 
+# What a user needs: serve the sandbox, configure it, register tasks, the example target. Internals
+# (the dispatcher, the threaded server, the WASM runner, canonical JSON, node and hub keys) stay in
+# their private modules; tests/test_public_surface.py pins this list.
 from ._api_tasks import ApiCredentials, ApiTask
 from ._app import STATS_PATH, create_app
+from ._bounds import ApiInputLimits
 from ._config import DEV_API_KEY, NodeFault, SandboxConfig, TaskLimits
-from ._dispatcher import Dispatcher, canonical_json, counter_key
-from ._faults import FAULT_KINDS, FAULT_KINDS_AFTER, FAULT_KINDS_BEFORE, FaultConfig, FaultInjector
+from ._faults import FAULT_KINDS, FaultConfig
 from ._manifest import Manifest
-from ._nodes import hub_private_key, node_private_key
 from ._registry import EXAMPLES_NAMESPACE, FunctionTask, Task, TaskNotFound, TaskRegistry, default_registry
-from ._server import Sandbox, ThreadedServer, sandbox_process, serve
-from ._wasm import RunResult, WasmRunner
+from ._server import Sandbox, sandbox_process, serve
 from .example_target import ExampleTarget, example_registry, register_example_api_task
 
 __all__ = [
     "DEV_API_KEY",
     "EXAMPLES_NAMESPACE",
     "FAULT_KINDS",
-    "FAULT_KINDS_AFTER",
-    "FAULT_KINDS_BEFORE",
     "STATS_PATH",
     "ApiCredentials",
+    "ApiInputLimits",
     "ApiTask",
-    "Dispatcher",
     "ExampleTarget",
     "FaultConfig",
-    "FaultInjector",
     "FunctionTask",
     "Manifest",
     "NodeFault",
-    "RunResult",
     "Sandbox",
     "SandboxConfig",
     "Task",
     "TaskLimits",
     "TaskNotFound",
     "TaskRegistry",
-    "ThreadedServer",
-    "WasmRunner",
-    "canonical_json",
-    "counter_key",
     "create_app",
     "default_registry",
     "example_registry",
-    "hub_private_key",
-    "node_private_key",
     "register_example_api_task",
     "sandbox_process",
     "serve",

@@ -1,0 +1,63 @@
+"""The public names stay put: each public module's ``__all__`` is pinned here, and every name in it
+exists. A change to this list is a change to the API users program against: make it on purpose."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+PUBLIC = {
+    "truebit_facade": [
+        "APIStatusError", "ApiSolutionStatus", "ApiTaskResult", "ApiTaskStatus", "ApiTasks", "AsyncApiTasks",
+        "AsyncFunctions", "AsyncTruebit", "AuthenticationError", "BadRequestError", "CallInterruptedError",
+        "DEFAULT", "Execution", "ExecutionNotFoundError", "ExecutionStatus", "FunctionResult", "Functions",
+        "JsonArray", "JsonObject", "MalformedResponseError", "PaymentRequiredError", "PollPolicy",
+        "RateLimitedError", "RequestTimeoutError", "RetryPolicy", "ServerError", "Signature", "Solution",
+        "TaskError", "TaskFailedError", "TransferredBytes", "TransportError", "Truebit", "TruebitError",
+        "UnexpectedStatusError", "UnknownStatusError", "ValidationError", "VerificationIndeterminateError",
+        "VerificationStatus", "WaitTimeoutError", "__version__", "to_builtin",
+    ],
+    "truebit_facade.sandbox": [
+        "ApiCredentials", "ApiInputLimits", "ApiTask", "DEV_API_KEY", "EXAMPLES_NAMESPACE", "ExampleTarget",
+        "FAULT_KINDS", "FaultConfig", "FunctionTask", "Manifest", "NodeFault", "STATS_PATH", "Sandbox",
+        "SandboxConfig", "Task", "TaskLimits", "TaskNotFound", "TaskRegistry", "create_app", "default_registry",
+        "example_registry", "register_example_api_task", "sandbox_process", "serve",
+    ],
+    "truebit_facade.batch": [
+        "AsyncBatch", "Batch", "BatchEvent", "BatchItem", "BatchRow", "BatchSummary", "BatchTransport",
+        "DuplicateKeyError", "InputChangedError", "Ledger", "LedgerBusyError", "LedgerError", "RowState",
+    ],
+    "truebit_facade.cli": [
+        "EXIT_API_ERROR", "EXIT_INDETERMINATE", "EXIT_INTERRUPTED", "EXIT_NOT_FINISHED", "EXIT_OK",
+        "EXIT_TASK_FAILED", "EXIT_USAGE", "main",
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("module", sorted(PUBLIC))
+def test_the_public_names_are_pinned(module: str) -> None:
+    imported = importlib.import_module(module)
+    assert sorted(imported.__all__) == sorted(PUBLIC[module])
+    missing = [name for name in imported.__all__ if not hasattr(imported, name)]
+    assert not missing
+
+
+def test_the_generated_client_is_reached_only_through_the_escape_hatch() -> None:
+    import truebit_facade
+
+    # The low-level client ships as a private subpackage; results hand its models out on request.
+    assert not any(name.startswith("_generated") for name in truebit_facade.__all__)
+    assert callable(truebit_facade.FunctionResult.raw_model)
+
+
+def test_importing_the_package_does_not_load_the_call_machinery_s_heavy_parts() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, truebit_facade; "
+        "print(sorted(m for m in ('attrs', 'httpcore', 'truebit_facade._generated.client') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
