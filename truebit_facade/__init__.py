@@ -43,6 +43,7 @@ from ._models import (
     to_builtin,
 )
 from ._policy import PollPolicy, RetryPolicy
+from ._redact import configure_from_env as _configure_from_env
 from ._settings import DEFAULT
 from ._status import ApiSolutionStatus, ApiTaskStatus, ExecutionStatus, VerificationStatus
 from ._sync_client import ApiTasks, Functions, Truebit
@@ -92,3 +93,5 @@ __all__ = [
     "__version__",
     "to_builtin",
 ]
+
+_configure_from_env()

@@ -24,7 +24,7 @@ from ._errors import TruebitError, ValidationError
 from ._many import check_inputs, gather_bounded
 from ._models import ApiTaskResult, Execution, FunctionResult
 from ._policy import PollPolicy, RetryPolicy
-from ._redact import SecretBook, log_request, log_response, mask_key
+from ._redact import SecretBook, log_request, log_response, log_sleep, mask_key
 from ._settings import (
     DEFAULT,
     DEFAULT_CONNECT_TIMEOUT,
@@ -170,6 +170,7 @@ class AsyncTruebit:
                 if token is not None and token.is_set():
                     reply = flow.INTERRUPTED
                 elif isinstance(effect, flow.Sleep):
+                    log_sleep(effect.seconds, effect.why)
                     reply = await self._wait_for(effect.seconds, token)
                 else:
                     reply = await self._exchange(effect)

@@ -68,6 +68,8 @@ class Send:
 @dataclass
 class Sleep:
     seconds: float
+    #: Why, for the driver's log: a retry names the failure (already scrubbed), a poll says so.
+    why: str = ""
 
 
 FailureReason = Literal["connect", "timeout", "dropped", "too_large", "unreadable"]
@@ -160,7 +162,7 @@ def execute(
             delay = settings.retry.delay(failures)
             if delay is None or _past_deadline(settings, deadline, delay):
                 raise error
-            yield from _do(Sleep(delay), progress)
+            yield from _do(Sleep(delay, f"retry {failures} of the execute request after: {error}"), progress)
             continue
         assert isinstance(reply, Answer)
         if not 200 <= reply.status < 300:
@@ -206,7 +208,7 @@ def read(
             raise error
         if _past_deadline(settings, deadline, delay):
             raise _OutOfTime(error)
-        yield from _do(Sleep(delay), progress)
+        yield from _do(Sleep(delay, f"retry {failures} of the status read after: {error}"), progress)
         if deadline.expired(settings.clock()):
             raise _OutOfTime(error)
 
@@ -232,7 +234,7 @@ def wait(
     delay = first_delay
     while True:
         if delay:
-            yield from _do(Sleep(delay), progress)
+            yield from _do(Sleep(delay, f"poll of execution {execution_id}"), progress)
         if deadline.expired(clock()):
             raise fail.wait_timeout(kind.name, execution_id, last, clock() - started)
         try:

@@ -102,6 +102,13 @@ def log_response(
     logger.debug("response %s %s -> %d in %.1f ms body=%s", method, path, status, elapsed * 1000, text)
 
 
+def log_sleep(seconds: float, why: str) -> None:
+    """A retry at INFO (something failed and is being ridden out), a poll at DEBUG."""
+    level = logging.INFO if why.startswith("retry") else logging.DEBUG
+    if logger.isEnabledFor(level):
+        logger.log(level, "%s: waiting %.2f s", why or "waiting", seconds)
+
+
 def _clip(text: str) -> str:
     return text if len(text) <= _MAX_LOGGED else text[:_MAX_LOGGED] + "...(truncated)"
 
@@ -139,3 +146,22 @@ class SecretBook:
         if self._api_key:
             found.add(self._api_key)
         return tuple(sorted(found, key=len, reverse=True))
+
+
+def configure_from_env() -> None:
+    """``TRUEBIT_LOG=debug|info`` turns on this package's logging to stderr (as ``OPENAI_LOG`` does),
+    secrets still redacted: requests and answers at debug, retries and waits at info. Anything else,
+    or unset, leaves logging to the application. Called once, at import."""
+    import os
+    import sys
+
+    level = {"debug": logging.DEBUG, "info": logging.INFO}.get(
+        os.environ.get("TRUEBIT_LOG", "").strip().lower()
+    )
+    if level is None or any(getattr(h, "_truebit_env", False) for h in logger.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    handler._truebit_env = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(level)

@@ -60,8 +60,19 @@ def duration(field: str, value: object, *, positive: bool = False) -> float:
     return secs
 
 
+def _from_env(name: str) -> str | None:
+    """An environment variable's value; ``None`` when unset. Set but empty (a CI secret that did not
+    resolve, ``export X=``) is an error, never a silent default: for the base URL the default is the
+    production service."""
+    value = os.environ.get(name)
+    if value is not None and not value.strip():
+        field = "api_key" if name == "TRUEBIT_API_KEY" else "base_url"
+        raise ValidationError(field, f"{name} is set but empty: give it a value, or unset it for the default")
+    return value
+
+
 def _api_key(value: object) -> str | None:
-    key = value if value is not None else os.environ.get("TRUEBIT_API_KEY") or None
+    key = value if value is not None else _from_env("TRUEBIT_API_KEY")
     if key is not None and (not isinstance(key, str) or not API_KEY.fullmatch(key)):
         # Never echo the key: the message says only what is wrong with it.
         raise ValidationError("api_key", "must be a non-empty string of visible ASCII characters")
@@ -69,7 +80,7 @@ def _api_key(value: object) -> str | None:
 
 
 def _base_url(value: object) -> str:
-    url = value if value is not None else os.environ.get("TRUEBIT_BASE_URL") or DEFAULT_BASE_URL
+    url = value if value is not None else _from_env("TRUEBIT_BASE_URL") or DEFAULT_BASE_URL
     if not isinstance(url, str):
         raise ValidationError("base_url", f"must be a string, not {type(url).__name__}")
     if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):

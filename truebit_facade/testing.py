@@ -6,12 +6,14 @@ Fixtures, all function-scoped so every test gets a fresh sandbox (starting one t
 * ``truebit_sandbox``: a running :class:`truebit_facade.sandbox.Sandbox` on a free 127.0.0.1 port with
   the example tasks (namespace ``3a2b5129``: ``fibonacci``, ``echo``, ``loop``, ``trap``) and a 2-second
   sync hold. ``truebit_sandbox.url`` and ``truebit_sandbox.api_key`` are what a client needs.
-* ``truebit_client``: a ready ``truebit_facade.Truebit`` client bound to that sandbox.
+* ``truebit_client``: a ready ``truebit_facade.Truebit`` client bound to that sandbox;
+  ``truebit_async_client`` the same as an ``AsyncTruebit`` (for ``async def`` tests).
 * ``truebit_example_target``: the example target API (:class:`truebit_facade.sandbox.example_target.
   ExampleTarget`) served on a free 127.0.0.1 port: ``.url``, and ``.requests`` (what it received).
 * ``truebit_api_sandbox``: like ``truebit_sandbox`` (same config fixture) with the example tasks plus
   the API task ``3a2b5129/custom`` calling ``truebit_example_target`` (the docs' example call
-  ``{"path": "/anything/{Id}", "method": "GET", "params": {"Id": 12345}}`` works on it).
+  ``{"path": "/anything/{Id}", "method": "GET", "params": {"Id": 12345}}`` works on it);
+  ``truebit_api_client`` is a ``Truebit`` client bound to it.
 * ``truebit_sandbox_config`` and ``truebit_sandbox_registry``: what the sandbox is built from. Override
   them in your ``conftest.py`` (or in a test module) to register your own tasks or change settings::
 
@@ -123,4 +125,23 @@ def truebit_client(truebit_sandbox: Sandbox) -> Iterator[Any]:
     from truebit_facade import Truebit  # type: ignore[attr-defined,unused-ignore]
 
     with Truebit(api_key=truebit_sandbox.api_key, base_url=truebit_sandbox.url) as client:
+        yield client
+
+
+@pytest.fixture
+def truebit_async_client(truebit_sandbox: Sandbox) -> Iterator[Any]:
+    """An ``AsyncTruebit`` client connected to ``truebit_sandbox``, for ``async def`` tests (any
+    event-loop plugin: the client opens its pool in the loop that first uses it). Its pool is closed
+    by the loop that used it when the test awaits ``aclose()``; otherwise it is left to the loop."""
+    from truebit_facade import AsyncTruebit  # type: ignore[attr-defined,unused-ignore]
+
+    yield AsyncTruebit(api_key=truebit_sandbox.api_key, base_url=truebit_sandbox.url)
+
+
+@pytest.fixture
+def truebit_api_client(truebit_api_sandbox: Sandbox) -> Iterator[Any]:
+    """A ``Truebit`` client connected to ``truebit_api_sandbox`` (API task ``3a2b5129/custom``)."""
+    from truebit_facade import Truebit  # type: ignore[attr-defined,unused-ignore]
+
+    with Truebit(api_key=truebit_api_sandbox.api_key, base_url=truebit_api_sandbox.url) as client:
         yield client

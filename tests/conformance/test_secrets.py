@@ -93,3 +93,38 @@ def test_no_secret_in_logs_reprs_errors_or_tracebacks(sandbox: Any, caplog: pyte
     for text in seen:
         for secret in SECRETS:
             assert secret not in text, f"{secret!r} leaked in: {text[:300]}"
+
+
+def test_truebit_log_turns_on_the_package_logging_with_secrets_redacted() -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = """
+from truebit_facade import Truebit
+from truebit_facade.sandbox import Sandbox
+from truebit_facade.sandbox.example_target import ExampleTarget, example_registry
+with ExampleTarget() as target, Sandbox(registry=example_registry(target.url)) as sb:
+    with Truebit(api_key=sb.api_key, base_url=sb.url) as tb:
+        tb.api_tasks.run("3a2b5129", "custom", path="/store/order/{orderId}", params={"orderId": 2},
+                         headers={"X-Secret-Token": "tok-very-secret-123"})
+        tb.functions.run("3a2b5129", "fibonacci", "7")
+"""
+    env = {**os.environ, "TRUEBIT_LOG": "debug"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "truebit_facade DEBUG request POST /task/api/execute-by-name" in out.stderr
+    assert "response POST /task/function/execute-by-name -> 200" in out.stderr
+    assert "tok-very-secret-123" not in out.stderr and "sandbox-dev-key" not in out.stderr
+    quiet = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import truebit_facade, logging; print(logging.getLogger('truebit_facade').handlers)",
+        ],
+        env={k: v for k, v in os.environ.items() if k != "TRUEBIT_LOG"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert quiet.stdout.strip() == "[]"  # without the variable, logging is left to the application

@@ -85,3 +85,16 @@ def test_truebit_api_sandbox_fixture(
     assert truebit_example_target.requests[-1].headers["x-hello"] == "hi"
     assert truebit_example_target.requests[-1].path == "/anything/12345"
     assert truebit_api_sandbox.dispatcher.started_count(payload) == 1
+
+
+async def test_the_async_client_fixture(truebit_async_client: Any) -> None:
+    result = await truebit_async_client.functions.run("3a2b5129", "fibonacci", "12")
+    assert result.output == "144"
+    await truebit_async_client.aclose()
+
+
+def test_the_api_client_fixture(truebit_api_client: Any) -> None:
+    result = truebit_api_client.api_tasks.run(
+        "3a2b5129", "custom", path="/anything/{Id}", params={"Id": 12345}
+    )
+    assert result.ok

@@ -186,3 +186,15 @@ def test_environment_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "from-env" not in repr(tb)
     monkeypatch.delenv("TRUEBIT_BASE_URL")
     assert Truebit().base_url == "https://run.truebit.network"
+
+
+@pytest.mark.parametrize("name", ["TRUEBIT_BASE_URL", "TRUEBIT_API_KEY"])
+@pytest.mark.parametrize("value", ["", "  "])
+def test_a_variable_set_but_empty_is_an_error_not_the_default(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    # An unresolved CI secret must not send requests to production or go out without a key silently.
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=f"{name} is set but empty"):
+        Truebit()
+    assert Truebit(api_key="k", base_url="http://127.0.0.1:5")  # explicit arguments win
