@@ -224,13 +224,16 @@ def wait(
     raise_on_failure: bool,
     started: float | None = None,
     first_delay: float | None = None,
+    on_status: OnStatus[R] | None = None,
+    seen: R | None = None,
 ) -> Flow[R]:
-    """Poll until the execution has ended (any status but ``Running``) or the deadline passes."""
+    """Poll until the execution has ended (any status but ``Running``) or the deadline passes.
+    ``on_status`` is called with each state whose status differs from the one seen before."""
     progress.kind, progress.execution_id = kind.name, execution_id
     clock = settings.clock
     started = clock() if started is None else started
     request = status_request(kind.name, execution_id)
-    last: R | None = None
+    last: R | None = seen
     delay = first_delay
     while True:
         if delay:
@@ -238,9 +241,12 @@ def wait(
         if deadline.expired(clock()):
             raise fail.wait_timeout(kind.name, execution_id, last, clock() - started)
         try:
-            last, hint = yield from read(settings, kind, request, deadline, book, progress)
+            current, hint = yield from read(settings, kind, request, deadline, book, progress)
         except _OutOfTime as out:
             raise fail.wait_timeout(kind.name, execution_id, last, clock() - started) from out.error
+        if on_status is not None and (last is None or current.status_value != last.status_value):
+            on_status(current)
+        last = current
         if last.is_terminal:
             return finish(last, raise_on_failure, book)
         now = clock()
@@ -260,10 +266,16 @@ def finish(result: R, raise_on_failure: bool, book: SecretBook) -> R:
 # --- the calls the resources make ------------------------------------------------------------
 
 Call = Callable[[Settings, SecretBook, Progress], Flow[T]]
+#: Called with each new state of a run or wait (a status that differs from the previous one).
+OnStatus = Callable[[R], object]
 
 
 def run(
-    kind: Kind[R], build: Callable[[bool], WireRequest], timeout: Timeout, raise_on_failure: bool
+    kind: Kind[R],
+    build: Callable[[bool], WireRequest],
+    timeout: Timeout,
+    raise_on_failure: bool,
+    on_status: OnStatus[R] | None = None,
 ) -> Call[R]:
     """Execute and wait: one sync-mode request when the deadline allows the hold, then polling."""
 
@@ -276,6 +288,9 @@ def run(
         request = build(left is None or left >= settings.sync_hold + SYNC_MARGIN)
         book.remember(request.secrets)  # input.headers values: scrubbed from every later answer
         outcome, hint = yield from execute(settings, kind, request, deadline, book, progress)
+        seen = None if isinstance(outcome, Execution) else outcome
+        if on_status is not None and seen is not None:
+            on_status(seen)
         if isinstance(outcome, Execution) or not outcome.is_terminal:
             now = settings.clock()
             first = deadline.clip(settings.poll.delay(now - started, retry_after=hint), now)
@@ -290,6 +305,8 @@ def run(
                     raise_on_failure=raise_on_failure,
                     started=started,
                     first_delay=first,
+                    on_status=on_status,
+                    seen=seen,
                 )
             )
         return finish(outcome, raise_on_failure, book)
@@ -311,12 +328,25 @@ def submit(kind: Kind[R], build: Callable[[bool], WireRequest]) -> Call[Executio
     return flow
 
 
-def wait_call(kind: Kind[R], execution_id: str, timeout: Timeout, raise_on_failure: bool) -> Call[R]:
+def wait_call(
+    kind: Kind[R],
+    execution_id: str,
+    timeout: Timeout,
+    raise_on_failure: bool,
+    on_status: OnStatus[R] | None = None,
+) -> Call[R]:
     def flow(settings: Settings, book: SecretBook, progress: Progress) -> Flow[R]:
         deadline = settings.deadline(timeout)
         return (
             yield from wait(
-                settings, kind, execution_id, deadline, book, progress, raise_on_failure=raise_on_failure
+                settings,
+                kind,
+                execution_id,
+                deadline,
+                book,
+                progress,
+                raise_on_failure=raise_on_failure,
+                on_status=on_status,
             )
         )
 

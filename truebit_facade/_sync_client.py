@@ -280,13 +280,22 @@ class _Tasks(Generic[R]):
         eid = check_execution_id(execution_id)
         return self._client._perform(flow.get(self._kind, eid, timeout))
 
-    def wait(self, execution_id: str, *, timeout: Timeout = DEFAULT, raise_on_failure: bool = True) -> R:
+    def wait(
+        self,
+        execution_id: str,
+        *,
+        timeout: Timeout = DEFAULT,
+        raise_on_failure: bool = True,
+        on_status: Callable[[R], object] | None = None,
+    ) -> R:
         """Poll until the execution ends or ``timeout`` seconds pass (default: the client's
         ``wait_timeout``; ``None``: no deadline). Raises ``WaitTimeoutError`` carrying the execution id
         and the last state; with ``raise_on_failure`` (default) a failed, unverified or unknown result
-        raises a ``TaskError`` that carries it."""
+        raises a ``TaskError`` that carries it. ``on_status`` is called with each state whose status
+        differs from the previous one (the first read included)."""
         eid = check_execution_id(execution_id)
-        return self._client._perform(flow.wait_call(self._kind, eid, timeout, raise_on_failure))
+        _check_callback(on_status)
+        return self._client._perform(flow.wait_call(self._kind, eid, timeout, raise_on_failure, on_status))
 
     def _run(
         self,
@@ -294,10 +303,13 @@ class _Tasks(Generic[R]):
         timeout: Timeout,
         raise_on_failure: bool,
         token: Any = None,
+        on_status: Callable[[R], object] | None = None,
     ) -> R:
         # The flow builds the request (checking every argument) before its first effect: a bad
         # argument raises before any I/O.
-        return self._client._perform(flow.run(self._kind, build, timeout, raise_on_failure), token)
+        _check_callback(on_status)
+        call = flow.run(self._kind, build, timeout, raise_on_failure, on_status)
+        return self._client._perform(call, token)
 
     def _submit(self, build: Callable[[bool], WireRequest]) -> Execution:
         return self._client._perform(flow.submit(self._kind, build))
@@ -329,6 +341,7 @@ class Functions(_Tasks[FunctionResult]):
         requester_timestamp: int | None = None,
         timeout: Timeout = DEFAULT,
         raise_on_failure: bool = True,
+        on_status: Callable[[FunctionResult], object] | None = None,
     ) -> FunctionResult:
         """Execute ``task`` on ``input`` (the text of ``input.txt``, or a JSON value) and wait for
         the verified result.
@@ -338,10 +351,12 @@ class Functions(_Tasks[FunctionResult]):
         ``TaskFailedError`` / ``VerificationIndeterminateError`` / ``UnknownStatusError`` unless
         ``raise_on_failure=False``; ``WaitTimeoutError`` (with the execution id) at the deadline.
         ``required_solutions`` defaults to ``total_solutions``; ``gas_limit`` is the instruction
-        budget; ``version`` or ``label`` (not both) pick the task's version.
+        budget; ``version`` or ``label`` (not both) pick the task's version. ``on_status`` is called
+        with each state whose status differs from the previous one.
         """
         options = _options(locals(), _FUNCTION_OPTIONS)
-        return self._run(self._builder(namespace, task, input, options), timeout, raise_on_failure)
+        build = self._builder(namespace, task, input, options)
+        return self._run(build, timeout, raise_on_failure, on_status=on_status)
 
     def submit(
         self,
@@ -413,6 +428,7 @@ class ApiTasks(_Tasks[ApiTaskResult]):
         label: str | None = None,
         timeout: Timeout = DEFAULT,
         raise_on_failure: bool = True,
+        on_status: Callable[[ApiTaskResult], object] | None = None,
     ) -> ApiTaskResult:
         """Make the call ``method path`` of the task's manifest and wait for its result.
 
@@ -421,7 +437,9 @@ class ApiTasks(_Tasks[ApiTaskResult]):
         ``execution_timeout`` bounds the outgoing call, in seconds or a ``timedelta``.
         """
         options = _options(locals(), _API_OPTIONS)
-        return self._run(self._builder(namespace, task, options), timeout, raise_on_failure)
+        return self._run(
+            self._builder(namespace, task, options), timeout, raise_on_failure, on_status=on_status
+        )
 
     def submit(
         self,
@@ -498,3 +516,8 @@ def _check_keywords(options: Mapping[str, Any], allowed: tuple[str, ...]) -> Non
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise ValidationError(unknown[0], f"is not an option here (allowed: {', '.join(allowed)})")
+
+
+def _check_callback(on_status: object) -> None:
+    if on_status is not None and not callable(on_status):
+        raise ValidationError("on_status", "must be a callable taking the result, or None")

@@ -387,6 +387,11 @@ class _Ticker:
         self._thread: threading.Thread | None = None
         self._width = 0
         self._started = time.monotonic()
+        self._status = ""
+
+    def on_status(self, result: FunctionResult | ApiTaskResult) -> None:
+        """The client's ``on_status`` callback: the line shows the execution and its last status."""
+        self._status = f"  execution {result.execution_id}: {result.status_value or 'no status'}"
 
     def __enter__(self) -> _Ticker:
         if self._enabled:
@@ -409,7 +414,7 @@ class _Ticker:
         while True:
             elapsed = time.monotonic() - self._started
             columns = shutil.get_terminal_size((80, 24)).columns
-            text = f"{self._label}  {elapsed:.1f} s"[: max(columns - 1, 10)]
+            text = f"{self._label}{self._status}  {elapsed:.1f} s"[: max(columns - 1, 10)]
             self._write("\r" + text.ljust(self._width))
             self._width = max(self._width, len(text))
             if self._stop.wait(_TICK_EVERY):
@@ -612,8 +617,10 @@ def _cmd_run(args: argparse.Namespace, client: Truebit, out: _Output) -> int:
     if args.submit_only:
         return _submitted(out, client.functions.submit(args.namespace, args.task, text, **options))
     started = time.monotonic()
-    with out.ticker(f"running {args.namespace}/{args.task}"):
-        result = client.functions.run(args.namespace, args.task, text, timeout=args.timeout, **options)
+    with out.ticker(f"running {args.namespace}/{args.task}") as line:
+        result = client.functions.run(
+            args.namespace, args.task, text, timeout=args.timeout, on_status=line.on_status, **options
+        )
     return _finish(out, result, started, waited=True)
 
 
@@ -631,8 +638,10 @@ def _cmd_call(args: argparse.Namespace, client: Truebit, out: _Output) -> int:
     if args.submit_only:
         return _submitted(out, client.api_tasks.submit(args.namespace, args.task, **options))
     started = time.monotonic()
-    with out.ticker(f"calling {args.namespace}/{args.task} {args.method} {args.path}"):
-        result = client.api_tasks.run(args.namespace, args.task, timeout=args.timeout, **options)
+    with out.ticker(f"calling {args.namespace}/{args.task} {args.method} {args.path}") as line:
+        result = client.api_tasks.run(
+            args.namespace, args.task, timeout=args.timeout, on_status=line.on_status, **options
+        )
     return _finish(out, result, started, waited=True)
 
 
@@ -641,8 +650,8 @@ def _cmd_status(args: argparse.Namespace, client: Truebit, out: _Output) -> int:
     if not args.wait:
         return _finish(out, tasks.get(args.execution_id), time.monotonic(), waited=False)
     started = time.monotonic()
-    with out.ticker(f"waiting for execution {args.execution_id}"):
-        result = tasks.wait(args.execution_id, timeout=args.timeout)
+    with out.ticker(f"waiting for execution {args.execution_id}") as line:
+        result = tasks.wait(args.execution_id, timeout=args.timeout, on_status=line.on_status)
     return _finish(out, result, started, waited=True)
 
 

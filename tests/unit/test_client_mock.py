@@ -318,3 +318,18 @@ def test_an_unknown_status_ends_wait_at_the_first_read(harness: Harness, kind: s
     assert caught.value.status == new and caught.value.execution_id == "e1"
     assert caught.value.result.status_value == new
     assert len(harness.requests) == 1 and harness.clock.sleeps == []
+
+
+def test_on_status_through_both_clients(harness: Harness) -> None:
+    answers = iter(
+        [
+            httpx.Response(200, json={"executionId": "e1", "verificationStatus": "Running"}),
+            httpx.Response(200, json=done()),
+        ]
+    )
+    tb = harness.client(lambda r: next(answers))
+    seen: list[Any] = []
+    assert harness(tb.functions.wait("e1", on_status=seen.append)).ok
+    assert [r.status_value for r in seen] == ["Running", "Success"]
+    with pytest.raises(TruebitError, match="on_status"):
+        harness(tb.functions.wait("e1", on_status=5))  # type: ignore[arg-type]

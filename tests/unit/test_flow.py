@@ -289,3 +289,18 @@ def test_api_task_secrets_are_scrubbed_from_errors() -> None:
     with pytest.raises(Exception) as caught:
         drive(flow.run(API, build, 60, True))
     assert "hunter2-secret" not in str(caught.value) and "[REDACTED]" in str(caught.value)
+
+
+def test_on_status_sees_each_change_once() -> None:
+    replies = [answer({"executionId": "e1"}), answer(running()), answer(running()), answer(done())]
+    seen: list[str | None] = []
+    drive = Drive(script(*replies))
+    drive(flow.run(FUNCTION, fib, 1800.0, True, on_status=lambda r: seen.append(r.status_value)))
+    assert seen == ["Running", "Success"]
+
+
+def test_on_status_sees_a_result_that_came_within_the_hold() -> None:
+    seen: list[Any] = []
+    drive = Drive(script(answer(done())))
+    drive(flow.run(FUNCTION, fib, 1800.0, True, on_status=seen.append))
+    assert [r.status_value for r in seen] == ["Success"]
