@@ -6,6 +6,7 @@ task was submitted.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
@@ -48,6 +49,15 @@ class _Default:
 DEFAULT: Final[_Default] = _Default()
 
 Timeout = float | timedelta | None | _Default
+
+
+class _Keep:
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+#: "Leave this setting as it is" in ``with_options`` (where ``None`` means "no deadline").
+KEEP: Final[_Keep] = _Keep()
 
 
 def duration(field: str, value: object, *, positive: bool = False) -> float:
@@ -119,6 +129,9 @@ def _positive_int(field: str, value: object) -> int:
     return value
 
 
+_CHANGEABLE = ("wait_timeout", "request_timeout", "sync_hold", "poll", "retry", "max_response_bytes")
+
+
 @dataclass(frozen=True, repr=False)
 class Settings:
     """What one client was configured with. ``api_key`` never appears in a repr."""
@@ -166,6 +179,19 @@ class Settings:
 
     def __repr__(self) -> str:
         return f"Settings(base_url={self.base_url!r}, api_key={'None' if self.api_key is None else '***'})"
+
+    def replace(self, **changes: object) -> Settings:
+        """A copy with ``changes`` (of the fields in ``_CHANGEABLE``) checked as the constructor checks
+        them; the key and the URL stay as they are (no environment is read again)."""
+        current = {f: getattr(self, f) for f in _CHANGEABLE}
+        checked = Settings.make(
+            api_key="checked-elsewhere",
+            base_url=self.base_url,
+            clock=self.clock,
+            connect_timeout=self.connect_timeout,
+            **{**current, **changes},
+        )
+        return dataclasses.replace(self, **{f: getattr(checked, f) for f in _CHANGEABLE})
 
     def deadline(self, timeout: Timeout) -> Deadline:
         """The overall deadline of one call, from now."""

@@ -31,8 +31,10 @@ from ._settings import (
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_SYNC_HOLD,
     DEFAULT_WAIT_TIMEOUT,
+    KEEP,
     Settings,
     Timeout,
+    _Keep,
 )
 from ._validation import execution_id as check_execution_id
 from ._version import __version__
@@ -122,6 +124,7 @@ class Truebit:
             self._headers["x-api-key"] = self._settings.api_key
         self._json_headers = {**self._headers, "content-type": "application/json"}
         self._timeouts: dict[tuple[int | None, ...], httpx.Timeout] = {}
+        self._origin: Truebit | None = None  # the client a with_options copy shares its pool with
         self.functions = Functions(self)
         self.api_tasks = ApiTasks(self)
 
@@ -133,6 +136,43 @@ class Truebit:
     @property
     def base_url(self) -> str:
         return self._settings.base_url
+
+    def with_options(
+        self,
+        *,
+        timeout: float | timedelta | _Keep | None = KEEP,
+        wait_timeout: float | timedelta | _Keep | None = KEEP,
+        request_timeout: float | timedelta | _Keep = KEEP,
+        sync_hold: float | timedelta | _Keep = KEEP,
+        poll: PollPolicy | _Keep | None = KEEP,
+        retry: RetryPolicy | _Keep | None = KEEP,
+        max_response_bytes: int | _Keep = KEEP,
+    ) -> Truebit:
+        """A light copy with some settings changed, sharing this client's connection pool (and its
+        secrets' scrubbing): ``client.with_options(retry=RetryPolicy.none()).functions.get(id)``.
+        ``timeout`` is another name for ``wait_timeout``. Closing a copy closes nothing; close the
+        client it came from."""
+        if not isinstance(timeout, _Keep):
+            if not isinstance(wait_timeout, _Keep):
+                raise ValidationError("timeout", "give timeout or wait_timeout, not both")
+            wait_timeout = timeout
+        given = {
+            "wait_timeout": wait_timeout,
+            "request_timeout": request_timeout,
+            "sync_hold": sync_hold,
+            "poll": poll,
+            "retry": retry,
+            "max_response_bytes": max_response_bytes,
+        }
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy._settings = self._settings.replace(
+            **{k: v for k, v in given.items() if not isinstance(v, _Keep)}
+        )
+        copy._origin = self._origin or self
+        copy.functions = Functions(copy)
+        copy.api_tasks = ApiTasks(copy)
+        return copy
 
     @property
     def settings(self) -> Settings:
@@ -147,6 +187,8 @@ class Truebit:
 
     def close(self) -> None:
         """Close the connection pool (only one this client created, in this process and loop)."""
+        if self._origin is not None:
+            return  # a copy from with_options: the pool is its origin's
         self._closed = True
         http, self._http = self._http, None
         if self._owns_http and http is not None and self._http_owner == (os.getpid(), _running_loop()):
@@ -240,6 +282,8 @@ class Truebit:
         return found
 
     def _pool(self) -> httpx.Client:
+        if self._origin is not None:
+            return self._origin._pool()
         if self._closed:
             raise TruebitError("this client is closed; create a new one")
         if not self._owns_http:

@@ -333,3 +333,19 @@ def test_on_status_through_both_clients(harness: Harness) -> None:
     assert [r.status_value for r in seen] == ["Running", "Success"]
     with pytest.raises(TruebitError, match="on_status"):
         harness(tb.functions.wait("e1", on_status=5))  # type: ignore[arg-type]
+
+
+def test_with_options_is_a_light_copy_sharing_the_pool(harness: Harness) -> None:
+    tb = harness.client(lambda r: httpx.Response(503))
+    quick = tb.with_options(retry=RetryPolicy.none(), timeout=5)
+    assert quick.settings.retry.attempts == 1 and quick.settings.wait_timeout == 5
+    assert tb.settings.retry.attempts == RetryPolicy().attempts  # the original is unchanged
+    assert quick._pool() is tb._pool()  # one connection pool
+    with pytest.raises(ServerError):
+        harness(quick.functions.get("e1"))
+    assert len(harness.requests) == 1  # no retry on the copy
+    with pytest.raises(TruebitError, match="retry"):
+        tb.with_options(retry="x")  # type: ignore[arg-type]
+    with pytest.raises(TruebitError, match="not both"):
+        tb.with_options(timeout=1, wait_timeout=2)
+    assert quick.with_options(poll=PollPolicy(initial=2)).settings.retry.attempts == 1  # copies stack
