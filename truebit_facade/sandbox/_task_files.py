@@ -38,110 +38,54 @@ of a failed run quotes its last line), and ``poll_oneoff`` (sleeping) is not sup
 
 from __future__ import annotations
 
-import struct
-import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
-__all__ = ["MAX_FILES", "MAX_IOVECS", "MAX_OPEN", "TaskFiles", "define_task_files"]
-
-MAX_FILES = 16
-MAX_OPEN = 64
-MAX_IOVECS = 1024
-_MAX_NAME = 255
-_STDERR_TAIL = 4096
-
-# WASI preview-1 error codes (errno).
-_OK, _ACCES, _BADF, _EXIST, _FAULT, _ILSEQ, _INVAL, _ISDIR = 0, 2, 8, 20, 21, 25, 28, 31
-_MFILE, _NAMETOOLONG, _NOENT, _NOSPC, _NOTDIR, _NOTSUP, _PERM, _SPIPE, _IO = (
-    33,
-    37,
-    44,
-    51,
-    54,
-    58,
-    63,
-    70,
-    29,
+from ._wasi_abi import (
+    _ALL_RIGHTS,
+    _BADF,
+    _CHAR_DEVICE,
+    _DIRECTORY,
+    _EXIST,
+    _FD_APPEND,
+    _FDSTAT,
+    _FILESTAT,
+    _ILSEQ,
+    _INVAL,
+    _ISDIR,
+    _MAX_NAME,
+    _MFILE,
+    _NAMETOOLONG,
+    _NOENT,
+    _NOSPC,
+    _NOTDIR,
+    _NOTSUP,
+    _O_CREAT,
+    _O_DIRECTORY,
+    _O_EXCL,
+    _O_TRUNC,
+    _OK,
+    _PERM,
+    _PRESTAT,
+    _R_ALLOCATE,
+    _R_DATASYNC,
+    _R_READ,
+    _R_READDIR,
+    _R_SET_SIZE,
+    _R_WRITE,
+    _REGULAR,
+    _SPIPE,
+    _STDERR_TAIL,
+    MAX_FILES,
+    MAX_IOVECS,
+    MAX_OPEN,
+    _Fault,
+    _File,
+    _Handle,
+    _Memory,
 )
-# File types, open flags, fd flags and rights.
-_CHAR_DEVICE, _DIRECTORY, _REGULAR = 2, 3, 4
-_O_CREAT, _O_DIRECTORY, _O_EXCL, _O_TRUNC = 1, 2, 4, 8
-_FD_APPEND = 1
-_R_DATASYNC, _R_READ, _R_WRITE, _R_ALLOCATE, _R_READDIR, _R_SET_SIZE = 1, 2, 64, 256, 1 << 14, 1 << 22
-_ALL_RIGHTS = (1 << 29) - 1
-_FDSTAT = struct.Struct("<BxH4xQQ")
-_FILESTAT = struct.Struct("<QQB7xQQQQQ")
-_PRESTAT = struct.Struct("<B3xI")
-_IOVEC = struct.Struct("<II")
-_U32 = struct.Struct("<I")
-_U64 = struct.Struct("<Q")
 
-
-class _Fault(Exception):
-    """A pointer outside the module's memory (answered with ``EFAULT``)."""
-
-
-class _File:
-    __slots__ = ("data",)
-
-    def __init__(self, data: bytes = b"") -> None:
-        self.data = bytearray(data)
-
-
-class _Handle:
-    __slots__ = ("append", "file", "name", "pos", "preopen", "read", "write")
-
-    def __init__(
-        self, file: _File | None, *, read: bool = False, write: bool = False, preopen: str = ""
-    ) -> None:
-        self.file = file  # None: the (only) directory
-        self.read = read
-        self.write = write
-        self.append = False
-        self.pos = 0
-        self.preopen = preopen
-        self.name = ""
-
-
-class _Memory:
-    """Bounds-checked access to the calling module's linear memory."""
-
-    __slots__ = ("caller", "memory", "size")
-
-    def __init__(self, caller: Any) -> None:
-        memory = caller.get("memory")
-        if memory is None:
-            raise _Fault
-        self.caller = caller
-        self.memory = memory
-        self.size = memory.data_len(caller)
-
-    def read(self, ptr: int, length: int) -> bytes:
-        if ptr < 0 or length < 0 or ptr + length > self.size:
-            raise _Fault
-        if length == 0:
-            return b""
-        return bytes(self.memory.get_buffer_ptr(self.caller, length, ptr))
-
-    def write(self, ptr: int, data: bytes | bytearray) -> None:
-        if ptr < 0 or ptr + len(data) > self.size:
-            raise _Fault
-        if data:
-            self.memory.get_buffer_ptr(self.caller, len(data), ptr)[:] = data
-
-    def u32(self, ptr: int, value: int) -> None:
-        self.write(ptr, _U32.pack(value & 0xFFFFFFFF))
-
-    def u64(self, ptr: int, value: int) -> None:
-        self.write(ptr, _U64.pack(value & 0xFFFFFFFFFFFFFFFF))
-
-    def iovecs(self, ptr: int, count: int) -> list[tuple[int, int]]:
-        if not 0 <= count <= MAX_IOVECS:
-            raise ValueError
-        raw = self.read(ptr, count * _IOVEC.size)
-        return [_IOVEC.unpack_from(raw, i * _IOVEC.size) for i in range(count)]
+__all__ = ["MAX_FILES", "MAX_IOVECS", "MAX_OPEN", "TaskFiles", "define_task_files"]
 
 
 class TaskFiles:
@@ -572,72 +516,4 @@ class TaskFiles:
         return _NOTSUP
 
 
-#: Each replaced function, its parameter types (i: i32, I: i64; every result is one i32 errno) and the
-#: :class:`TaskFiles` method that implements it.
-_FUNCTIONS: dict[str, tuple[str, str]] = {
-    "fd_advise": ("iIIi", "fd_advise"),
-    "fd_allocate": ("iII", "fd_allocate"),
-    "fd_close": ("i", "fd_close"),
-    "fd_datasync": ("i", "fd_datasync"),
-    "fd_fdstat_get": ("ii", "fd_fdstat_get"),
-    "fd_fdstat_set_flags": ("ii", "fd_fdstat_set_flags"),
-    "fd_fdstat_set_rights": ("iII", "fd_fdstat_set_rights"),
-    "fd_filestat_get": ("ii", "fd_filestat_get"),
-    "fd_filestat_set_size": ("iI", "fd_filestat_set_size"),
-    "fd_filestat_set_times": ("iIIi", "fd_filestat_set_times"),
-    "fd_pread": ("iiiIi", "fd_pread"),
-    "fd_prestat_get": ("ii", "fd_prestat_get"),
-    "fd_prestat_dir_name": ("iii", "fd_prestat_dir_name"),
-    "fd_pwrite": ("iiiIi", "fd_pwrite"),
-    "fd_read": ("iiii", "fd_read"),
-    "fd_readdir": ("iiiIi", "unsupported"),
-    "fd_renumber": ("ii", "fd_renumber"),
-    "fd_seek": ("iIii", "fd_seek"),
-    "fd_sync": ("i", "fd_sync"),
-    "fd_tell": ("ii", "fd_tell"),
-    "fd_write": ("iiii", "fd_write"),
-    "path_create_directory": ("iii", "refused"),
-    "path_filestat_get": ("iiiii", "path_filestat_get"),
-    "path_filestat_set_times": ("iiiiIIi", "path_filestat_set_times"),
-    "path_link": ("iiiiiii", "refused"),
-    "path_open": ("iiiiiIIii", "path_open"),
-    "path_readlink": ("iiiiii", "refused"),
-    "path_remove_directory": ("iii", "refused"),
-    "path_rename": ("iiiiii", "path_rename"),
-    "path_symlink": ("iiiii", "refused"),
-    "path_unlink_file": ("iii", "path_unlink_file"),
-    "poll_oneoff": ("iiii", "unsupported"),
-}
-
-
-def define_task_files(linker: Any, current: threading.local) -> None:
-    """Replace the WASI file functions in ``linker`` (which already has WASI defined) with ones over
-    ``current.files``: the :class:`TaskFiles` of the run on the calling thread."""
-    from wasmtime import FuncType, ValType
-
-    kinds = {"i": ValType.i32(), "I": ValType.i64()}
-    linker.allow_shadowing = True
-    for name, (params, method) in _FUNCTIONS.items():
-        ty = FuncType([kinds[p] for p in params], [ValType.i32()])
-        linker.define_func("wasi_snapshot_preview1", name, ty, _host(current, method), access_caller=True)
-    linker.allow_shadowing = False
-
-
-def _host(current: threading.local, method: str) -> Callable[..., int]:
-    def call(caller: Any, *args: int) -> int:
-        files: TaskFiles | None = getattr(current, "files", None)
-        if files is None:
-            return _BADF
-        try:
-            if files._late(caller):
-                return _IO
-            result: int = getattr(files, method)(caller, _Memory(caller), *args)
-            return result
-        except _Fault:
-            return _FAULT
-        except ValueError:
-            return _INVAL
-        except Exception:  # never let an exception cross into wasmtime (see the module docstring)
-            return _IO
-
-    return call
+from ._wasi_linker import define_task_files  # noqa: E402 - it needs TaskFiles defined first
