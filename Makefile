@@ -34,12 +34,12 @@ check-unasync: $(STAMP)
 
 ## Quality ---------------------------------------------------------------------------------
 lint: $(STAMP)
-	$(BIN)/ruff check truebit_facade scripts tests examples
-	$(BIN)/ruff format --check truebit_facade scripts tests examples
+	$(BIN)/ruff check truebit_facade scripts tests examples typing_tests
+	$(BIN)/ruff format --check truebit_facade scripts tests examples typing_tests
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix truebit_facade scripts tests examples
-	$(BIN)/ruff format truebit_facade scripts tests examples
+	$(BIN)/ruff check --fix truebit_facade scripts tests examples typing_tests
+	$(BIN)/ruff format truebit_facade scripts tests examples typing_tests
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -217,7 +217,11 @@ def _fixed(duration: float, interval: float) -> tuple[float, int]:
 def bench_polling(samples: int) -> list[str]:
     rng = random.Random(2026)
     durations = sorted(math.exp(rng.uniform(math.log(1), math.log(3600))) for _ in range(samples))
-    rows = {"facade (sync hold + adaptive poll)": [], "fixed 1 s polling": [], "fixed 0.5 s polling": []}
+    rows: dict[str, list[tuple[float, float, int]]] = {
+        "facade (sync hold + adaptive poll)": [],
+        "fixed 1 s polling": [],
+        "fixed 0.5 s polling": [],
+    }
     for d in durations:
         rows["facade (sync hold + adaptive poll)"].append((d, *_simulate_facade(d)))
         rows["fixed 1 s polling"].append((d, *_fixed(d, 1.0)))

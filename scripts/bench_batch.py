@@ -46,7 +46,7 @@ def _measure(work: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
     """Run ``work`` on a fresh loop: its result, wall and CPU seconds, peak RSS before and after."""
     before = _rss_mib()
     wall, cpu = time.perf_counter(), time.process_time()
-    result = asyncio.run(work())  # type: ignore[arg-type]
+    result: Any = asyncio.run(work())  # type: ignore[arg-type]
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     return {"result": result, "wall": wall, "cpu": cpu, "rss_before": before, "rss_peak": _rss_mib()}
 

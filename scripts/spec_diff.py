@@ -345,17 +345,17 @@ def _diff_components(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     for name in sorted(ns.keys() - os_.keys()):
         changes.append(Change("INFO", f"schema {name}", "added"))
     for name in sorted(os_.keys() - ns.keys()):
-        ops = sorted(set().union(*old_use.get(name, {}).values())) if old_use.get(name) else []
+        removed_ops: list[str] = sorted(set().union(*old_use[name].values())) if old_use.get(name) else []
         side = {frozenset({REQ}): "request", frozenset({RESP}): "response"}.get(
             frozenset(old_use.get(name, {})), "request+response"
         )
-        changes.append(Change("ERR", f"schema {name}", "removed", tuple(ops), side))
+        changes.append(Change("ERR", f"schema {name}", "removed", tuple(removed_ops), side))
     for name in sorted(os_.keys() & ns.keys()):
-        use = {**old_use.get(name, {})}
-        for direction, ops in new_use.get(name, {}).items():
-            use[direction] = use.get(direction, set()) | ops
+        use: dict[str, set[str]] = {**old_use.get(name, {})}
+        for direction, reached in new_use.get(name, {}).items():
+            use[direction] = use.get(direction, set()) | reached
         directions = set(use) or {REQ, RESP}  # unused: judge on both sides, never hide
-        ops = tuple(sorted(set().union(*use.values()))) if use else ()
+        ops: tuple[str, ...] = tuple(sorted(set().union(*use.values()))) if use else ()
         found: list[tuple[str, str, str]] = []
         _diff_schema(old, new, os_[name], ns[name], f"schema {name}", directions, found)
         if not found and os_[name] != ns[name]:

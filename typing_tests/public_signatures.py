@@ -1,0 +1,77 @@
+"""The public signatures, pinned for type checkers (as stamina does): checked by mypy, never run.
+
+A change here is a change to what users' type checkers see: make it on purpose.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import assert_type
+
+from truebit_facade import (
+    DEFAULT,
+    ApiTaskResult,
+    AsyncTruebit,
+    Execution,
+    FunctionResult,
+    PollPolicy,
+    RetryPolicy,
+    Truebit,
+    TruebitError,
+    UnknownStatusError,
+    VerificationStatus,
+)
+
+
+def sync_client(tb: Truebit) -> None:
+    assert_type(tb.functions.run("ns", "task", "22"), FunctionResult)
+    assert_type(
+        tb.functions.run(
+            "ns",
+            "task",
+            {"any": ["json"]},
+            version=2,
+            total_solutions=3,
+            required_solutions=2,
+            gas_limit=10**9,
+            timeout=timedelta(minutes=5),
+            raise_on_failure=False,
+            on_status=print,
+        ),
+        FunctionResult,
+    )
+    assert_type(tb.functions.submit("ns", "task", "22", label="stable"), Execution)
+    assert_type(tb.functions.get("id", timeout=5), FunctionResult)
+    assert_type(tb.functions.wait("id", timeout=None), FunctionResult)
+    assert_type(
+        tb.functions.run_many("ns", "task", ["1", "2"], concurrency=4), list[FunctionResult | TruebitError]
+    )
+    assert_type(
+        tb.api_tasks.run("ns", "task", path="/x/{id}", params={"id": 1}, headers={"X": "y"}), ApiTaskResult
+    )
+    assert_type(tb.api_tasks.submit("ns", "task", path="/x", method="POST", body={"a": 1}), Execution)
+    assert_type(tb.api_tasks.run_many("ns", "task", [{"path": "/x"}]), list[ApiTaskResult | TruebitError])
+    assert_type(tb.with_options(timeout=5, retry=RetryPolicy.none(), poll=PollPolicy(initial=1)), Truebit)
+    assert_type(tb.functions.wait("id", timeout=DEFAULT), FunctionResult)
+    tb.close()
+
+
+async def async_client(tb: AsyncTruebit) -> None:
+    assert_type(await tb.functions.run("ns", "task", "22"), FunctionResult)
+    assert_type(await tb.functions.submit("ns", "task", "22"), Execution)
+    assert_type(await tb.functions.wait("id"), FunctionResult)
+    assert_type(await tb.api_tasks.get("id"), ApiTaskResult)
+    assert_type(await tb.functions.run_many("ns", "task", ["1"]), list[FunctionResult | TruebitError])
+    assert_type(tb.with_options(wait_timeout=60), AsyncTruebit)
+    await tb.aclose()
+
+
+def results(result: FunctionResult, api: ApiTaskResult, error: UnknownStatusError) -> None:
+    assert_type(result.output, str | None)
+    assert_type(result.verification, VerificationStatus | None)
+    assert_type(result.status_value, str | None)
+    assert_type(result.ok, bool)
+    assert_type(result.is_terminal, bool)
+    assert_type(api.error_message, str | None)
+    assert_type(error.status, str)
+    assert_type(error.execution_id, str | None)
