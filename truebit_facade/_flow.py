@@ -226,13 +226,14 @@ def wait(
     first_delay: float | None = None,
     on_status: OnStatus[R] | None = None,
     seen: R | None = None,
+    extra_headers: dict[str, str] | None = None,
 ) -> Flow[R]:
     """Poll until the execution has ended (any status but ``Running``) or the deadline passes.
     ``on_status`` is called with each state whose status differs from the one seen before."""
     progress.kind, progress.execution_id = kind.name, execution_id
     clock = settings.clock
     started = clock() if started is None else started
-    request = status_request(kind.name, execution_id)
+    request = status_request(kind.name, execution_id, extra_headers)
     last: R | None = seen
     delay = first_delay
     while True:
@@ -307,6 +308,7 @@ def run(
                     first_delay=first,
                     on_status=on_status,
                     seen=seen,
+                    extra_headers=request.headers,
                 )
             )
         return finish(outcome, raise_on_failure, book)
@@ -334,9 +336,11 @@ def wait_call(
     timeout: Timeout,
     raise_on_failure: bool,
     on_status: OnStatus[R] | None = None,
+    extra_headers: object = None,
 ) -> Call[R]:
     def flow(settings: Settings, book: SecretBook, progress: Progress) -> Flow[R]:
         deadline = settings.deadline(timeout)
+        headers = status_request(kind.name, execution_id, extra_headers).headers  # checked first
         return (
             yield from wait(
                 settings,
@@ -347,20 +351,22 @@ def wait_call(
                 progress,
                 raise_on_failure=raise_on_failure,
                 on_status=on_status,
+                extra_headers=headers,
             )
         )
 
     return flow
 
 
-def get(kind: Kind[R], execution_id: str, timeout: Timeout) -> Call[R]:
+def get(kind: Kind[R], execution_id: str, timeout: Timeout, extra_headers: object = None) -> Call[R]:
     """One status read (retried under the retry policy), bounded by ``timeout`` (default: the
     client's ``request_timeout``); any status is returned, ``Running`` included."""
 
     def flow(settings: Settings, book: SecretBook, progress: Progress) -> Flow[R]:
         progress.kind, progress.execution_id = kind.name, execution_id
         deadline = settings.deadline(settings.request_timeout if timeout is DEFAULT else timeout)
-        request = status_request(kind.name, execution_id)
+        request = status_request(kind.name, execution_id, extra_headers)
+        book.remember(request.secrets)
         try:
             result, _ = yield from read(settings, kind, request, deadline, book, progress)
         except _OutOfTime as out:

@@ -242,6 +242,8 @@ class Truebit:
             headers = None if request.content is None else _JSON
         else:
             headers = self._headers if request.content is None else self._json_headers
+        if request.headers:
+            headers = {**(headers or {}), **request.headers}
         timeout = self._timeout(limits)
         log_request(request.method, request.path, request.body_json, attempt)
         started = time.monotonic()
@@ -317,12 +319,14 @@ class _Tasks(Generic[R]):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._client!r}>"
 
-    def get(self, execution_id: str, *, timeout: Timeout = DEFAULT) -> R:
+    def get(
+        self, execution_id: str, *, timeout: Timeout = DEFAULT, extra_headers: Mapping[str, str] | None = None
+    ) -> R:
         """One status read: the execution's current state (``Running`` included), never raising for a
         failed task. Transient faults are retried per the retry policy, all within ``timeout``
         (default: the client's ``request_timeout``)."""
         eid = check_execution_id(execution_id)
-        return self._client._perform(flow.get(self._kind, eid, timeout))
+        return self._client._perform(flow.get(self._kind, eid, timeout, extra_headers))
 
     def wait(
         self,
@@ -331,6 +335,7 @@ class _Tasks(Generic[R]):
         timeout: Timeout = DEFAULT,
         raise_on_failure: bool = True,
         on_status: Callable[[R], object] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> R:
         """Poll until the execution ends or ``timeout`` seconds pass (default: the client's
         ``wait_timeout``; ``None``: no deadline). Raises ``WaitTimeoutError`` carrying the execution id
@@ -339,7 +344,9 @@ class _Tasks(Generic[R]):
         differs from the previous one (the first read included)."""
         eid = check_execution_id(execution_id)
         _check_callback(on_status)
-        return self._client._perform(flow.wait_call(self._kind, eid, timeout, raise_on_failure, on_status))
+        return self._client._perform(
+            flow.wait_call(self._kind, eid, timeout, raise_on_failure, on_status, extra_headers)
+        )
 
     def _run(
         self,
@@ -386,6 +393,8 @@ class Functions(_Tasks[FunctionResult]):
         timeout: Timeout = DEFAULT,
         raise_on_failure: bool = True,
         on_status: Callable[[FunctionResult], object] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> FunctionResult:
         """Execute ``task`` on ``input`` (the text of ``input.txt``, or a JSON value) and wait for
         the verified result.
@@ -414,6 +423,8 @@ class Functions(_Tasks[FunctionResult]):
         required_solutions: int | None = None,
         gas_limit: int | None = None,
         requester_timestamp: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> Execution:
         """Start an execution and return at once with its ``execution_id`` (async mode)."""
         options = _options(locals(), _FUNCTION_OPTIONS)
@@ -473,6 +484,8 @@ class ApiTasks(_Tasks[ApiTaskResult]):
         timeout: Timeout = DEFAULT,
         raise_on_failure: bool = True,
         on_status: Callable[[ApiTaskResult], object] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ApiTaskResult:
         """Make the call ``method path`` of the task's manifest and wait for its result.
 
@@ -498,6 +511,8 @@ class ApiTasks(_Tasks[ApiTaskResult]):
         execution_timeout: float | timedelta = 30.0,
         version: int | None = None,
         label: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> Execution:
         """Start an API-task execution and return at once with its ``execution_id``."""
         return self._submit(self._builder(namespace, task, _options(locals(), _API_OPTIONS)))
@@ -541,6 +556,8 @@ class ApiTasks(_Tasks[ApiTaskResult]):
         return self._run(build, timeout, raise_on_failure, token)
 
 
+# extra_headers / extra_body: sent as given, for what the service accepts before this client knows it
+# (the API is a beta); they cannot replace what the client sets itself.
 _FUNCTION_OPTIONS = (
     "version",
     "label",
@@ -548,8 +565,21 @@ _FUNCTION_OPTIONS = (
     "required_solutions",
     "gas_limit",
     "requester_timestamp",
+    "extra_headers",
+    "extra_body",
 )
-_API_OPTIONS = ("path", "method", "params", "headers", "body", "execution_timeout", "version", "label")
+_API_OPTIONS = (
+    "path",
+    "method",
+    "params",
+    "headers",
+    "body",
+    "execution_timeout",
+    "version",
+    "label",
+    "extra_headers",
+    "extra_body",
+)
 
 
 def _options(given: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:

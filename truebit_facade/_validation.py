@@ -97,24 +97,62 @@ def text(field: str, value: str) -> str:
     return value
 
 
-def headers(value: object) -> dict[str, str]:
-    """``input.headers``: names are HTTP tokens; values are strings with no CR, LF or other control
-    characters (header injection). The message names the header, never its value."""
+def headers(value: object, field: str = "headers") -> dict[str, str]:
+    """``input.headers`` (or ``extra_headers``): names are HTTP tokens; values are strings with no CR,
+    LF or other control characters (header injection). The message names the header, never its value."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise ValidationError("headers", f"must be a mapping of names to values, not {type(value).__name__}")
+        raise ValidationError(field, f"must be a mapping of names to values, not {type(value).__name__}")
     checked: dict[str, str] = {}
     for key, val in value.items():
         if not isinstance(key, str) or not _TOKEN.fullmatch(key):
             shown = repr(key) if isinstance(key, str) and not _CONTROL.search(key) else "a header name"
-            raise ValidationError("headers", f"{shown} is not a valid header name")
+            raise ValidationError(field, f"{shown} is not a valid header name")
         if not isinstance(val, str):
-            raise ValidationError(f"headers[{key!r}]", f"value must be a string, not {type(val).__name__}")
+            raise ValidationError(f"{field}[{key!r}]", f"value must be a string, not {type(val).__name__}")
         if _HEADER_VALUE_BAD.search(val):
-            raise ValidationError(f"headers[{key!r}]", "value must not contain CR, LF or control characters")
+            raise ValidationError(f"{field}[{key!r}]", "value must not contain CR, LF or control characters")
         checked[key] = val
     return checked
+
+
+#: Headers of a request that this client sets itself and ``extra_headers`` may not replace.
+OWN_HEADERS = frozenset(
+    {
+        "x-api-key",
+        "host",
+        "content-type",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "accept-encoding",
+    }
+)
+
+
+def extra_headers(value: object) -> dict[str, str]:
+    """Headers added to one request (``extra_headers=``): the header rules, and none of ours."""
+    checked = headers(value, "extra_headers")
+    for name in checked:
+        if name.lower() in OWN_HEADERS:
+            raise ValidationError("extra_headers", f"{name!r} is set by this client and cannot be replaced")
+    return checked
+
+
+def extra_body(value: object, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Fields added to one request body (``extra_body=``): for a field the service accepts before
+    this client version knows it. A field this client sets cannot be replaced (its checks would be
+    bypassed); the value must be JSON."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise ValidationError("extra_body", "must be a mapping of field names to JSON values")
+    for name in value:
+        if name in body:
+            raise ValidationError("extra_body", f"{name!r} is set by this client; use its own argument")
+    json_value("extra_body", dict(value))
+    return dict(value)
 
 
 def method(value: object) -> str:

@@ -75,8 +75,11 @@ class WireRequest:
     content: bytes | None = field(default=None, repr=False)  # may carry input.headers values
     execution_id: str | None = None
     sync: bool = False
-    #: Values that must never be logged or echoed: the ``input.headers`` values of an API task.
+    #: Values that must never be logged or echoed: the ``input.headers`` values of an API task and
+    #: the values of ``extra_headers``.
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    #: ``extra_headers`` of the call, sent with this request.
+    headers: dict[str, str] | None = field(default=None, repr=False)
 
     def body_json(self) -> Any:
         return None if self.content is None else json.loads(self.content)
@@ -94,12 +97,25 @@ class Answer:
     raw: Any = field(default=None, repr=False, compare=False)
 
 
-def _from_kwargs(kw: dict[str, Any], op: Operation, kind: TaskKind, **extra: Any) -> WireRequest:
+def _from_kwargs(
+    kw: dict[str, Any],
+    op: Operation,
+    kind: TaskKind,
+    *,
+    extra_headers: object = None,
+    extra_body: object = None,
+    secrets: tuple[str, ...] = (),
+    **extra: Any,
+) -> WireRequest:
     body = kw.get("json")
-    content = None
-    if body is not None:
-        content = check.COMPACT_JSON.encode(body).encode()
-    return WireRequest(str(kw["method"]).upper(), str(kw["url"]), op, kind, content, **extra)
+    if extra_body is not None and body is not None:
+        body = {**body, **check.extra_body(extra_body, body)}
+    content = None if body is None else check.COMPACT_JSON.encode(body).encode()
+    added = check.extra_headers(extra_headers)
+    if added:  # they may carry credentials (a proxy's, say): never logged either
+        secrets = tuple(sorted({*secrets, *(v for v in added.values() if v)}, key=len, reverse=True))
+    method, path = str(kw["method"]).upper(), str(kw["url"])
+    return WireRequest(method, path, op, kind, content, headers=added or None, secrets=secrets, **extra)
 
 
 # --- requests -----------------------------------------------------------------------------
@@ -142,6 +158,8 @@ def function_request(
     total_solutions: object = 1,
     required_solutions: object = None,
     gas_limit: object = None,
+    extra_headers: object = None,
+    extra_body: object = None,
 ) -> WireRequest:
     """``POST /task/function/execute-by-name``. ``input`` is ``input.txt``: a string, or any JSON
     value (sent as its compact JSON text)."""
@@ -174,7 +192,14 @@ def function_request(
     gas = check.gas_limit(gas_limit)
     if gas is not None:
         body.gas_limit = gas
-    return _from_kwargs(endpoint._get_kwargs(body=body, x_api_key=""), "execute", "function", sync=sync)
+    return _from_kwargs(
+        endpoint._get_kwargs(body=body, x_api_key=""),
+        "execute",
+        "function",
+        sync=sync,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
 
 
 def api_request(
@@ -190,6 +215,8 @@ def api_request(
     execution_timeout: object = 30.0,
     version: object = None,
     label: object = None,
+    extra_headers: object = None,
+    extra_body: object = None,
 ) -> WireRequest:
     """``POST /task/api/execute-by-name``."""
     from ._generated.api.api_task_execution import execute_api_task_by_name as endpoint
@@ -226,11 +253,17 @@ def api_request(
         model.label = label_
     secrets = tuple(sorted({v for v in headers_.values() if v}, key=len, reverse=True))
     return _from_kwargs(
-        endpoint._get_kwargs(body=model, x_api_key=""), "execute", "api", sync=sync, secrets=secrets
+        endpoint._get_kwargs(body=model, x_api_key=""),
+        "execute",
+        "api",
+        sync=sync,
+        secrets=secrets,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
     )
 
 
-def status_request(kind: TaskKind, execution_id: object) -> WireRequest:
+def status_request(kind: TaskKind, execution_id: object, extra_headers: object = None) -> WireRequest:
     """``GET /task/{function,api}/execution-status/{executionId}``."""
     from ._generated.api.task_execution_status import (
         get_api_execution_status,
@@ -239,7 +272,8 @@ def status_request(kind: TaskKind, execution_id: object) -> WireRequest:
 
     eid = check.execution_id(execution_id)
     module = get_function_execution_status if kind == "function" else get_api_execution_status
-    return _from_kwargs(module._get_kwargs(execution_id=eid), "status", kind, execution_id=eid)
+    kw = module._get_kwargs(execution_id=eid)
+    return _from_kwargs(kw, "status", kind, execution_id=eid, extra_headers=extra_headers)
 
 
 # --- answers ------------------------------------------------------------------------------

@@ -53,6 +53,11 @@ def sync_client(tb: Truebit) -> None:
     assert_type(tb.api_tasks.run_many("ns", "task", [{"path": "/x"}]), list[ApiTaskResult | TruebitError])
     assert_type(tb.with_options(timeout=5, retry=RetryPolicy.none(), poll=PollPolicy(initial=1)), Truebit)
     assert_type(tb.functions.wait("id", timeout=DEFAULT), FunctionResult)
+    assert_type(
+        tb.functions.run("ns", "task", "1", extra_headers={"X-Trace": "t"}, extra_body={"priority": 1}),
+        FunctionResult,
+    )
+    assert_type(tb.api_tasks.get("id", extra_headers={"X-Trace": "t"}), ApiTaskResult)
     tb.close()
 
 

@@ -349,3 +349,45 @@ def test_with_options_is_a_light_copy_sharing_the_pool(harness: Harness) -> None
     with pytest.raises(TruebitError, match="not both"):
         tb.with_options(timeout=1, wait_timeout=2)
     assert quick.with_options(poll=PollPolicy(initial=2)).settings.retry.attempts == 1  # copies stack
+
+
+def test_extra_headers_and_extra_body_reach_the_wire_and_the_status_reads(harness: Harness) -> None:
+    answers = iter([httpx.Response(200, json={"executionId": "e1"}), httpx.Response(200, json=done())])
+    tb = harness.client(lambda r: next(answers))
+    result = harness(
+        tb.functions.run(
+            "ns", "fib", "22", extra_headers={"X-Trace": "t-secret-777"}, extra_body={"priority": 3}
+        )
+    )
+    assert result.ok
+    post, get = harness.requests
+    assert json.loads(post.content)["priority"] == 3 and post.headers["x-trace"] == "t-secret-777"
+    assert get.headers["x-trace"] == "t-secret-777"  # the status reads of the same call carry them too
+    assert post.headers["x-api-key"] == "test-key-123456"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"extra_body": {"async": True}}, "extra_body"),  # the client's own field: use its argument
+        ({"extra_body": {"n": float("nan")}}, "extra_body"),
+        ({"extra_body": ["x"]}, "extra_body"),
+        ({"extra_headers": {"X-API-Key": "other"}}, "extra_headers"),
+        ({"extra_headers": {"Accept-Encoding": "br"}}, "extra_headers"),
+        ({"extra_headers": {"X-Ok": "a\r\nb"}}, "extra_headers['X-Ok']"),
+    ],
+)
+def test_extras_are_checked_before_any_io(harness: Harness, kwargs: dict[str, Any], field: str) -> None:
+    from truebit_facade import ValidationError
+
+    tb = harness.client(lambda r: pytest.fail("nothing may be sent"))
+    with pytest.raises(ValidationError) as caught:
+        harness(tb.functions.submit("ns", "fib", "22", **kwargs))
+    assert caught.value.field == field
+
+
+def test_extra_header_values_are_never_logged(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    tb = harness.client(lambda r: httpx.Response(500, text="echo t-secret-777"))
+    with caplog.at_level(logging.DEBUG, logger="truebit_facade"), pytest.raises(ServerError) as caught:
+        harness(tb.functions.get("e1", extra_headers={"X-Trace": "t-secret-777"}))
+    assert "t-secret-777" not in caplog.text and "t-secret-777" not in str(caught.value)
