@@ -13,7 +13,7 @@ PUBLIC = {
         "AsyncFunctions", "AsyncTruebit", "AuthenticationError", "BadRequestError", "CallInterruptedError",
         "DEFAULT", "Execution", "ExecutionNotFoundError", "ExecutionStatus", "FunctionResult", "Functions",
         "JsonArray", "JsonObject", "MalformedResponseError", "PaymentRequiredError", "PollPolicy",
-        "RateLimitedError", "RequestTimeoutError", "RetryPolicy", "ServerError", "Signature", "Solution",
+        "RateLimitedError", "RequestTimeoutError", "ResponseInfo", "RetryPolicy", "ServerError", "Signature", "Solution",
         "TaskError", "TaskFailedError", "TransferredBytes", "TransportError", "Truebit", "TruebitError",
         "UnexpectedStatusError", "UnknownStatusError", "ValidationError", "VerificationIndeterminateError",
         "VerificationStatus", "WaitTimeoutError", "__version__", "to_builtin",

@@ -167,7 +167,7 @@ def execute(
         assert isinstance(reply, Answer)
         if not 200 <= reply.status < 300:
             raise fail.status_error(reply, "execute", secrets=book.known())
-        outcome = read_execute(reply, kind)
+        outcome = read_execute(reply, kind, book.known)
         progress.execution_id = outcome.execution_id
         return outcome, parse_retry_after(reply.headers.get("retry-after"))
 
@@ -191,7 +191,7 @@ def read(
         if isinstance(reply, Answer):
             hint = parse_retry_after(reply.headers.get("retry-after"))
             if 200 <= reply.status < 300:
-                return read_status(reply, kind, request.execution_id), hint
+                return read_status(reply, kind, request.execution_id, book.known), hint
             error = fail.status_error(
                 reply, "status", secrets=book.known(), execution_id=request.execution_id
             )
@@ -325,7 +325,9 @@ def submit(kind: Kind[R], build: Callable[[bool], WireRequest]) -> Call[Executio
         request = build(False)
         book.remember(request.secrets)
         outcome, _ = yield from execute(settings, kind, request, Deadline(None), book, progress)
-        return outcome if isinstance(outcome, Execution) else Execution(outcome.execution_id, kind.name)
+        if isinstance(outcome, Execution):
+            return outcome
+        return Execution(outcome.execution_id, kind.name, outcome.response)
 
     return flow
 

@@ -7,7 +7,7 @@ Each result keeps the whole body (``raw``, read-only) including fields this vers
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -120,12 +120,46 @@ thaw = to_builtin
 _EMPTY = JsonObject()
 
 
+class ResponseInfo:
+    """The HTTP answer a result was read from: ``status_code`` and ``headers`` (read-only, names in
+    lower case; any value that carries one of the client's secrets is redacted). The escape hatch for
+    what the service says beside the body (rate-limit headers, request ids...)."""
+
+    __slots__ = ("_headers", "_raw", "_secrets", "status_code")
+
+    def __init__(
+        self, status_code: int, headers: Mapping[str, str], secrets: Callable[[], tuple[str, ...]]
+    ) -> None:
+        self.status_code = status_code
+        self._raw = headers
+        self._secrets = secrets
+        self._headers: JsonObject | None = None
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        if self._headers is None:  # made on first use: most callers never look
+            from ._redact import scrub
+
+            secrets = self._secrets()
+            self._headers = JsonObject({k.lower(): scrub(v, secrets) for k, v in self._raw.items()})
+        return self._headers
+
+    def __repr__(self) -> str:
+        return f"ResponseInfo(status_code={self.status_code})"
+
+    def __reduce__(self) -> Any:  # picklable, headers already scrubbed
+        headers = dict(self.headers)
+        return (ResponseInfo, (self.status_code, headers, tuple))
+
+
 @dataclass(frozen=True)
 class Execution:
     """A submitted execution: pass ``execution_id`` to ``get`` or ``wait``."""
 
     execution_id: str
     kind: TaskKind
+    #: The HTTP answer of the execute request (status and headers).
+    response: ResponseInfo | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -170,6 +204,8 @@ class FunctionResult:
     solution: Solution | None
     raw: Mapping[str, Any] = field(repr=False)
     extra: Mapping[str, Any] = field(repr=False, default_factory=JsonObject)
+    #: The HTTP answer this state was read from (status and headers): the raw-response escape hatch.
+    response: ResponseInfo | None = field(default=None, repr=False, compare=False)
 
     @property
     def output(self) -> str | None:
@@ -232,6 +268,8 @@ class ApiTaskResult:
     error_message: str | None
     raw: Mapping[str, Any] = field(repr=False)
     extra: Mapping[str, Any] = field(repr=False, default_factory=JsonObject)
+    #: The HTTP answer this state was read from (status and headers): the raw-response escape hatch.
+    response: ResponseInfo | None = field(default=None, repr=False, compare=False)
 
     @property
     def status_value(self) -> str | None:

@@ -33,6 +33,7 @@ from ._models import (
     ApiTaskResult,
     Execution,
     FunctionResult,
+    ResponseInfo,
     Signature,
     Solution,
     TaskKind,
@@ -297,7 +298,13 @@ def json_object(answer: Answer, *, submitted: bool, execution_id: str | None) ->
     return body
 
 
-def read_execute(answer: Answer, kind: Kind[R]) -> R | Execution:
+def _info(answer: Answer, secrets: Callable[[], tuple[str, ...]]) -> ResponseInfo:
+    return ResponseInfo(answer.status, answer.headers, secrets)
+
+
+def read_execute(
+    answer: Answer, kind: Kind[R], secrets: Callable[[], tuple[str, ...]] = tuple
+) -> R | Execution:
     """A 2xx execute answer: an ``Execution`` when only an id came back (async mode, or a sync hold
     that expired), else the result."""
     from ._generated.models.execute_task_async_response import ExecuteTaskAsyncResponse
@@ -313,11 +320,13 @@ def read_execute(answer: Answer, kind: Kind[R]) -> R | Execution:
             may_have_submitted=True,
         ) from None
     if not (body.keys() & (kind.fields - {"executionId"})):  # the async shape: an id and nothing we know
-        return Execution(eid, kind.name)
-    return _result(body, kind, eid, answer.status, strict=False)
+        return Execution(eid, kind.name, _info(answer, secrets))
+    return _result(body, kind, eid, answer, secrets, strict=False)
 
 
-def read_status(answer: Answer, kind: Kind[R], execution_id: str) -> R:
+def read_status(
+    answer: Answer, kind: Kind[R], execution_id: str, secrets: Callable[[], tuple[str, ...]] = tuple
+) -> R:
     """A 2xx status answer: it must be about ``execution_id`` and carry a status."""
     body = json_object(answer, submitted=False, execution_id=execution_id)
     said = body.get("executionId")
@@ -328,12 +337,21 @@ def read_status(answer: Answer, kind: Kind[R], execution_id: str) -> R:
             status_code=answer.status,
             execution_id=execution_id,
         )
-    return _result(body, kind, execution_id, answer.status, strict=True)
+    return _result(body, kind, execution_id, answer, secrets, strict=True)
 
 
-def _result(body: dict[str, Any], kind: Kind[R], eid: str, status: int, *, strict: bool) -> R:
+def _result(
+    body: dict[str, Any],
+    kind: Kind[R],
+    eid: str,
+    answer: Answer,
+    secrets: Callable[[], tuple[str, ...]],
+    *,
+    strict: bool,
+) -> R:
+    status = answer.status
     try:
-        result = kind.parse(body, eid)
+        result = kind.parse(body, eid, _info(answer, secrets))
     except (TypeError, ValueError, AttributeError, KeyError, OverflowError, RecursionError) as exc:
         raise MalformedResponseError(
             f"unexpected shape in the {kind.name} task response ({exc})", status_code=status, execution_id=eid
@@ -396,7 +414,9 @@ def _drop_nulls(node: dict[str, Any], paths: tuple[tuple[str, ...], ...]) -> dic
     return out
 
 
-def function_result(body: dict[str, Any], execution_id: str) -> FunctionResult:
+def function_result(
+    body: dict[str, Any], execution_id: str, response: ResponseInfo | None = None
+) -> FunctionResult:
     from ._generated.models.execute_task_sync_response import ExecuteTaskSyncResponse
 
     model = ExecuteTaskSyncResponse.from_dict(_objects(body, ("clearTextSolution", "signature")))
@@ -421,10 +441,13 @@ def function_result(body: dict[str, Any], execution_id: str) -> FunctionResult:
         solution=solution,
         raw=freeze(body),
         extra=freeze(model.additional_properties),
+        response=response,
     )
 
 
-def api_result(body: dict[str, Any], execution_id: str) -> ApiTaskResult:
+def api_result(
+    body: dict[str, Any], execution_id: str, response: ResponseInfo | None = None
+) -> ApiTaskResult:
     from ._generated.models.execute_api_sync_response import ExecuteApiSyncResponse
 
     parsable = _objects(body, ("clearTextSolution",), ("totalTransferredBytes",))
@@ -461,6 +484,7 @@ def api_result(body: dict[str, Any], execution_id: str) -> ApiTaskResult:
         error_message=_str(model.error_msg, "errorMsg"),
         raw=freeze(body),
         extra=freeze(model.additional_properties),
+        response=response,
     )
 
 
@@ -469,7 +493,7 @@ class Kind(Generic[R]):
     """A task kind: its name on the wire, its result type and what makes an answer the sync shape."""
 
     name: TaskKind
-    parse: Callable[[dict[str, Any], str], R]
+    parse: Callable[[dict[str, Any], str, ResponseInfo | None], R]
     fields: frozenset[str]
 
 

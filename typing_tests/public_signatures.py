@@ -5,6 +5,7 @@ A change here is a change to what users' type checkers see: make it on purpose.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import assert_type
 
@@ -80,3 +81,6 @@ def results(result: FunctionResult, api: ApiTaskResult, error: UnknownStatusErro
     assert_type(api.error_message, str | None)
     assert_type(error.status, str)
     assert_type(error.execution_id, str | None)
+    assert result.response is not None
+    assert_type(result.response.status_code, int)
+    assert_type(result.response.headers, Mapping[str, str])

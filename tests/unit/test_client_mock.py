@@ -391,3 +391,17 @@ def test_extra_header_values_are_never_logged(harness: Harness, caplog: pytest.L
     with caplog.at_level(logging.DEBUG, logger="truebit_facade"), pytest.raises(ServerError) as caught:
         harness(tb.functions.get("e1", extra_headers={"X-Trace": "t-secret-777"}))
     assert "t-secret-777" not in caplog.text and "t-secret-777" not in str(caught.value)
+
+
+def test_the_raw_response_of_a_result_has_status_and_headers_but_no_secret(harness: Harness) -> None:
+    answer = httpx.Response(
+        200, json=done(), headers={"X-Request-Id": "r-1", "X-Echo": "key test-key-123456", "Retry-After": "0"}
+    )
+    tb = harness.client(lambda r: answer)
+    result = harness(tb.functions.run("ns", "fib", "22"))
+    assert result.response is not None and result.response.status_code == 200
+    assert result.response.headers["x-request-id"] == "r-1"
+    assert "test-key-123456" not in result.response.headers["x-echo"]  # the API key never shows
+    submitted = harness(tb.functions.submit("ns", "fib", "22"))
+    assert submitted.response is not None and submitted.response.headers["x-request-id"] == "r-1"
+    assert "test-key-123456" not in repr(result) + repr(result.response)
