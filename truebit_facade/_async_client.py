@@ -347,7 +347,7 @@ class _AsyncTasks(Generic[R]):
         raises a ``TaskError`` that carries it. ``on_status`` is called with each state whose status
         differs from the previous one (the first read included)."""
         eid = check_execution_id(execution_id)
-        _check_callback(on_status)
+        _check_callback(on_status, raise_on_failure)
         return await self._client._perform(
             flow.wait_call(self._kind, eid, timeout, raise_on_failure, on_status, extra_headers)
         )
@@ -362,7 +362,7 @@ class _AsyncTasks(Generic[R]):
     ) -> R:
         # The flow builds the request (checking every argument) before its first effect: a bad
         # argument raises before any I/O.
-        _check_callback(on_status)
+        _check_callback(on_status, raise_on_failure)
         call = flow.run(self._kind, build, timeout, raise_on_failure, on_status)
         return await self._client._perform(call, token)
 
@@ -445,6 +445,7 @@ class AsyncFunctions(_AsyncTasks[FunctionResult]):
         items = check_inputs("inputs", inputs, item=None)
         timeout = options.pop("timeout", DEFAULT)
         raise_on_failure = options.pop("raise_on_failure", True)
+        _check_callback(None, raise_on_failure)
         _check_keywords(options, _FUNCTION_OPTIONS)
         self._builder(namespace, task, "", options)(False)  # shared options: one error, raised now
         self._client._settings.deadline(timeout)
@@ -536,6 +537,7 @@ class AsyncApiTasks(_AsyncTasks[ApiTaskResult]):
         items = check_inputs("calls", calls, item=Mapping)
         timeout = options.pop("timeout", DEFAULT)
         raise_on_failure = options.pop("raise_on_failure", True)
+        _check_callback(None, raise_on_failure)
         _check_keywords(options, _API_OPTIONS)
         for call in items:
             _check_keywords(call, _API_OPTIONS)
@@ -596,6 +598,8 @@ def _check_keywords(options: Mapping[str, Any], allowed: tuple[str, ...]) -> Non
         raise ValidationError(unknown[0], f"is not an option here (allowed: {', '.join(allowed)})")
 
 
-def _check_callback(on_status: object) -> None:
+def _check_callback(on_status: object, raise_on_failure: object = True) -> None:
     if on_status is not None and not callable(on_status):
         raise ValidationError("on_status", "must be a callable taking the result, or None")
+    if not isinstance(raise_on_failure, bool):
+        raise ValidationError("raise_on_failure", "must be True or False")

@@ -77,7 +77,9 @@ def status_error(
         body = None
     message = body.get("message") if isinstance(body, dict) else None
     if not isinstance(message, str) or not message:
-        excerpt = scrub(answer.content[:200].decode("utf-8", "replace"), secrets).strip()
+        longest = max((len(x) for x in secrets), default=0)
+        window = answer.content[: 200 + 4 * longest].decode("utf-8", "replace")
+        excerpt = scrub(window, secrets)[:200].strip()  # scrubbed first: a cut secret would leak
         message = excerpt if excerpt and body is None and "<" not in excerpt[:1] else ""
     status = answer.status
     nonstandard = not is_standard_status(status)
@@ -138,10 +140,10 @@ def outcome_error(result: FunctionResult | ApiTaskResult, secrets: tuple[str, ..
                 "time); the output is not verified"
             )
         else:
-            said = f": {_excerpt(result.output)}" if result.output else ""
+            said = f": {_excerpt(result.output, secrets)}" if result.output else ""
             message = f"execution {eid}: task failed (verification {v}, execution {es}){said}"
     else:
-        detail = f": {_excerpt(result.error_message)}" if result.error_message else ""
+        detail = f": {_excerpt(result.error_message, secrets)}" if result.error_message else ""
         message = (
             f"execution {eid}: API task failed (status {result.status}, solution {result.solution_status})"
             f"{detail}"
@@ -149,8 +151,10 @@ def outcome_error(result: FunctionResult | ApiTaskResult, secrets: tuple[str, ..
     return cls(scrub(message, secrets), result=result)
 
 
-def _excerpt(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
+def _excerpt(text: str, secrets: tuple[str, ...], limit: int = 200) -> str:
+    """A one-line excerpt: scrubbed *before* it is cut or its spaces collapsed, or a secret that
+    crosses the cut, or holds runs of spaces and tabs, would no longer match and would leak."""
+    text = " ".join(scrub(text, secrets).split())
     return text if len(text) <= limit else text[:limit] + "..."
 
 

@@ -44,6 +44,9 @@ T = TypeVar("T")
 
 #: The least wall-clock time an attempt gets, even right at the deadline (one last read).
 MIN_ATTEMPT: Final[float] = 0.5
+#: The longest single wait of any kind (a sleep, waiting for a connection): a day. A server's hint or a
+#: caller's timeout beyond it changes nothing, and sleep and lock timeouts overflow past ~292 years.
+MAX_WAIT: Final[float] = 86400.0
 
 
 @dataclass
@@ -116,6 +119,8 @@ class _OutOfTime(Exception):
 
 
 def _do(effect: Effect, progress: Progress) -> Generator[Effect, Reply, Answer | Failure | None]:
+    if isinstance(effect, Sleep) and not effect.seconds <= MAX_WAIT:
+        effect = Sleep(MAX_WAIT, effect.why)  # a hint of 1e300 seconds is not a reason to crash
     reply = yield effect
     if isinstance(reply, _Interrupted):
         raise fail.interrupted(progress.kind, progress.execution_id)
@@ -124,7 +129,7 @@ def _do(effect: Effect, progress: Progress) -> Generator[Effect, Reply, Answer |
 
 def _limits(settings: Settings, deadline: Deadline, *, hold: bool = False) -> Limits:
     left = deadline.remaining(settings.clock())
-    queue = None if left is None else max(left, MIN_ATTEMPT)
+    queue = None if left is None else min(max(left, MIN_ATTEMPT), MAX_WAIT)
     if hold:  # the sync-mode execute: the whole hold, whatever the deadline (see the module doc)
         total = settings.sync_hold + SYNC_MARGIN
         return Limits(settings.connect_timeout, total, settings.max_response_bytes, queue)

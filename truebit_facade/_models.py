@@ -175,7 +175,8 @@ class Signature:
 class Solution:
     """One node's solution (``clearTextSolution``) of a function task."""
 
-    output: str | None
+    # Not in the repr: a task may echo whatever reaches it, a secret included.
+    output: str | None = field(repr=False)
     execution_status: ExecutionStatus | None
     sender_address: str | None
     signature: Signature | None
@@ -265,7 +266,7 @@ class ApiTaskResult:
     solution_status: ApiSolutionStatus | None
     sender_address: str | None
     transferred_bytes: TransferredBytes | None
-    error_message: str | None
+    error_message: str | None = field(repr=False)  # the target's words, which may echo headers
     raw: Mapping[str, Any] = field(repr=False)
     extra: Mapping[str, Any] = field(repr=False, default_factory=JsonObject)
     #: The HTTP answer this state was read from (status and headers): the raw-response escape hatch.

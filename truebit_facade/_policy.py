@@ -40,10 +40,10 @@ def _number(value: Any) -> float:
     return float(value)
 
 
-def _convert(policy: Any, **converters: Any) -> None:
-    """Check and normalise the fields of a frozen policy (durations may be given as timedeltas)."""
-    for name, convert in converters.items():
-        object.__setattr__(policy, name, convert(getattr(policy, name)))
+def _set(policy: Any, **values: Any) -> None:
+    """Set fields of a frozen policy from its own __init__."""
+    for name, value in values.items():
+        object.__setattr__(policy, name, value)
 
 
 def _count(value: Any) -> int:
@@ -52,7 +52,11 @@ def _count(value: Any) -> int:
     return value
 
 
-@dataclass(frozen=True)
+#: The longest ``Retry-After`` a poll honours (a longer hint is read as this).
+_POLL_HINT_CEILING = 600.0
+
+
+@dataclass(frozen=True, init=False)
 class PollPolicy:
     """How often a running execution is read.
 
@@ -64,13 +68,25 @@ class PollPolicy:
     bound. Durations accept seconds or ``timedelta``.
     """
 
-    initial: float = 0.5
-    fraction: float = 0.1
-    maximum: float = 30.0
-    jitter: float = 0.2
+    initial: float
+    fraction: float
+    maximum: float
+    jitter: float
 
-    def __post_init__(self) -> None:
-        _convert(self, initial=_duration, fraction=_number, maximum=_duration, jitter=_number)
+    # Written out so that type checkers see what is accepted (seconds or a timedelta) while the
+    # fields are plain floats.
+    def __init__(
+        self,
+        initial: float | timedelta = 0.5,
+        fraction: float = 0.1,
+        maximum: float | timedelta = 30.0,
+        jitter: float = 0.2,
+    ) -> None:
+        _set(self, initial=_duration(initial), fraction=_number(fraction), maximum=_duration(maximum))
+        _set(self, jitter=_number(jitter))
+        self._check()
+
+    def _check(self) -> None:
         if not (self.initial >= 0 and self.maximum >= self.initial):
             raise ValidationError("poll", "PollPolicy needs 0 <= initial <= maximum")
         if not (self.fraction >= 0 and 0 <= self.jitter < 1):
@@ -84,11 +100,12 @@ class PollPolicy:
         if self.jitter:
             base *= 1.0 - self.jitter * (rng or random).random()
         if retry_after is not None:
-            base = max(base, retry_after)
+            # A hint is a lower bound, up to a ceiling: a hint of days must not park a wait.
+            base = max(base, min(retry_after, max(self.maximum, _POLL_HINT_CEILING)))
         return base
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class RetryPolicy:
     """What to do when one request fails with a transient fault.
 
@@ -103,21 +120,27 @@ class RetryPolicy:
     ``attempts`` counts the first try. The caller's deadline always wins.
     """
 
-    attempts: int = 6
-    initial: float = 0.5
-    maximum: float = 10.0
-    base: float = 2.0
-    max_retry_after: float = 120.0
+    attempts: int
+    initial: float
+    maximum: float
+    base: float
+    max_retry_after: float
 
-    def __post_init__(self) -> None:
-        _convert(
-            self,
-            attempts=_count,
-            initial=_duration,
-            maximum=_duration,
-            base=_number,
-            max_retry_after=_duration,
-        )
+    def __init__(
+        self,
+        attempts: int = 6,
+        initial: float | timedelta = 0.5,
+        maximum: float | timedelta = 10.0,
+        base: float = 2.0,
+        max_retry_after: float | timedelta = 120.0,
+    ) -> None:
+        _set(self, attempts=_count(attempts), initial=_duration(initial), maximum=_duration(maximum))
+        _set(self, base=_number(base), max_retry_after=_duration(max_retry_after))
+        if self.max_retry_after < 0:
+            raise ValidationError("retry", "RetryPolicy.max_retry_after must be >= 0")
+        self._check()
+
+    def _check(self) -> None:
         if self.attempts < 1:
             raise ValidationError("retry", "RetryPolicy.attempts counts the first try: at least 1")
         if not (0 <= self.initial <= self.maximum) or self.base < 1:

@@ -98,7 +98,10 @@ def log_response(
 ) -> None:
     if not logger.isEnabledFor(logging.DEBUG):
         return
-    text = scrub(content[:_MAX_LOGGED].decode("utf-8", "replace"), book.known())
+    secrets = book.known()
+    longest = max((len(x) for x in secrets), default=0)
+    window = content[: _MAX_LOGGED + 4 * longest].decode("utf-8", "replace")
+    text = scrub(window, secrets)[:_MAX_LOGGED]  # scrubbed before the cut: a cut secret would leak
     logger.debug("response %s %s -> %d in %.1f ms body=%s", method, path, status, elapsed * 1000, text)
 
 

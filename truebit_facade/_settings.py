@@ -93,8 +93,8 @@ def _base_url(value: object) -> str:
     url = value if value is not None else _from_env("TRUEBIT_BASE_URL") or DEFAULT_BASE_URL
     if not isinstance(url, str):
         raise ValidationError("base_url", f"must be a string, not {type(url).__name__}")
-    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
-        raise ValidationError("base_url", "must not contain spaces or control characters")
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in url):
+        raise ValidationError("base_url", "must not contain spaces, control characters or lone surrogates")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a port that is not a number in range

@@ -25,10 +25,20 @@ API_KEY = re.compile(r"[\x21-\x7e]+")
 _TEMPLATE_PARAM = re.compile(r"\{([^{}]*)\}")
 
 
+def _unicode(field: str, value: str) -> str:
+    """Text that can be sent: a lone surrogate (``"\\ud800"``) cannot be written as UTF-8."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(field, "is not valid Unicode text (lone surrogate)") from None
+    return value
+
+
 def name(field: str, value: object) -> str:
     """A namespace or task name: a non-blank string without control characters."""
     if not isinstance(value, str):
         raise ValidationError(field, f"must be a string, not {type(value).__name__}")
+    _unicode(field, value)
     if not value.strip():
         raise ValidationError(field, "must not be empty or blank")
     if _CONTROL.search(value):
@@ -70,6 +80,7 @@ def gas_limit(value: object) -> str | None:
 def execution_id(value: object) -> str:
     if not isinstance(value, str):
         raise ValidationError("execution_id", f"must be a string, not {type(value).__name__}")
+    _unicode("execution_id", value)
     if not value.strip():
         raise ValidationError("execution_id", "must not be empty or blank")
     if "/" in value or "\\" in value or value in (".", ".."):
@@ -113,6 +124,7 @@ def headers(value: object, field: str = "headers") -> dict[str, str]:
             raise ValidationError(f"{field}[{key!r}]", f"value must be a string, not {type(val).__name__}")
         if _HEADER_VALUE_BAD.search(val):
             raise ValidationError(f"{field}[{key!r}]", "value must not contain CR, LF or control characters")
+        _unicode(f"{field}[{key!r}]", val)
         checked[key] = val
     return checked
 
@@ -134,7 +146,9 @@ OWN_HEADERS = frozenset(
 def extra_headers(value: object) -> dict[str, str]:
     """Headers added to one request (``extra_headers=``): the header rules, and none of ours."""
     checked = headers(value, "extra_headers")
-    for name in checked:
+    for name, val in checked.items():
+        if not val.isascii():  # sent as an HTTP header of this request: ASCII only
+            raise ValidationError(f"extra_headers[{name!r}]", "value must be ASCII")
         if name.lower() in OWN_HEADERS:
             raise ValidationError("extra_headers", f"{name!r} is set by this client and cannot be replaced")
     return checked
@@ -169,6 +183,7 @@ def api_path(path: object, params: Mapping[str, Any]) -> str:
         raise ValidationError("path", "must be a path template starting with a single '/', not a URL")
     if _CONTROL.search(path) or " " in path:
         raise ValidationError("path", "must not contain spaces or control characters")
+    _unicode("path", path)
     for param in _TEMPLATE_PARAM.findall(path):
         if not param:
             raise ValidationError("path", "has an empty '{}' template parameter")

@@ -7,10 +7,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sandbox_helpers import SandboxFactory, client_for
 
 from truebit_facade.sandbox import Sandbox, SandboxConfig, TaskRegistry
 from truebit_facade.sandbox.example_target import ExampleTarget, example_registry
+
+from .sandbox_helpers import SandboxFactory, client_for
 
 
 @pytest.fixture

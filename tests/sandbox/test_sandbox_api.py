@@ -9,11 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sandbox_helpers import EXECUTE, STATUS, SandboxFactory, body, client_for, wait_terminal
 
 from truebit_facade.sandbox import NodeFault, Sandbox
 from truebit_facade.sandbox._nodes import node_private_key
 from truebit_facade.signing import address_of, recover_signer, sandbox_solution_hash
+
+from .sandbox_helpers import EXECUTE, STATUS, SandboxFactory, body, client_for, wait_terminal
 
 SOLUTION_KEYS = {"output", "executionStatus", "senderAddress", "signature"}
 

@@ -12,18 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sandbox_helpers import (
-    API_EXECUTE,
-    API_STATUS,
-    EXECUTE,
-    STATS,
-    STATUS,
-    SandboxFactory,
-    api_body,
-    body,
-    client_for,
-    wait_api_terminal,
-)
 
 import truebit_facade.sandbox
 from truebit_facade.sandbox import ApiCredentials, Sandbox, TaskRegistry
@@ -36,6 +24,19 @@ from truebit_facade.sandbox.example_target import (
     register_example_api_task,
 )
 from truebit_facade.signing import address_of
+
+from .sandbox_helpers import (
+    API_EXECUTE,
+    API_STATUS,
+    EXECUTE,
+    STATS,
+    STATUS,
+    SandboxFactory,
+    api_body,
+    body,
+    client_for,
+    wait_api_terminal,
+)
 
 FIBONACCI_WAT = Path(truebit_facade.sandbox.__file__).parent / "tasks" / "fibonacci.wat"
 RESPONSE_KEYS = {"executionId", "clearTextSolution", "status", "totalTransferredBytes"}

@@ -10,10 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sandbox_helpers import API_EXECUTE, EXECUTE, STATS, STATUS, SandboxFactory, api_body, body, client_for
 
 from truebit_facade.sandbox import FAULT_KINDS, FaultConfig, Sandbox, SandboxConfig, TaskRegistry
 from truebit_facade.sandbox._faults import retry_after_date
+
+from .sandbox_helpers import API_EXECUTE, EXECUTE, STATS, STATUS, SandboxFactory, api_body, body, client_for
 
 IMF_FIXDATE = re.compile(
     r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT"

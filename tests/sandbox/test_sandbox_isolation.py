@@ -21,17 +21,6 @@ from typing import Any
 
 import httpx
 import pytest
-from hostile_tasks import sleeper, thief, writer
-from sandbox_helpers import (
-    API_EXECUTE,
-    EXECUTE,
-    STATUS,
-    SandboxFactory,
-    api_body,
-    body,
-    client_for,
-    wait_terminal,
-)
 
 from truebit_facade.sandbox import (
     DEV_API_KEY,
@@ -45,6 +34,18 @@ from truebit_facade.sandbox._server import _bind
 from truebit_facade.sandbox._task_files import TaskFiles
 from truebit_facade.sandbox._wasm import WasmRunner
 from truebit_facade.sandbox.example_target import ExampleTarget
+
+from .hostile_tasks import sleeper, thief, writer
+from .sandbox_helpers import (
+    API_EXECUTE,
+    EXECUTE,
+    STATUS,
+    SandboxFactory,
+    api_body,
+    body,
+    client_for,
+    wait_terminal,
+)
 
 MARKER = "truebit-isolation-marker-5f1c"
 HOSTILE = "6b6f7374"

@@ -8,10 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sandbox_helpers import EXECUTE, body
 
 from truebit_facade.sandbox import NodeFault, Sandbox, SandboxConfig
 from truebit_facade.sandbox.example_target import ExampleTarget
+
+from .sandbox_helpers import EXECUTE, body
 
 
 def test_truebit_sandbox_fixture(truebit_sandbox: Sandbox) -> None:

@@ -11,10 +11,11 @@ import time
 from pathlib import Path
 
 import httpx
-from sandbox_helpers import EXECUTE, STATUS, SandboxFactory, body, client_for, wait_terminal
 
 from truebit_facade.sandbox import DEV_API_KEY, NodeFault
 from truebit_facade.sandbox._store import ExecutionStore
+
+from .sandbox_helpers import EXECUTE, STATUS, SandboxFactory, body, client_for, wait_terminal
 
 
 def test_store_eviction_and_kinds(tmp_path: Path) -> None:

@@ -11,26 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support import VirtualClock
 from truebit_facade import AsyncTruebit, Truebit
 
 Handler = Callable[[httpx.Request], httpx.Response]
-
-
-class VirtualClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    async def asleep(self, seconds: float) -> None:
-        self.sleep(seconds)
 
 
 class Harness:

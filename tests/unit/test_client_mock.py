@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
+import threading
+import time
 from typing import Any
 
 import httpx
@@ -23,10 +27,12 @@ from truebit_facade import (
     TaskFailedError,
     TransportError,
     TruebitError,
+    ValidationError,
     VerificationIndeterminateError,
     VerificationStatus,
     WaitTimeoutError,
 )
+from truebit_facade._many import map_bounded
 
 from .conftest import Harness
 
@@ -304,9 +310,8 @@ def test_secrets_never_reach_logs_reprs_or_errors(harness: Harness, caplog: pyte
 
 @pytest.mark.parametrize("kind", ["functions", "api_tasks"])
 def test_an_unknown_status_ends_wait_at_the_first_read(harness: Harness, kind: str) -> None:
+    from tests.support import unknown_value
     from truebit_facade import ApiTaskStatus, UnknownStatusError
-
-    from .wire_helpers import unknown_value
 
     vocabulary = VerificationStatus if kind == "functions" else ApiTaskStatus
     new = unknown_value(vocabulary, "Paused")
@@ -378,7 +383,6 @@ def test_extra_headers_and_extra_body_reach_the_wire_and_the_status_reads(harnes
     ],
 )
 def test_extras_are_checked_before_any_io(harness: Harness, kwargs: dict[str, Any], field: str) -> None:
-    from truebit_facade import ValidationError
 
     tb = harness.client(lambda r: pytest.fail("nothing may be sent"))
     with pytest.raises(ValidationError) as caught:
@@ -405,3 +409,140 @@ def test_the_raw_response_of_a_result_has_status_and_headers_but_no_secret(harne
     submitted = harness(tb.functions.submit("ns", "fib", "22"))
     assert submitted.response is not None and submitted.response.headers["x-request-id"] == "r-1"
     assert "test-key-123456" not in repr(result) + repr(result.response)
+
+
+def _done(**cts: Any) -> dict[str, Any]:
+    return {
+        "executionId": "e1",
+        "verificationStatus": "Success",
+        "clearTextSolution": {"output": "1", "executionStatus": "succeed", **cts},
+    }
+
+
+def test_a_2xx_execute_answer_keeps_its_execution_id(harness: Harness) -> None:
+    tb = harness.client(lambda r: httpx.Response(202, json={"executionId": "x9"}))
+    assert harness(tb.functions.submit("ns", "t", "1")).execution_id == "x9"
+
+
+def test_polling_honours_retry_after_on_server_errors(harness: Harness) -> None:
+    answers = iter(
+        [httpx.Response(503, headers={"Retry-After": "40"})] * 2 + [httpx.Response(200, json=_done())]
+    )
+    tb = harness.client(lambda r: next(answers), retry=RetryPolicy(attempts=3))
+    harness(tb.functions.wait("e1"))
+    assert harness.clock.sleeps == [40.0, 40.0]
+
+
+def test_wait_timeout_error_counts_from_the_start_of_run(harness: Harness) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            harness.clock.now += 8  # a slow submission
+            return httpx.Response(200, json={"executionId": "e"})
+        return httpx.Response(200, json={"executionId": "e", "verificationStatus": "Running"})
+
+    tb = harness.client(handler)
+    with pytest.raises(Exception) as info:
+        harness(tb.functions.run("ns", "t", "1", timeout=2))
+    assert "after 8.0 s" in str(info.value)
+
+
+def test_an_interrupted_map_bounded_returns_at_once_and_stops_the_others() -> None:
+    abort = threading.Event()
+    stopped = []
+
+    def patient() -> str:
+        abort.wait(30)
+        stopped.append(abort.is_set())
+        return "stopped"
+
+    # A real Ctrl-C, with Python's own handler installed here: nothing depends on how the parent
+    # disposed of SIGINT (nohup and some CI runners ignore it, and children inherit that).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT)).start()
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            map_bounded([patient, patient], 3, abort)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert time.monotonic() - started < 5
+    deadline = time.monotonic() + 5
+    while len(stopped) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert stopped == [True, True]
+
+
+# --- found by a black-box review of the redesigned core ------------------------------------------
+
+
+def test_a_huge_retry_after_on_a_running_answer_is_capped_not_a_crash(harness: Harness) -> None:
+    answers = iter(
+        [httpx.Response(200, json={"executionId": "e1", "verificationStatus": "Running"}, headers={"Retry-After": h})
+         for h in ("1e300", "Fri, 31 Dec 9999 23:59:59 GMT")]
+        + [httpx.Response(200, json=done())]
+    )  # fmt: skip
+    tb = harness.client(lambda r: next(answers))
+    assert harness(tb.functions.wait("e1", timeout=None)).ok
+    assert harness.clock.sleeps and max(harness.clock.sleeps) <= 600
+
+
+@pytest.mark.parametrize("secret", ["Bearer  tok\tsecret-XYZ", "tok-" + "z" * 40])
+def test_an_echoed_secret_never_leaks_through_excerpts_or_reprs(harness: Harness, secret: str) -> None:
+    message = "target rejected " + secret + " " + "x" * 300
+    tb = harness.client(
+        lambda r: httpx.Response(200, json={"executionId": "a1", "status": "Error", "errorMsg": message})
+    )
+    with pytest.raises(TaskFailedError) as caught:
+        harness(tb.api_tasks.run("ns", "t", path="/x", headers={"Authorization": secret}))
+    shown = str(caught.value) + repr(caught.value) + repr(caught.value.result)
+    for part in secret.split():
+        assert part not in shown
+
+
+def test_a_secret_crossing_the_excerpt_cut_is_scrubbed_whole(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = "test-key-123456"
+    tb = harness.client(
+        lambda r: httpx.Response(503, text="x" * 192 + key, headers={"content-type": "text/plain"})
+    )
+    with caplog.at_level(logging.DEBUG, logger="truebit_facade"), pytest.raises(ServerError) as caught:
+        harness(tb.functions.get("e1"))
+    assert key[:6] not in str(caught.value)
+    body = "y" * (2000 - 8) + key
+    tb2 = harness.client(
+        lambda r: httpx.Response(200, json={"executionId": "e1", "verificationStatus": "Running", "p": body})
+    )
+    harness(tb2.functions.get("e1"))
+    assert key[:6] not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda tb: tb.functions.run("ns", "t\ud800", "1"), "task"),
+        (lambda tb: tb.functions.submit("n\udfff", "t", "1"), "namespace"),
+        (lambda tb: tb.functions.run("ns", "t", "1", label="l\ud800"), "label"),
+        (lambda tb: tb.functions.get("e\ud800"), "execution_id"),
+        (lambda tb: tb.api_tasks.run("ns", "t", path="/x\ud800"), "path"),
+        (lambda tb: tb.api_tasks.run("ns", "t", path="/x", headers={"A": "\ud800"}), "headers['A']"),
+        (lambda tb: tb.functions.run("ns", "t", "1", extra_headers={"X-A": "é"}), "extra_headers['X-A']"),
+        (lambda tb: tb.functions.run("ns", "t", "1", raise_on_failure="no"), "raise_on_failure"),
+    ],
+)
+def test_odd_text_and_flags_are_validation_errors(harness: Harness, call: Any, field: str) -> None:
+    from truebit_facade import ValidationError
+
+    tb = harness.client(lambda r: pytest.fail("nothing may be sent"))
+    with pytest.raises(ValidationError) as caught:
+        harness(call(tb))
+    assert caught.value.field == field
+
+
+def test_a_base_url_with_a_lone_surrogate_and_a_negative_hint_ceiling_are_refused() -> None:
+    from truebit_facade import Truebit, ValidationError
+
+    with pytest.raises(ValidationError, match="base_url"):
+        Truebit(api_key="k", base_url="http://x/\ud800")
+    with pytest.raises(ValidationError, match="max_retry_after"):
+        RetryPolicy(max_retry_after=-1)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import VirtualClock, unknown_value
 from truebit_facade import (
     CallInterruptedError,
     MalformedResponseError,
@@ -25,17 +26,7 @@ from truebit_facade._redact import SecretBook
 from truebit_facade._settings import SYNC_MARGIN, Settings
 from truebit_facade._wire import API, FUNCTION, Answer, api_request, function_request
 
-from .wire_helpers import unknown_value
-
 START = 1000.0
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> float:
-        return self.now
 
 
 Handler = Callable[[flow.Send], flow.Reply]
@@ -45,7 +36,7 @@ class Drive:
     """Runs one flow: sleeps move the clock, sends go to ``handler``; every effect is recorded."""
 
     def __init__(self, handler: Handler, **settings: Any) -> None:
-        self.clock = Clock()
+        self.clock = VirtualClock(START)
         self.settings = Settings.make(
             api_key="key-123456", base_url="http://tb.test", clock=self.clock, **settings
         )
@@ -304,3 +295,10 @@ def test_on_status_sees_a_result_that_came_within_the_hold() -> None:
     drive = Drive(script(answer(done())))
     drive(flow.run(FUNCTION, fib, 1800.0, True, on_status=seen.append))
     assert [r.status_value for r in seen] == ["Success"]
+
+
+def test_an_enormous_timeout_never_reaches_a_lock_or_a_sleep_unbounded() -> None:
+    drive = Drive(script(answer({"executionId": "e1"}), answer(done())))
+    drive(run(timeout=1e12))
+    assert all(s.limits.queue is not None and s.limits.queue <= flow.MAX_WAIT for s in drive.sends)
+    assert all(s <= flow.MAX_WAIT for s in drive.sleeps)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import time
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.unit.wire_helpers import Answer, api_body, function_body, read_answer, unknown_value
+from tests.support import Answer, api_body, function_body, read_answer, unknown_value
 from truebit_facade import (
     ApiTaskResult,
     ApiTaskStatus,
@@ -23,12 +26,15 @@ from truebit_facade import (
     ServerError,
     TaskFailedError,
     UnexpectedStatusError,
+    ValidationError,
     VerificationIndeterminateError,
 )
-from truebit_facade._errors import UnknownStatusError, ValidationError
+from truebit_facade._errors import UnknownStatusError
 from truebit_facade._failures import outcome_error
 from truebit_facade._status import ExecutionStatus, VerificationStatus, is_known
 from truebit_facade._wire import execution_timeout_to_wire
+
+from .conftest import Harness
 
 SYNC = {
     "executionId": "e1",
@@ -64,7 +70,6 @@ def test_function_body_has_every_required_field_and_gas_as_decimal_string() -> N
 
 
 def test_function_body_defaults_timestamp_to_now_and_serialises_json_input() -> None:
-    import time
 
     body = function_body("ns", "echo", {"a": [1, "é"]}, sync=False, version=2)
     assert abs(body["taskRequesterTimestamp"] - time.time()) < 5
@@ -262,3 +267,129 @@ def test_outcome_errors() -> None:
     assert isinstance(api, ApiTaskResult)
     err = outcome_error(api)
     assert isinstance(err, TaskFailedError) and "target down" in str(err) and err.result is api
+
+
+def _done(**cts: Any) -> dict[str, Any]:
+    return {
+        "executionId": "e1",
+        "verificationStatus": "Success",
+        "clearTextSolution": {"output": "1", "executionStatus": "succeed", **cts},
+    }
+
+
+def test_an_unreadable_answer_is_malformed_and_may_have_submitted(harness: Harness) -> None:
+    tb = harness.client(lambda r: httpx.Response(200, headers={"content-encoding": "gzip"}, content=b"xx"))
+    with pytest.raises(MalformedResponseError) as info:
+        harness(tb.functions.submit("ns", "t", "1"))
+    assert info.value.may_have_submitted and len(harness.requests) == 1
+    with pytest.raises(MalformedResponseError) as status:
+        harness(tb.functions.get("e1"))
+    assert not status.value.may_have_submitted
+
+
+@pytest.mark.parametrize(
+    ("kind", "content"),
+    [
+        (
+            "function",
+            b'{"executionId": "e", "clearTextSolution": {"signature": {"v": 1e400, "r": "a", "s": "b"}}}',
+        ),
+        ("api", b'{"executionId": "e", "status": "Success", "totalTransferredBytes": {"request": 1e400}}'),
+        ("function", b"[" * 100_000 + b"]" * 100_000),
+        ("api", b"[" * 100_000 + b"]" * 100_000),
+    ],
+)
+def test_overflowing_and_deeply_nested_bodies_are_malformed(kind: str, content: bytes) -> None:
+    with pytest.raises(MalformedResponseError):
+        read_answer(Answer(200, {}, content), kind, "status")  # type: ignore[arg-type]
+    with pytest.raises(ServerError):
+        read_answer(Answer(500, {}, content), kind, "execute")  # type: ignore[arg-type]
+
+
+def test_a_deep_but_valid_api_output_is_kept() -> None:
+    deep: Any = "leaf"
+    for _ in range(400):  # 800 levels: json parses it; a recursive freeze would not
+        deep = {"a": [deep]}
+    result = read_answer(
+        Answer(
+            200,
+            {},
+            json.dumps(
+                {"executionId": "e", "status": "Success", "clearTextSolution": {"output": deep}}
+            ).encode(),
+        ),
+        "api",
+        "status",
+    )
+    assert isinstance(result, ApiTaskResult) and result.ok
+
+
+def test_results_compare_equal_to_plain_json_dump_to_json_and_stay_read_only() -> None:
+    body = {
+        "executionId": "a",
+        "status": "Success",
+        "clearTextSolution": {"output": {"items": [1, {"a": 2}]}},
+    }
+    result = read_answer(Answer(200, {}, json.dumps(body).encode()), "api", "status")
+    assert isinstance(result, ApiTaskResult)
+    assert result.output == {"items": [1, {"a": 2}]} and result.output["items"] == [1, {"a": 2}]
+    assert json.loads(json.dumps(result.raw)) == body
+    with pytest.raises(TypeError):
+        result.output["items"].append(3)
+    with pytest.raises(TypeError):
+        result.output["new"] = 1
+    mutable = copy.deepcopy(result.output)
+    mutable["items"].append(3)  # a copy is a plain, mutable dict
+    assert result.output["items"] == [1, {"a": 2}]
+
+
+def test_repr_of_an_api_result_does_not_show_the_output() -> None:
+    body = {
+        "executionId": "a",
+        "status": "Success",
+        "clearTextSolution": {"output": {"headers": {"X": "s3cr3t"}}},
+    }
+    result = read_answer(Answer(200, {}, json.dumps(body).encode()), "api", "status")
+    assert "s3cr3t" not in repr(result)
+
+
+def test_raw_model_on_a_newer_status_keeps_the_raw_value() -> None:
+    # The generated enums parse values newer than the spec (openapi/templates/str_enum.py.jinja).
+    result = read_answer(
+        Answer(
+            200, {}, json.dumps({**_done(), "verificationStatus": unknown_value(VerificationStatus)}).encode()
+        ),
+        "function",
+        "status",
+    )
+    assert isinstance(result, FunctionResult)
+    assert result.raw_model().verification_status == unknown_value(VerificationStatus)
+
+
+def test_an_unknown_execution_status_is_a_plain_task_error_naming_it() -> None:
+    result = read_answer(
+        Answer(
+            200, {}, json.dumps(_done(executionStatus=unknown_value(ExecutionStatus, "timedout"))).encode()
+        ),
+        "function",
+        "status",
+    )
+    assert isinstance(result, FunctionResult)
+    error = outcome_error(result)
+    new = unknown_value(ExecutionStatus, "timedout")
+    assert isinstance(error, UnknownStatusError) and error.status == new and new in str(error)
+    failed = read_answer(
+        Answer(200, {}, json.dumps(_done(executionStatus="failed")).encode()), "function", "status"
+    )
+    assert isinstance(outcome_error(failed), TaskFailedError)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad_id", ["a/b", "..", "", " ", 42, None])
+def test_an_unusable_execution_id_from_the_server_is_malformed_not_a_validation_error(
+    harness: Harness, bad_id: Any
+) -> None:
+    tb = harness.client(lambda r: httpx.Response(200, json={"executionId": bad_id}))
+    for call in (lambda: tb.functions.submit("ns", "t", "1"), lambda: tb.functions.run("ns", "t", "1")):
+        with pytest.raises(MalformedResponseError) as info:
+            harness(call())
+        assert info.value.may_have_submitted and "may have been submitted" in str(info.value)

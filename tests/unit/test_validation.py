@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import math
 from datetime import timedelta
 from typing import Any
@@ -14,7 +15,13 @@ from typing import Any
 import httpx
 import pytest
 
-from truebit_facade import AsyncTruebit, Truebit, ValidationError
+from truebit_facade import (
+    AsyncTruebit,
+    PollPolicy,
+    RetryPolicy,
+    Truebit,
+    ValidationError,
+)
 
 from .conftest import Harness
 
@@ -198,3 +205,53 @@ def test_a_variable_set_but_empty_is_an_error_not_the_default(
     with pytest.raises(ValidationError, match=f"{name} is set but empty"):
         Truebit()
     assert Truebit(api_key="k", base_url="http://127.0.0.1:5")  # explicit arguments win
+
+
+@pytest.mark.parametrize("name", ["X-Inject\n", "X\r\n", "X Y", "", "Ünï"])
+def test_header_names_are_matched_whole(harness: Harness, name: str) -> None:
+    tb = harness.client(lambda r: pytest.fail("touched"))
+    with pytest.raises(ValidationError) as info:
+        harness(tb.api_tasks.submit("ns", "t", path="/a", headers={name: "v"}))
+    assert info.value.field == "headers"
+
+
+@pytest.mark.parametrize("value", ["a\x85b", "a\u2028b", "a\x7fb", "a\x0bb"])
+def test_header_values_refuse_c1_and_unicode_line_breaks(harness: Harness, value: str) -> None:
+    tb = harness.client(lambda r: pytest.fail("touched"))
+    with pytest.raises(ValidationError):
+        harness(tb.api_tasks.submit("ns", "t", path="/a", headers={"X-A": value}))
+
+
+@pytest.mark.parametrize("key", ["sk-clé-SECRET", "sk-SECRET\u00a0", "\ufeffsk-SECRET", "sk SECRET"])
+def test_api_keys_must_be_visible_ascii_and_are_never_echoed(key: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        Truebit(api_key=key, base_url="http://127.0.0.1:9")
+    assert "SECRET" not in str(info.value) and "SECRET" not in repr(info.value.args)
+
+
+@pytest.mark.parametrize("bad", ["abc", [1], -1, float("nan"), float("inf")])
+def test_bad_timeouts_are_validation_errors(harness: Harness, bad: Any) -> None:
+    tb = harness.client(lambda r: pytest.fail("touched"))
+    with pytest.raises(ValidationError):
+        harness(tb.functions.run("ns", "t", "1", timeout=bad))
+    with pytest.raises(ValidationError):
+        Truebit(api_key="k", wait_timeout=bad)
+
+
+def test_policy_errors_are_validation_errors() -> None:
+    with pytest.raises(ValidationError):
+        PollPolicy(initial=3, maximum=1)
+    with pytest.raises(ValidationError):
+        RetryPolicy(attempts=0)
+
+
+def test_execution_timeout_accepts_timedelta(harness: Harness) -> None:
+    tb = harness.client(lambda r: httpx.Response(200, json={"executionId": "a"}))
+    harness(tb.api_tasks.submit("ns", "t", path="/x", execution_timeout=timedelta(seconds=1.5)))
+    assert json.loads(harness.requests[0].content)["executionTimeout"] == 1500
+
+
+def test_base_url_must_be_a_plain_http_url() -> None:
+    for bad in ("", "http://h?x=1", "http://h#f", "http://u:p@h", "ftp://h"):
+        with pytest.raises(ValidationError):
+            Truebit(api_key="k", base_url=bad)

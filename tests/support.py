@@ -1,4 +1,9 @@
-"""Test shorthands over the pure wire layer: bodies as JSON, and one reader for any answer."""
+"""What the tests share: one virtual clock, and builders and readers over the pure wire layer.
+
+The clock stands in for both the monotonic clock and sleeping: a test passes it as ``clock=`` and its
+``sleep``/``asleep`` as ``sleep=``, so nothing waits and time-bound assertions never depend on the
+machine's speed.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ from truebit_facade._wire import (
     read_status,
 )
 
-__all__ = ["Answer", "api_body", "function_body", "read_answer", "unknown_value"]
+__all__ = ["Answer", "VirtualClock", "api_body", "function_body", "read_answer", "unknown_value"]
 
 
 def function_body(*args: Any, requester_timestamp: int | None = None, **kw: Any) -> dict[str, Any]:
@@ -56,3 +61,22 @@ def unknown_value(vocabulary: type[enum.Enum], hint: str = "Cancelled") -> str:
     """A status value the spec does not have: ``hint`` unless a bump has added it since."""
     known = {m.value for m in vocabulary}
     return next(v for v in (hint, f"{hint}-next", f"{hint}-{len(known)}-x") if v not in known)
+
+
+class VirtualClock:
+    """A monotonic clock that only moves when something sleeps on it."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds >= 0
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)
