@@ -45,16 +45,17 @@ def read_answer(
     """What the client makes of one answer: the result, or the error it raises."""
     if not 200 <= answer.status < 300:
         raise status_error(answer, op, execution_id=execution_id)
-    kind_ = FUNCTION if kind == "function" else API
     if op == "execute":
-        return read_execute(answer, kind_)
+        return read_execute(answer, FUNCTION) if kind == "function" else read_execute(answer, API)
     if execution_id is None:
         try:
             said = json.loads(answer.content).get("executionId")
         except (ValueError, AttributeError, RecursionError):
             said = None
         execution_id = said if isinstance(said, str) else "e"
-    return read_status(answer, kind_, execution_id)
+    if kind == "function":
+        return read_status(answer, FUNCTION, execution_id)
+    return read_status(answer, API, execution_id)
 
 
 def unknown_value(vocabulary: type[enum.Enum], hint: str = "Cancelled") -> str:

@@ -249,7 +249,8 @@ def _synthetic_build() -> Doc:
 def _real_merged() -> Doc:
     """The real fragments merged, before errata; a conflict between them is for section 1 to report."""
     try:
-        return spec.merge(spec.load_fragments())
+        merged: dict[str, Any] = spec.merge(spec.load_fragments())
+        return merged
     except spec.SpecError as exc:
         pytest.skip(f"the real fragments do not merge: {exc}")
 
@@ -329,7 +330,8 @@ def test_no_fragment_at_all_is_an_error(tmp_path: Path) -> None:
 
 
 def _synthetic_errata() -> list[dict[str, Any]]:
-    return spec.load_errata(FIXTURE_ERRATA)
+    errata: list[dict[str, Any]] = spec.load_errata(FIXTURE_ERRATA)
+    return errata
 
 
 @pytest.mark.parametrize("index", range(len(json.loads(FIXTURE_ERRATA.read_text(encoding="utf-8")))))

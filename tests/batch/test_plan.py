@@ -87,7 +87,7 @@ def test_poll_delay_grows_with_the_age_of_the_execution() -> None:
         p.read(e, now, terminal=False)
     gaps = [b - a for a, b in itertools.pairwise(reads)]
     assert gaps == sorted(gaps) and gaps[0] == pytest.approx(1.0)
-    assert p.next(now, have_input=False) == Sleep(pytest.approx(now + POLL.delay(now)))
+    assert p.next(now, have_input=False) == Sleep(pytest.approx(now + POLL.delay(now)))  # type: ignore[arg-type]
 
 
 def test_done_only_when_nothing_is_open_or_in_flight() -> None:

@@ -161,7 +161,7 @@ def _timed(call: Callable[[], Any]) -> tuple[BaseException | None, float]:
 
 @pytest.mark.parametrize("headers_too", [False, True], ids=["body", "headers"])
 def test_a_dripping_server_cannot_hold_wait_or_get(headers_too: bool) -> None:
-    with serve(Drip(headers_too)) as url, Truebit(api_key="k-123456", base_url=url) as tb:  # type: ignore[arg-type]
+    with serve(Drip(headers_too)) as url, Truebit(api_key="k-123456", base_url=url) as tb:
         error, took = _timed(lambda: tb.functions.wait("e1", timeout=2))
         assert isinstance(error, WaitTimeoutError) and took < 2 + MARGIN, (error, took)
         error, took = _timed(lambda: tb.functions.get("e1", timeout=2))
@@ -178,13 +178,13 @@ def test_a_dripping_server_cannot_hold_the_async_client() -> None:
                 return exc, time.monotonic() - started
             return None, time.monotonic() - started
 
-    with serve(Drip()) as url:  # type: ignore[arg-type]
+    with serve(Drip()) as url:
         error, took = asyncio.run(main())
     assert isinstance(error, WaitTimeoutError) and took < 2 + MARGIN, (error, took)
 
 
 def test_a_black_hole_cannot_hold_run() -> None:
-    with serve(BlackHole()) as url, Truebit(api_key="k-123456", base_url=url) as tb:  # type: ignore[arg-type]
+    with serve(BlackHole()) as url, Truebit(api_key="k-123456", base_url=url) as tb:
         error, took = _timed(lambda: tb.functions.run(NS, "fibonacci", "5", timeout=2))
     # In async mode (the deadline is shorter than the hold) the id comes at once or never.
     assert isinstance(error, RequestTimeoutError) and error.may_have_submitted, error

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -46,7 +46,7 @@ def test_no_secret_in_logs_reprs_errors_or_tracebacks(sandbox: Any, caplog: pyte
         seen += [repr(tb), repr(tb.functions), repr(tb.api_tasks)]
         result = tb.functions.run(NS, "fibonacci", "20", total_solutions=2)
         seen += [repr(result), repr(result.raw)]
-        failing = [
+        failing: list[Callable[[], Any]] = [
             lambda: tb.functions.run(NS, "trap", "1"),
             lambda: tb.functions.run(NS, "no-such-task", "1"),
             lambda: tb.functions.get("no-such-execution"),

@@ -17,6 +17,7 @@ from truebit_facade import (
     BadRequestError,
     ExecutionNotFoundError,
     ExecutionStatus,
+    FunctionResult,
     PaymentRequiredError,
     PollPolicy,
     TaskFailedError,
@@ -55,6 +56,7 @@ def test_fibonacci_through_the_facade(truebit_client: Truebit, n: int) -> None:
 def test_failures_raise_typed_errors_carrying_the_result(truebit_client: Truebit) -> None:
     with pytest.raises(TaskFailedError) as trapped:
         truebit_client.functions.run(NS, "trap", "x")
+    assert isinstance(trapped.value.result, FunctionResult)
     assert trapped.value.result.execution_status is ExecutionStatus.FAILED
     assert "trap" in str(trapped.value)
     with pytest.raises(TaskFailedError, match="gas"):
@@ -127,6 +129,7 @@ class TestDisagreement:
     def test_indeterminate_is_raised_with_the_result(self, truebit_client: Truebit) -> None:
         with pytest.raises(VerificationIndeterminateError) as info:
             truebit_client.functions.run(NS, "fibonacci", "7", total_solutions=3, required_solutions=3)
+        assert isinstance(info.value.result, FunctionResult)
         assert info.value.result.verification is VerificationStatus.INDETERMINATE
 
 
@@ -137,7 +140,7 @@ def test_async_client_runs_many_on_one_pool(truebit_sandbox: Any) -> None:
             return await tb.functions.run_many(NS, "fibonacci", inputs, concurrency=12)
 
     results = asyncio.run(main())
-    assert [r.output for r in results[:60]] == [str(FIB[i % 91]) for i in range(60)]  # type: ignore[union-attr]
+    assert [r.output for r in results[:60]] == [str(FIB[i % 91]) for i in range(60)]
     assert isinstance(results[60], TruebitError) and results[60].execution_id
 
 

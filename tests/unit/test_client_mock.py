@@ -12,6 +12,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -200,6 +201,7 @@ def test_an_execute_post_that_never_connected_is_retried(harness: Harness) -> No
         answer = answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
+        assert isinstance(answer, httpx.Response)
         return answer
 
     tb = harness.client(handler)
@@ -251,7 +253,7 @@ def test_api_task_run_sends_milliseconds_and_reads_the_result(harness: Harness) 
             execution_timeout=2.5,
         )
     )
-    assert result.output == {"ok": True} and result.transferred_bytes.response == 20  # type: ignore[union-attr]
+    assert result.output == {"ok": True} and result.transferred_bytes.response == 20
     sent = json.loads(harness.requests[0].content)
     assert sent["executionTimeout"] == 2500
     assert sent["input"] == {
@@ -295,10 +297,11 @@ def test_secrets_never_reach_logs_reprs_or_errors(harness: Harness, caplog: pyte
     caplog.set_level(logging.DEBUG, logger="truebit_facade")
     tb = harness.client(handler, api_key=key)
     texts = [repr(tb), repr(tb.functions), repr(tb.api_tasks)]
-    for call in (
+    calls: list[Callable[[], Any]] = [
         lambda: tb.api_tasks.run("ns", "t", path="/p", headers={"X-Token": token}),
         lambda: tb.api_tasks.wait("a"),
-    ):
+    ]
+    for call in calls:
         with pytest.raises(TruebitError) as info:
             harness(call())
         texts += [str(info.value), repr(info.value), json.dumps(getattr(info.value, "body", None))]

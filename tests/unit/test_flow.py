@@ -11,6 +11,7 @@ import pytest
 
 from tests.support import VirtualClock, unknown_value
 from truebit_facade import (
+    DEFAULT,
     CallInterruptedError,
     MalformedResponseError,
     RequestTimeoutError,
@@ -71,8 +72,8 @@ class Drive:
         return [e.seconds for e in self.effects if isinstance(e, flow.Sleep)]
 
 
-def answer(body: Any, status: int = 200, **headers: str) -> Answer:
-    return Answer(status, headers, json.dumps(body).encode() if not isinstance(body, bytes) else body)
+def answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Answer:
+    return Answer(status, headers or {}, json.dumps(body).encode() if not isinstance(body, bytes) else body)
 
 
 def done(eid: str = "e1", verification: str = "Success") -> dict[str, Any]:
@@ -131,7 +132,7 @@ def test_a_short_deadline_uses_async_mode_and_clips_every_attempt() -> None:
 
 def test_poll_honours_retry_after_on_a_running_answer() -> None:
     drive = Drive(
-        script(answer({"executionId": "e1"}), answer(running(), **{"retry-after": "7"}), answer(done()))
+        script(answer({"executionId": "e1"}), answer(running(), headers={"retry-after": "7"}), answer(done()))
     )
     drive(run())
     assert drive.sleeps[1] >= 7
@@ -141,7 +142,7 @@ def test_poll_honours_retry_after_on_a_running_answer() -> None:
 
 
 def test_a_failed_status_read_is_retried_honouring_retry_after() -> None:
-    drive = Drive(script(answer({}, 503, **{"retry-after": "3"}), answer(done())))
+    drive = Drive(script(answer({}, 503, {"retry-after": "3"}), answer(done())))
     assert drive(flow.wait_call(FUNCTION, "e1", 60, True)).ok
     assert drive.sleeps == [3.0]
 
@@ -195,7 +196,7 @@ def test_deadline_between_polls_is_a_wait_timeout_with_the_last_state() -> None:
 
 
 def test_deadline_during_failing_reads_is_a_wait_timeout() -> None:
-    drive = Drive(lambda send: answer({}, 503, **{"retry-after": "8"}))
+    drive = Drive(lambda send: answer({}, 503, {"retry-after": "8"}))
     with pytest.raises(WaitTimeoutError) as caught:
         drive(flow.wait_call(FUNCTION, "e1", 10, True))
     assert isinstance(caught.value.__cause__, ServerError) and drive.clock.now <= START + 10
@@ -204,7 +205,7 @@ def test_deadline_during_failing_reads_is_a_wait_timeout() -> None:
 def test_get_is_bounded_by_its_own_timeout() -> None:
     drive = Drive(lambda send: flow.Failure("timeout", sent=True), request_timeout=5)
     with pytest.raises(RequestTimeoutError):
-        drive(flow.get(FUNCTION, "e1", flow.DEFAULT))
+        drive(flow.get(FUNCTION, "e1", DEFAULT))
     assert drive.clock.now <= START + 5
     assert all(s.limits.total is not None and s.limits.total <= 5 for s in drive.sends)
 
@@ -229,7 +230,7 @@ def test_an_unknown_status_ends_the_wait_at_the_first_read() -> None:
 def test_a_status_answer_that_is_not_about_the_execution_asked_is_malformed(body: Any) -> None:
     drive = Drive(lambda send: answer(body))
     with pytest.raises(MalformedResponseError) as caught:
-        drive(flow.get(FUNCTION, "e1", flow.DEFAULT))
+        drive(flow.get(FUNCTION, "e1", DEFAULT))
     assert caught.value.execution_id == "e1" and len(drive.sends) == 1  # not retried
 
 

@@ -6,6 +6,7 @@ import json
 import pickle
 from typing import Any
 
+import httpx
 import pytest
 
 from truebit_facade import (
@@ -59,9 +60,11 @@ def test_a_result_with_a_status_newer_than_the_client_pickles() -> None:
     [
         TruebitError("x", execution_id="e1"),
         ValidationError("field", "is wrong"),
-        ServerError("HTTP 503", status_code=503, response=object(), execution_id="e1", retry_after=2.0),
+        ServerError(
+            "HTTP 503", status_code=503, response=httpx.Response(503), execution_id="e1", retry_after=2.0
+        ),
         BadRequestError("HTTP 400", status_code=400, blockchain={"signedError": "0x"}),
-        MalformedResponseError("bad", status_code=200, response=object(), execution_id="e1"),
+        MalformedResponseError("bad", status_code=200, response=httpx.Response(200), execution_id="e1"),
         TransportError("down", may_have_submitted=True, execution_id=None),
         WaitTimeoutError("late", execution_id="e1", last_status="Running", last_result=None),
         CallInterruptedError("stopped", execution_id="e1"),

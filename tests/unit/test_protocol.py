@@ -36,7 +36,7 @@ from truebit_facade._wire import execution_timeout_to_wire
 
 from .conftest import Harness
 
-SYNC = {
+SYNC: dict[str, Any] = {
     "executionId": "e1",
     "clearTextSolution": {
         "output": "17711",

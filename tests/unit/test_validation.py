@@ -144,7 +144,7 @@ def test_client_configuration_is_checked(cls: type[Truebit], monkeypatch: pytest
     # Policies and URLs are checked at construction, never after a task was submitted.
     for bad in ({"poll": 5}, {"poll": {"initial": 1}}, {"retry": "x"}, {"retry": 3}):
         with pytest.raises(ValidationError, match=next(iter(bad))):
-            cls(api_key="k", **bad)  # type: ignore[arg-type]
+            cls(api_key="k", **bad)
     for url in (
         "http://exa mple.com",
         "http://example.com\n",
@@ -156,7 +156,7 @@ def test_client_configuration_is_checked(cls: type[Truebit], monkeypatch: pytest
             cls(api_key="k", base_url=url)
     for bad in ({"request_timeout": 0}, {"sync_hold": -1}, {"wait_timeout": "1"}, {"max_response_bytes": 0}):
         with pytest.raises(ValidationError, match=next(iter(bad))):
-            cls(api_key="k", **bad)  # type: ignore[arg-type]
+            cls(api_key="k", **bad)
     keyless = cls(base_url="http://127.0.0.1:9")
     with pytest.raises(ValidationError, match="TRUEBIT_API_KEY"):
         call = keyless.functions.run("ns", "fib", "1")
@@ -179,10 +179,10 @@ def test_policies_are_type_checked() -> None:
 
     for bad in ({"initial": "1"}, {"maximum": math.nan}, {"fraction": "0.1"}, {"jitter": 2}):
         with pytest.raises(ValidationError):
-            PollPolicy(**bad)  # type: ignore[arg-type]
+            PollPolicy(**bad)
     for bad in ({"attempts": "3"}, {"attempts": 0}, {"attempts": 2.5}, {"base": "2"}, {"initial": -1}):
         with pytest.raises(ValidationError):
-            RetryPolicy(**bad)  # type: ignore[arg-type]
+            RetryPolicy(**bad)
 
 
 def test_environment_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
