@@ -27,7 +27,7 @@ def _copy_project(tmp: Path) -> Path:
     root = tmp / "project"
     root.mkdir()
     ignore = shutil.ignore_patterns("__pycache__", ".ruff_cache")
-    for name in ("openapi", "generated_client", "truebit_facade", "scripts", "typing_tests"):
+    for name in ("openapi", "generated_client", "truebit_facade", "scripts", "tests", "typing_tests"):
         shutil.copytree(ROOT / name, root / name, symlinks=True, ignore=ignore)
     shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
     if (ROOT / ".mypy_cache").is_dir():  # a warm cache only saves time; results are the same

@@ -1,5 +1,5 @@
-"""Fixtures for the ``truebit`` command: a mock service behind ``cli._make_client`` (virtual clock, no
-sockets), and real sandboxes on loopback for end-to-end runs."""
+"""Fixtures for the ``truebit`` command: a mock service behind ``truebit_facade.cli._entry._make_client``
+(virtual clock, no sockets), and real sandboxes on loopback for end-to-end runs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from truebit_facade import Truebit, cli
+from truebit_facade import Truebit
+from truebit_facade.cli import _entry
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -62,7 +63,7 @@ class MockService:
         self.clock = VirtualClock()
         monkeypatch.setenv("TRUEBIT_API_KEY", API_KEY)
         monkeypatch.delenv("TRUEBIT_BASE_URL", raising=False)
-        monkeypatch.setattr(cli, "_make_client", self._client)
+        monkeypatch.setattr(_entry, "_make_client", self._client)
 
     def _client(self, base_url: str | None) -> Truebit:
         def recording(request: httpx.Request) -> httpx.Response:

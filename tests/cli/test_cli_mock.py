@@ -123,9 +123,24 @@ def test_api_errors_exit_4(
     service.handler = lambda r: respond({"message": "no"}, status)
     rc, out, err = run_cli(["run", "ns", "t", "x"], capsys)
     assert rc == cli.EXIT_API_ERROR == 4 and out == ""
-    assert err.startswith(f"truebit: {error_type}: HTTP {status}") and err.count("\n") == 1
+    assert err.startswith(f"truebit: {error_type}: HTTP {status}: no") and err.count("\n") == 1
     rc, out, _ = run_cli(["run", "ns", "t", "x", "--json"], capsys)
-    assert rc == 4 and json.loads(out)["error"]["type"] == error_type
+    error = json.loads(out)["error"]
+    assert rc == 4 and error["type"] == error_type and error["status_code"] == status
+    assert error["message"].startswith(f"HTTP {status}: no")
+
+
+@pytest.mark.parametrize("said", ["HTTP 400: Bad Request", "HTTP 400 - Bad Request", "Bad Request"])
+def test_error_text_says_the_status_once(
+    service: MockService, capsys: pytest.CaptureFixture[str], said: str
+) -> None:
+    # A proxy's message that starts with the status itself: still one mention, in text and JSON.
+    service.handler = lambda r: respond({"message": said}, 400)
+    rc, _, err = run_cli(["run", "ns", "t", "x"], capsys)
+    assert rc == 4 and err == "truebit: BadRequestError: HTTP 400: Bad Request\n"
+    rc, out, _ = run_cli(["--json", "run", "ns", "t", "x"], capsys)
+    message = json.loads(out)["error"]["message"]
+    assert message == "HTTP 400: Bad Request" and "BadRequestError" not in message
 
 
 def test_network_errors_exit_4_in_one_line(service: MockService, capsys: pytest.CaptureFixture[str]) -> None:
@@ -155,6 +170,15 @@ def test_network_errors_exit_4_in_one_line(service: MockService, capsys: pytest.
         ["call", "ns", "t", "--path", "/x", "--method", "BREW"],
         ["status"],
         ["frobnicate"],
+        ["run", "ns", "t", "x", "--version", "2"],  # the task's version is --task-version now
+        ["run", "ns", "t", "x", "--task-version", "1", "--label", "stable"],
+        ["submit", "ns", "t"],  # a function task needs INPUT
+        ["submit", "ns", "t", "--api"],  # an API task needs --path
+        ["submit", "ns", "t", "x", "--api", "--path", "/x"],  # and takes no INPUT
+        ["submit", "ns", "t", "--api", "--path", "/x", "--gas-limit", "5"],
+        ["submit", "ns", "t", "x", "--path", "/x"],  # call options need --api
+        ["submit", "ns", "t", "x", "--header", "X-A: b"],
+        ["submit", "ns", "t", "x", "--async"],
     ],
 )
 def test_usage_errors_exit_2_and_send_nothing(
@@ -179,6 +203,69 @@ def test_no_api_key_is_a_usage_error_naming_the_variable(
     assert service.requests == []
 
 
+def test_json_usage_errors_are_json_on_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--json", "run", "3a2b5129", "fibonacci"]) == 2
+    body = json.loads(capsys.readouterr().out)
+    assert body["ok"] is False and body["exit_code"] == 2 and body["error"]["type"] == "UsageError"
+
+
+def test_json_usage_errors_print_nothing_else(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--json", "bogus"]) == 2
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["error"]["type"] == "UsageError" and captured.err == ""
+
+
+PYTHON_ADVICE = (
+    "api_key=",
+    "pass ",
+    "wait(",
+    "total_solutions",
+    "required_solutions",
+    ".result",
+    "timedelta",
+)
+
+
+def json_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    cli.main(["--json", *argv])
+    error: dict[str, Any] = json.loads(capsys.readouterr().out)["error"]
+    for advice in PYTHON_ADVICE:
+        assert advice not in error["message"], error
+    return error
+
+
+def test_json_errors_give_command_line_advice(
+    service: MockService, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    error = json_error(["run", "ns", "t", "x", "--total-solutions", "2", "--required-solutions", "3"], capsys)
+    assert error["field"] == "--required-solutions"
+    assert error["message"] == "invalid --required-solutions: must be <= --total-solutions (2), got 3"
+    error = json_error(["run", "ns", "t", "x", "--task-version", "1", "--label", "stable"], capsys)
+    assert error["field"] == "--task-version" and "--task-version or --label" in error["message"]
+    error = json_error(["call", "ns", "t", "--path", "/a/{id}"], capsys)
+    assert error["field"] == "--param" and "path parameter 'id'" in error["message"]
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    service.handler = refused
+    error = json_error(["status", "e-1"], capsys)  # the client says: call wait('e-1') to resume
+    assert "resume with: truebit status e-1 --wait" in error["message"]
+    assert "--base-url" in error["message"]
+    error = json_error(["status", "e-1", "--api"], capsys)
+    assert "resume with: truebit status e-1 --wait --api" in error["message"]
+
+    monkeypatch.delenv("TRUEBIT_API_KEY")  # the client says: pass api_key= or set TRUEBIT_API_KEY
+    error = json_error(["run", "ns", "t", "x"], capsys)
+    assert error["field"] == "TRUEBIT_API_KEY" and error["message"].startswith(
+        "no API key: set TRUEBIT_API_KEY"
+    )
+    monkeypatch.setenv("TRUEBIT_API_KEY", " ")
+    error = json_error(["run", "ns", "t", "x"], capsys)
+    assert error["message"] == "TRUEBIT_API_KEY is set but empty: give it a value"
+    assert service.bodies() == []  # nothing was submitted
+
+
 def test_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     rc, out, _ = run_cli(["--help"], capsys)
     assert rc == 0
@@ -187,6 +274,29 @@ def test_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     assert run_cli(["run", "--help"], capsys)[0] == 0
     rc, out, _ = run_cli(["--version"], capsys)
     assert rc == 0 and out.startswith("truebit-facade ")
+    for argv in (["run", "--version"], ["call", "-V"], ["submit", "--version"], ["status", "--version"]):
+        assert run_cli(argv, capsys)[:2] == (0, out)
+    assert "submit" in run_cli(["--help"], capsys)[1]
+
+
+def test_task_version_is_the_task_s_version(service: MockService, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli(["run", "ns", "t", "x", "--task-version", "3"], capsys)[0] == 0
+    assert service.bodies()[-1]["version"] == 3
+    service.handler = lambda r: respond(api_body(r))
+    assert run_cli(["call", "ns", "t", "--path", "/p", "--label", "stable"], capsys)[0] == 0
+    assert service.bodies()[-1]["label"] == "stable" and "version" not in service.bodies()[-1]
+    count = len(service.requests)
+    # The old spelling is refused, never answered with a version string where the output would be.
+    rc, out, err = run_cli(["run", "ns", "t", "x", "--version", "3"], capsys)
+    assert rc == cli.EXIT_USAGE and out == "" and "--task-version 3" in err
+    assert len(service.requests) == count
+    rc, out, _ = run_cli(["--json", "call", "ns", "t", "--path", "/p", "--version", "2"], capsys)
+    assert rc == 2 and "--task-version 2" in json.loads(out)["error"]["message"]
+    # truebit batch takes the same spelling (its own --version N is kept for now).
+    from truebit_facade.cli._parsing import build_parser
+
+    args = build_parser().parse_args(["batch", "ns", "t", "--ledger", "l.db", "--task-version", "4"])
+    assert args.version == 4
 
 
 # --- --async and status ---------------------------------------------------------------------------
@@ -205,6 +315,34 @@ def test_async_prints_the_execution_id_at_once(
     assert data["resume"] == "truebit status new-1 --wait --api"
 
 
+def test_submit_prints_the_execution_id_at_once(
+    service: MockService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service.handler = lambda r: respond({"executionId": "new-2"})
+    rc, out, err = run_cli(
+        ["submit", "ns", "fib", "22", "--total-solutions", "3", "--task-version", "2"], capsys
+    )
+    assert (rc, out) == (0, "new-2\n") and "truebit status new-2 --wait" in err
+    [body] = service.bodies()
+    assert body["async"] is True and body["input"] == "22" and body["totalSolutions"] == 3
+    assert body["version"] == 2 and len(service.requests) == 1
+
+    argv = ["submit", "ns", "pets", "--api", "--path", "/order/{id}", "--param", "id=7", "--method", "post"]
+    rc, out, _ = run_cli(["--json", *argv, "--header", f"X-Token: {SECRET}", "--body", "{}"], capsys)
+    data = json.loads(out)
+    assert (
+        rc == 0
+        and data["kind"] == "api"
+        and data["execution_id"] == "new-2"
+        and data["status"] == "Submitted"
+    )
+    assert data["resume"] == "truebit status new-2 --wait --api"
+    call = service.bodies()[-1]["input"]
+    assert call["path"] == "/order/{id}" and call["params"] == {"id": 7} and call["method"] == "POST"
+    assert call["headers"] == {"X-Token": SECRET} and service.bodies()[-1]["executionTimeout"] == 30000
+    no_secrets(out)
+
+
 def test_status_reads_once_and_says_whether_it_finished(
     service: MockService, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -220,6 +358,59 @@ def test_status_reads_once_and_says_whether_it_finished(
     service.handler = lambda r: respond(function_body("e-9", execution_status="failed", output="trap"))
     rc, out, err = run_cli(["--json", "status", "e-9"], capsys)
     assert rc == 1 and json.loads(out)["ok"] is False
+
+
+@pytest.mark.parametrize(
+    ("verification", "execution_status", "code"),
+    [
+        ("Success", "failed", cli.EXIT_TASK_FAILED),
+        ("Error", "failed", cli.EXIT_TASK_FAILED),
+        ("Indeterminate", "succeed", cli.EXIT_INDETERMINATE),
+    ],
+)
+def test_a_failed_task_reads_the_same_from_run_status_and_status_wait(
+    service: MockService,
+    capsys: pytest.CaptureFixture[str],
+    verification: str,
+    execution_status: str,
+    code: int,
+) -> None:
+    service.handler = lambda r: respond(
+        function_body("e-4", verification=verification, execution_status=execution_status, output="boom")
+    )
+    for flags in ([], ["--json"], ["--debug"]):
+        seen = {
+            tuple(argv): run_cli([*flags, *argv], capsys)
+            for argv in (["run", "ns", "t", "x"], ["status", "e-4"], ["status", "e-4", "--wait"])
+        }
+        texts = {
+            (rc, out, err if "--debug" not in flags else err.splitlines()[-1])
+            for rc, out, err in seen.values()
+        }
+        assert len(texts) == 1, seen
+        [(rc, out, err)] = texts
+        assert rc == code
+        if flags == ["--json"]:
+            assert json.loads(out)["error"]["execution_id"] == "e-4" and err == ""
+        else:
+            assert out == "" and err.startswith("truebit: ") and "e-4" in err and "boom" in err
+
+
+def test_a_failed_api_task_reads_the_same_from_call_and_status(
+    service: MockService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":  # the call; the status reads answer the same
+            answers.append(api_body(request, "Error"))
+        return respond(answers[-1])
+
+    service.handler = handler
+    rc, out, err = run_cli(["call", "ns", "t", "--path", "/p"], capsys)
+    assert rc == cli.EXIT_TASK_FAILED and out == "" and err.startswith("truebit: TaskFailedError: ")
+    for argv in (["status", "api-1", "--api"], ["status", "api-1", "--api", "--wait"]):
+        assert run_cli(argv, capsys) == (rc, out, err)
 
 
 def test_status_wait_polls_until_the_end(service: MockService, capsys: pytest.CaptureFixture[str]) -> None:
@@ -422,6 +613,16 @@ def test_base_url_option_and_variable(
     assert rc == 2 and "--base-url" in err
 
 
+def test_a_malformed_base_url_is_one_line_and_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRUEBIT_API_KEY", "k-123456")
+    monkeypatch.setenv("TRUEBIT_BASE_URL", "http://[::1")
+    assert cli.main(["run", "3a2b5129", "fibonacci", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
 def test_sandbox_delegates_its_arguments(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -429,20 +630,58 @@ def test_sandbox_delegates_its_arguments(
 
     seen: list[list[str]] = []
     fake = types.ModuleType("truebit_facade.sandbox.__main__")
-    fake.main = lambda argv: seen.append(list(argv)) or 0  # type: ignore[attr-defined]
+    def fake_main(argv: list[str]) -> int:
+        seen.append(list(argv))
+        return 0
+
+    fake.main = fake_main  # type: ignore[attr-defined]
     monkeypatch.setitem(__import__("sys").modules, "truebit_facade.sandbox.__main__", fake)
     assert cli.main(["sandbox", "--port", "0", "--hold", "1"]) == 0
     assert cli.main(["--debug", "sandbox", "--help"]) == 0
     assert seen == [["--port", "0", "--hold", "1"], ["--help"]]
 
 
-def test_sandbox_without_the_extra_is_one_clear_line(
+def fake_sandbox(monkeypatch: pytest.MonkeyPatch, main: Any) -> None:
+    import sys
+    import types
+
+    fake = types.ModuleType("truebit_facade.sandbox.__main__")
+    fake.main = main  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "truebit_facade.sandbox.__main__", fake)
+
+
+def test_sandbox_help_names_the_command_truebit_sandbox(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setitem(__import__("sys").modules, "truebit_facade.sandbox.__main__", None)
+    def sandbox_main(argv: list[str]) -> int:
+        print("usage: truebit-sandbox [-h] [--port PORT]\n\nThe local dispatcher; see truebit-sandbox docs.")
+        raise SystemExit(0)
+
+    fake_sandbox(monkeypatch, sandbox_main)
+    for argv in (["sandbox", "--help"], ["--debug", "sandbox", "-h"]):
+        rc, out, _ = run_cli(argv, capsys)
+        assert rc == 0 and out.startswith("usage: truebit sandbox [-h] [--port PORT]\n")
+        assert out.endswith("see truebit-sandbox docs.\n")  # only the usage line's program name
+
+
+@pytest.mark.parametrize("where", ["import", "run"])
+def test_sandbox_without_the_extra_is_a_usage_error_with_the_install_hint(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    if where == "import":
+        monkeypatch.setitem(__import__("sys").modules, "truebit_facade.sandbox.__main__", None)
+    else:  # a dependency the sandbox imports only when it starts
+
+        def sandbox_main(argv: list[str]) -> int:
+            raise ModuleNotFoundError("No module named 'uvicorn'", name="uvicorn")
+
+        fake_sandbox(monkeypatch, sandbox_main)
     rc, out, err = run_cli(["sandbox"], capsys)
-    assert rc == 1 and out == ""
-    assert err.startswith("truebit: the sandbox needs the 'sandbox' extra") and err.count("\n") == 1
+    assert rc == cli.EXIT_USAGE == 2 and out == ""
+    assert err.startswith(
+        "truebit: the sandbox needs the 'sandbox' extra: pip install 'truebit-facade[sandbox]'"
+    )
+    assert err.count("\n") == 1
 
 
 def test_input_from_stdin_and_output_printed_as_is(

@@ -42,7 +42,8 @@ def test_success_failure_and_api_errors(
     assert rc == 1 and data["execution_status"] == "failed" and "gas" in data["output"]
 
     rc, _, err = run_cli(["run", NS, "no-such-task", "x"], capsys)
-    assert rc == cli.EXIT_API_ERROR and "BadRequestError: HTTP 400" in err
+    assert rc == cli.EXIT_API_ERROR and err.startswith("truebit: BadRequestError: HTTP 400: ")
+    assert err.count("HTTP 400") == 1 and err.count("BadRequestError") == 1
 
     rc, _, err = run_cli(["status", "0123456789abcdef", "--wait"], capsys)
     assert rc == 4 and "ExecutionNotFoundError" in err
@@ -87,6 +88,55 @@ def test_wait_deadline_exits_5_and_status_wait_resumes(
     assert rc == 5 and f"truebit status {execution_id} --wait" in err  # still running
     rc, out, err = run_cli(["status", execution_id, "--wait", "--timeout", "30"], capsys)
     assert (rc, out) == (0, "17711\n")
+
+
+def test_a_failed_task_reads_the_same_from_run_status_and_status_wait(
+    sandbox_factory: StartSandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox_factory()
+    rc, out, _ = run_cli(["submit", NS, "trap", "x"], capsys)
+    execution_id = out.strip()
+    assert rc == 0 and execution_id
+    rc, _, err = run_cli(["status", execution_id, "--wait"], capsys)
+    assert rc == cli.EXIT_TASK_FAILED and err.startswith(
+        f"truebit: TaskFailedError: execution {execution_id}: "
+    )
+    assert run_cli(["status", execution_id], capsys) == (rc, "", err)
+    rc_run, out_run, err_run = run_cli(["run", NS, "trap", "x"], capsys)
+    run_id = err_run.split()[3].rstrip(":")
+    assert (rc_run, out_run, err_run.replace(run_id, execution_id)) == (rc, "", err)
+    for argv in (["run", NS, "trap", "x"], ["status", execution_id], ["status", execution_id, "--wait"]):
+        rc, out, _ = run_cli(["--json", *argv], capsys)
+        data = json.loads(out)
+        assert rc == 1 and data["error"]["type"] == "TaskFailedError" and data["execution_status"] == "failed"
+
+
+def test_submit_then_status(sandbox_factory: StartSandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    sandbox_factory()
+    rc, out, err = run_cli(["submit", NS, "fibonacci", "30", "--task-version", "1"], capsys)
+    execution_id = out.strip()
+    assert rc == 0 and out == f"{execution_id}\n" and f"truebit status {execution_id} --wait" in err
+    rc, out, _ = run_cli(["status", execution_id, "--wait"], capsys)
+    assert (rc, out) == (0, "832040\n")
+
+
+def test_sandbox_help_says_truebit_sandbox(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("truebit_facade.sandbox.__main__", reason="the sandbox extra is not installed")
+    rc, out, _ = run_cli(["sandbox", "--help"], capsys)
+    assert rc == 0 and out.startswith("usage: truebit sandbox [-h]") and "--port PORT" in out
+    assert "truebit-sandbox [" not in out and "python -m" not in out.splitlines()[0]
+
+
+def test_json_stays_valid_when_header_values_look_like_json_tokens(truebit_api_sandbox: Any) -> None:
+    sb = truebit_api_sandbox
+    env = {"TRUEBIT_API_KEY": sb.api_key, "TRUEBIT_BASE_URL": sb.url, "PATH": ""}
+    proc = subprocess.run(
+        [sys.executable, "-m", "truebit_facade.cli", "--json", "call", NS, "custom", "--path", "/anything/{Id}",
+         "--param", "Id=5", "--header", "X-Flag: true", "--header", "X-N: null", "--header", "X-Limit: 163"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    body = json.loads(proc.stdout)
+    assert body["ok"] is True and body["kind"] == "api"
 
 
 def test_async_then_status(sandbox_factory: StartSandbox, capsys: pytest.CaptureFixture[str]) -> None:

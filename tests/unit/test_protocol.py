@@ -81,7 +81,7 @@ def test_function_body_defaults_timestamp_to_now_and_serialises_json_input() -> 
 
 
 def test_bodies_conform_to_the_generated_models() -> None:
-    from generated_client.models import ExecuteApiTaskByNameBody, ExecuteTaskByNameBody
+    from truebit_facade._generated.models import ExecuteApiTaskByNameBody, ExecuteTaskByNameBody
 
     f = function_body("ns", "fib", "1", sync=True, gas_limit=5)
     assert ExecuteTaskByNameBody.from_dict(f).to_dict() == f

@@ -1,0 +1,194 @@
+"""The commands of ``truebit``: each takes the parsed arguments, the client and the output, does its
+one thing through the public client, and returns the exit code. Errors go up to the entry point."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import re
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any, Final
+
+from .._errors import ValidationError
+from .._models import ApiTaskResult, FunctionResult
+from .._sync_client import Truebit
+from ..batch import _cli as batch_cli
+from ._exits import EXIT_USAGE
+from ._render import Output, finish, submitted
+
+Command = Callable[[argparse.Namespace, Truebit, Output], int]
+
+SANDBOX_HINT: Final = "truebit: the sandbox needs the 'sandbox' extra: pip install 'truebit-facade[sandbox]'"
+
+
+def is_api(args: argparse.Namespace) -> bool:
+    """Whether the command is about an API task (its resume command then needs ``--api``)."""
+    return args.command == "call" or bool(getattr(args, "api", False))
+
+
+def _input(args: argparse.Namespace) -> str:
+    return sys.stdin.read() if args.input == "-" else str(args.input)
+
+
+def _function_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "version": args.task_version,
+        "label": args.label,
+        "total_solutions": 1 if args.total_solutions is None else args.total_solutions,
+        "required_solutions": args.required_solutions,
+        "gas_limit": args.gas_limit,
+    }
+
+
+def _call_options(args: argparse.Namespace) -> dict[str, Any]:
+    options = {
+        "path": args.path,
+        "method": args.method or "GET",
+        "params": dict(args.params) or None,
+        "headers": dict(args.headers) or None,
+        "body": args.body,
+        "version": args.task_version,
+        "label": args.label,
+    }
+    if args.execution_timeout is not None:
+        options["execution_timeout"] = args.execution_timeout
+    return options
+
+
+def _wait(out: Output, label: str, call: Callable[[Any], FunctionResult | ApiTaskResult]) -> int:
+    """Wait with the status line; the result, failed or not, is rendered by :func:`finish`."""
+    started = time.monotonic()
+    with out.status_line(label) as line:
+        result = call(line.on_status)
+    return finish(out, result, time.monotonic() - started)
+
+
+def run(args: argparse.Namespace, client: Truebit, out: Output) -> int:
+    text, options = _input(args), _function_options(args)
+    if args.submit_only:
+        return submitted(out, client.functions.submit(args.namespace, args.task, text, **options))
+    return _wait(
+        out,
+        f"running {args.namespace}/{args.task}",
+        lambda on_status: client.functions.run(
+            args.namespace,
+            args.task,
+            text,
+            timeout=args.timeout,
+            raise_on_failure=False,
+            on_status=on_status,
+            **options,
+        ),
+    )
+
+
+def call(args: argparse.Namespace, client: Truebit, out: Output) -> int:
+    options = _call_options(args)
+    if args.submit_only:
+        return submitted(out, client.api_tasks.submit(args.namespace, args.task, **options))
+    return _wait(
+        out,
+        f"calling {args.namespace}/{args.task} {options['method']} {args.path}",
+        lambda on_status: client.api_tasks.run(
+            args.namespace,
+            args.task,
+            timeout=args.timeout,
+            raise_on_failure=False,
+            on_status=on_status,
+            **options,
+        ),
+    )
+
+
+_CALL_ONLY: Final = ("path", "method", "body", "execution_timeout")
+_FUNCTION_ONLY: Final = ("total_solutions", "required_solutions", "gas_limit")
+
+
+def submit(args: argparse.Namespace, client: Truebit, out: Output) -> int:
+    """``truebit submit``: a function task's (or with ``--api`` an API task's) execution id at once."""
+    if args.api:
+        given = [name for name in _FUNCTION_ONLY if getattr(args, name) is not None]
+        if args.input is not None:
+            raise ValidationError("input", "an API task takes none (give --path, --param, --body)")
+        if given:
+            raise ValidationError(given[0], "for function tasks only, not with --api")
+        if args.path is None:
+            raise ValidationError("path", "required for an API task (the manifest's path)")
+        return submitted(out, client.api_tasks.submit(args.namespace, args.task, **_call_options(args)))
+    given = [name for name in _CALL_ONLY if getattr(args, name) is not None]
+    if args.params or args.headers:
+        given.append("params" if args.params else "headers")
+    if given:
+        raise ValidationError(given[0], "for API tasks only: add --api")
+    if args.input is None:
+        raise ValidationError(
+            "input", "required for a function task ('-' reads stdin); for an API task add --api"
+        )
+    return submitted(
+        out, client.functions.submit(args.namespace, args.task, _input(args), **_function_options(args))
+    )
+
+
+def status(args: argparse.Namespace, client: Truebit, out: Output) -> int:
+    tasks = client.api_tasks if args.api else client.functions
+    if not args.wait:
+        return finish(out, tasks.get(args.execution_id), None)
+    return _wait(
+        out,
+        f"waiting for execution {args.execution_id}",
+        lambda on_status: tasks.wait(
+            args.execution_id, timeout=args.timeout, raise_on_failure=False, on_status=on_status
+        ),
+    )
+
+
+COMMANDS: Final[dict[str, Command]] = {
+    "run": run,
+    "call": call,
+    "submit": submit,
+    "status": status,
+    "batch": batch_cli.handle,
+}
+
+
+# --- the sandbox: its own parser, reached through `truebit sandbox` --------------------------------
+
+_USAGE_PROG: Final = re.compile(r"^usage: \S+", re.MULTILINE)
+
+
+def sandbox(argv: list[str], debug: bool) -> int:
+    """``truebit sandbox ARGS``: the sandbox's own command, its usage under the name ``truebit sandbox``.
+    Without the sandbox extra: the install hint and the usage exit code (nothing ran)."""
+    try:
+        from truebit_facade.sandbox.__main__ import main as sandbox_main
+
+        if "-h" in argv or "--help" in argv:
+            return _sandbox_help(sandbox_main, argv)
+        return _exit_status(sandbox_main, argv)
+    except ImportError as exc:
+        if debug:
+            traceback.print_exc()
+        missing = f" (missing module {exc.name})" if exc.name else ""
+        print(SANDBOX_HINT + missing, file=sys.stderr, flush=True)
+        return EXIT_USAGE
+
+
+def _exit_status(sandbox_main: Callable[[Sequence[str]], int], argv: list[str]) -> int:
+    try:
+        return sandbox_main(argv)
+    except SystemExit as exc:  # its --help and usage errors
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+
+
+def _sandbox_help(sandbox_main: Callable[[Sequence[str]], int], argv: list[str]) -> int:
+    """The sandbox's help, whose parser names itself ``truebit-sandbox``, as ``truebit sandbox``'s."""
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        code = _exit_status(sandbox_main, argv)
+    sys.stdout.write(_USAGE_PROG.sub("usage: truebit sandbox", text.getvalue(), count=1))
+    sys.stdout.flush()
+    return code

@@ -1,0 +1,83 @@
+"""The entry point: parse, set up ``--debug`` logging and the scrubbing output, run the command, and
+turn whatever it ended on into one exit code."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+from .._errors import TruebitError
+from .._redact import logger, scrub
+from .._sync_client import Truebit
+from . import _commands
+from ._commands import COMMANDS, is_api
+from ._exits import EXIT_INTERRUPTED, EXIT_USAGE
+from ._parsing import build_parser, header_secrets, sandbox_argv
+from ._render import Output, interrupted, report
+
+
+def _make_client(base_url: str | None) -> Truebit:
+    """The client the commands use (``TRUEBIT_API_KEY`` from the environment). Tests replace it."""
+    return Truebit(base_url=base_url)
+
+
+class _ScrubbingFormatter(logging.Formatter):
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        super().__init__("%(asctime)s %(name)s %(levelname)s %(message)s")
+        self._secrets = secrets
+
+    def format(self, record: logging.LogRecord) -> str:
+        return scrub(super().format(record), self._secrets)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``truebit`` command with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        sandbox = sandbox_argv(args_list)
+        if sandbox is not None:
+            return _commands.sandbox(*sandbox)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    env_key = os.environ.get("TRUEBIT_API_KEY") or ""
+    secrets = tuple(s for s in (*header_secrets(args_list), env_key.strip(), env_key) if s)
+    parser = build_parser(secrets, json_errors="--json" in args_list)
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # --help, -V and usage errors: argparse has printed them
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if args.command == "sandbox":  # only reached through an unusual spelling; the sandbox parses
+        return _commands.sandbox([], args.debug)
+    secrets = (*secrets, *(value for _, value in getattr(args, "headers", [])))
+    out = Output(args.json, secrets, live=not args.debug)
+    handler: logging.Handler | None = None
+    level = logger.level
+    if args.debug:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_ScrubbingFormatter(out.secrets))
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+    started = time.monotonic()
+    client: Truebit | None = None
+    try:
+        client = _make_client(args.base_url)
+        return COMMANDS[args.command](args, client, out)
+    except KeyboardInterrupt as exc:
+        execution_id = getattr(exc, "execution_id", None) or getattr(args, "execution_id", None)
+        submitting = args.command in ("run", "call", "submit")
+        return interrupted(out, execution_id=execution_id, api=is_api(args), submitting=submitting)
+    except TruebitError as exc:
+        return report(out, exc, api=is_api(args), waited=time.monotonic() - started, debug=args.debug)
+    except Exception as exc:  # a bug or an environment problem: still one line, a traceback on --debug
+        wrapped = TruebitError(f"unexpected {type(exc).__name__}: {exc}")
+        wrapped.__cause__ = exc
+        return report(out, wrapped, api=is_api(args), waited=time.monotonic() - started, debug=args.debug)
+    finally:
+        if client is not None:
+            client.close()
+        if handler is not None:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
