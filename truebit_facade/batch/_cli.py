@@ -118,7 +118,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--total-solutions", type=int, metavar="N", help="nodes that solve each task (default 1)")
     p.add_argument("--required-solutions", type=int, metavar="N")
     p.add_argument("--gas-limit", type=int, metavar="N")
-    p.add_argument("--version", type=int, metavar="N", help="the task's version (default: latest)")
+    p.add_argument(
+        "--task-version", dest="version", type=int, metavar="N", help="the task's version (default: latest)"
+    )
     p.add_argument("--label", help="the task's version by label")
     p.add_argument(
         "--header",

@@ -314,9 +314,7 @@ def build_parser(secrets: tuple[str, ...] = (), *, json_errors: bool = False) ->
     _wait_options(status)
     _program_version(status)
 
-    batch = batch_cli.add_parser(sub)
-    # The batch command's own --version N still names the task's version; the common spelling too.
-    batch.add_argument("--task-version", dest="version", type=int, metavar="N", help="= --version N")
+    batch_cli.add_parser(sub)
 
     sub.add_parser(
         "sandbox",
