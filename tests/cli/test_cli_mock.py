@@ -630,6 +630,7 @@ def test_sandbox_delegates_its_arguments(
 
     seen: list[list[str]] = []
     fake = types.ModuleType("truebit_facade.sandbox.__main__")
+
     def fake_main(argv: list[str]) -> int:
         seen.append(list(argv))
         return 0
