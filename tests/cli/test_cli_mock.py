@@ -693,3 +693,18 @@ def test_input_from_stdin_and_output_printed_as_is(
     rc, out, _ = run_cli(["run", "ns", "echo", "-"], capsys)
     assert rc == 0 and service.bodies()[0]["input"] == "line one\nline two\n"
     assert out == "line one\nline two\n"  # no newline added to one that has it
+
+
+def test_an_output_with_a_lone_surrogate_is_printed_escaped_not_a_crash(
+    service: MockService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    odd = {
+        "executionId": "e-1",
+        "verificationStatus": "Success",
+        "clearTextSolution": {"output": "a\ud800b", "executionStatus": "succeed"},
+    }
+    service.handler = lambda r: respond(odd)
+    rc, out, err = run_cli(["run", "ns", "t", "1"], capsys)
+    assert rc == 0 and "a" in out and "b" in out, err
+    rc, out, _ = run_cli(["--json", "run", "ns", "t", "1"], capsys)
+    assert rc == 0 and json.loads(out)["execution_id"] == "e-1"

@@ -33,18 +33,30 @@ class Output:
 
     def out(self, text: str) -> None:
         """``text`` on stdout, ending with exactly the newlines it has, plus one if it has none."""
-        print(scrub(text, self.secrets), file=sys.stdout, end="" if text.endswith("\n") else "\n", flush=True)
+        _print(scrub(text, self.secrets), sys.stdout, end="" if text.endswith("\n") else "\n")
 
     def err(self, text: str) -> None:
-        print(scrub(text, self.secrets), file=sys.stderr, flush=True)
+        _print(scrub(text, self.secrets), sys.stderr)
 
     def json(self, value: dict[str, Any]) -> None:
         # Scrubbed as data (strings and keys), not as text: text scrubbing could break the JSON.
-        text = json.dumps(scrub_json(value, self.secrets), ensure_ascii=False, default=str)
-        print(text, file=sys.stdout, flush=True)
+        # ASCII-escaped: a task's output may hold a lone surrogate, which JSON can carry as \\udXXX.
+        text = json.dumps(scrub_json(value, self.secrets), ensure_ascii=True, default=str)
+        _print(text, sys.stdout)
 
     def status_line(self, label: str) -> StatusLine:
         return StatusLine(sys.stderr, label, enabled=self.live)
+
+
+def _print(text: str, stream: Any, end: str = "\n") -> None:
+    """Print whatever a task answered: text the terminal's encoding cannot carry (a lone surrogate, a
+    character outside a narrow locale) is shown escaped, never an exception after the task ran."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        (text + end).encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        text = text.encode(encoding, "backslashreplace").decode(encoding, "replace")
+    print(text, file=stream, end=end, flush=True)
 
 
 def result_fields(result: Result) -> dict[str, Any]:
