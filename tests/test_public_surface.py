@@ -28,6 +28,10 @@ PUBLIC = {
         "AsyncBatch", "Batch", "BatchEvent", "BatchItem", "BatchRow", "BatchSummary", "BatchTransport",
         "DuplicateKeyError", "InputChangedError", "Ledger", "LedgerBusyError", "LedgerError", "RowState",
     ],
+    "truebit_facade.signing": [
+        "SignatureLike", "address_of", "keccak256", "recover_signer", "sandbox_solution_hash",
+        "to_checksum_address",
+    ],
     "truebit_facade.cli": [
         "EXIT_API_ERROR", "EXIT_INDETERMINATE", "EXIT_INTERRUPTED", "EXIT_NOT_FINISHED", "EXIT_OK",
         "EXIT_TASK_FAILED", "EXIT_USAGE", "main",

@@ -23,13 +23,14 @@ from __future__ import annotations
 import json
 from typing import Protocol
 
+# What a user needs to check a signature. ``sign_hash`` (the sandbox's nodes sign with it) stays
+# importable but is not part of the public surface.
 __all__ = [
     "SignatureLike",
     "address_of",
     "keccak256",
     "recover_signer",
     "sandbox_solution_hash",
-    "sign_hash",
     "to_checksum_address",
 ]
 

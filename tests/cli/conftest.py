@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support import VirtualClock
 from truebit_facade import Truebit
 from truebit_facade.cli import _entry
 
@@ -17,17 +18,6 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 API_KEY = "cli-test-key-0123456789"
 BASE_URL = "http://tb.test"
-
-
-class VirtualClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def function_body(
