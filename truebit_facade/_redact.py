@@ -153,15 +153,24 @@ class SecretBook:
 
 def configure_from_env() -> None:
     """``TRUEBIT_LOG=debug|info`` turns on this package's logging to stderr (as ``OPENAI_LOG`` does),
-    secrets still redacted: requests and answers at debug, retries and waits at info. Anything else,
-    or unset, leaves logging to the application. Called once, at import."""
+    secrets still redacted: requests and answers at debug, retries and waits at info. Unset leaves
+    logging to the application; any other value does too, with a warning. Called once, at import."""
     import os
     import sys
 
-    level = {"debug": logging.DEBUG, "info": logging.INFO}.get(
-        os.environ.get("TRUEBIT_LOG", "").strip().lower()
-    )
-    if level is None or any(getattr(h, "_truebit_env", False) for h in logger.handlers):
+    given = os.environ.get("TRUEBIT_LOG")
+    level = {"debug": logging.DEBUG, "info": logging.INFO}.get((given or "").strip().lower())
+    if level is None:
+        if given is not None:  # set, but not to a level: say so rather than stay silent
+            import warnings
+
+            warnings.warn(
+                f"TRUEBIT_LOG={given!r} is not a level: use 'debug' or 'info', or unset it",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return
+    if any(getattr(h, "_truebit_env", False) for h in logger.handlers):
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))

@@ -72,3 +72,25 @@ def test_batch_from_stdin_with_failures(
 def test_batch_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["batch", "--help"]) == 0
     assert "resume with --resume" in capsys.readouterr().out
+
+
+@pytest.mark.timeout(120)
+def test_an_interrupted_batch_prints_its_summary_and_how_to_go_on(
+    env: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from truebit_facade.batch import Batch
+
+    inputs = tmp_path / "in.jsonl"
+    inputs.write_text('"10"\n"11"\n')
+    ledger = str(tmp_path / "stop.ledger")
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt  # what Ctrl-C raises in the running batch
+
+    monkeypatch.setattr(Batch, "run_functions", interrupted)
+    code = cli.main(["batch", "3a2b5129", "fibonacci", str(inputs), "--ledger", ledger])
+    captured = capsys.readouterr()
+    assert code == cli.EXIT_INTERRUPTED == 130
+    summary = lines(captured.out)[-1]
+    assert summary["event"] == "summary" and summary["exit_code"] == 130
+    assert "--resume" in captured.err and ledger in captured.err

@@ -708,3 +708,20 @@ def test_an_output_with_a_lone_surrogate_is_printed_escaped_not_a_crash(
     assert rc == 0 and "a" in out and "b" in out, err
     rc, out, _ = run_cli(["--json", "run", "ns", "t", "1"], capsys)
     assert rc == 0 and json.loads(out)["execution_id"] == "e-1"
+
+
+@pytest.mark.parametrize(
+    "argv", [["batch", "-V"], ["sandbox", "-V"], ["sandbox", "--version"], ["status", "-V"]]
+)
+def test_the_program_version_after_any_command(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = run_cli(argv, capsys)
+    assert rc == 0 and out.startswith("truebit-facade ")
+
+
+def test_version_with_a_value_suggests_task_version_only_where_it_exists(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rc, _, err = run_cli(["status", "e-1", "--version", "1"], capsys)
+    assert rc == 2 and "--task-version" not in err
+    rc, _, err = run_cli(["run", "ns", "t", "x", "--version", "2"], capsys)
+    assert rc == 2 and "--task-version 2" in err

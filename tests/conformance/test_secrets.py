@@ -128,3 +128,18 @@ with ExampleTarget() as target, Sandbox(registry=example_registry(target.url)) a
         timeout=60,
     )
     assert quiet.stdout.strip() == "[]"  # without the variable, logging is left to the application
+
+
+def test_a_truebit_log_that_is_not_a_level_warns() -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TRUEBIT_LOG": "verbose"}
+    out = subprocess.run(
+        [sys.executable, "-W", "always", "-c", "import truebit_facade"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert "TRUEBIT_LOG='verbose' is not a level" in out.stderr

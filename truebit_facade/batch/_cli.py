@@ -257,16 +257,25 @@ def handle(args: argparse.Namespace, client: Any, out: Any) -> int:
         batch.on_event = progress if progress is not None else (lambda e: out.json(e.to_json()))
         stream = sys.stdin if args.inputs == "-" else open(args.inputs, encoding="utf-8")  # noqa: SIM115
         error: TruebitError | None = None
+        interrupted = False
         try:
             summary = _run(batch, args, read_lines(stream, args.api))
         except TruebitError as exc:
             error = exc
+            summary = batch.summary()
+        except KeyboardInterrupt:
+            # Everything done so far is in the ledger: say where things stand and how to go on.
+            interrupted = True
             summary = batch.summary()
         finally:
             if stream is not sys.stdin:
                 stream.close()
             if progress is not None:
                 progress.close()
+    if interrupted:
+        _report(out, live, summary, cli.EXIT_INTERRUPTED, None, args.ledger)
+        out.err(f"truebit: interrupted; go on with the same command and --resume (ledger {args.ledger})")
+        return cli.EXIT_INTERRUPTED
     code = cli.EXIT_USAGE if isinstance(error, ValidationError) else exit_code(summary)
     if error is not None and code != cli.EXIT_USAGE:
         code = cli.EXIT_API_ERROR

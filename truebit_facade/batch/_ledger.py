@@ -99,7 +99,10 @@ class Ledger:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
-            raise LedgerBusyError(f"another process is running a batch on {self.path}") from None
+            raise LedgerBusyError(
+                f"another batch (in this process or another) is running on {self.path}; wait for it, or use "
+                "another ledger"
+            ) from None
         self._lock_fd = fd
 
     def _release_lock(self) -> None:

@@ -17,7 +17,8 @@ from .._errors import ValidationError
 from .._models import ApiTaskResult, FunctionResult
 from .._sync_client import Truebit
 from ..batch import _cli as batch_cli
-from ._exits import EXIT_USAGE
+from ._exits import EXIT_OK, EXIT_USAGE
+from ._parsing import VERSION
 from ._render import Output, finish, submitted
 
 Command = Callable[[argparse.Namespace, Truebit, Output], int]
@@ -163,6 +164,9 @@ _USAGE_PROG: Final = re.compile(r"^usage: \S+", re.MULTILINE)
 def sandbox(argv: list[str], debug: bool) -> int:
     """``truebit sandbox ARGS``: the sandbox's own command, its usage under the name ``truebit sandbox``.
     Without the sandbox extra: the install hint and the usage exit code (nothing ran)."""
+    if argv and argv[0] in ("-V", "--version") and len(argv) == 1:
+        print(VERSION, flush=True)  # the program's version, after the command as before it
+        return EXIT_OK
     try:
         from truebit_facade.sandbox.__main__ import main as sandbox_main
 

@@ -83,8 +83,10 @@ class _ProgramVersion(argparse.Action):
         option_string: str | None = None,
     ) -> None:
         if values is not None:
+            takes = any("--task-version" in action.option_strings for action in parser._actions)
             parser.error(
-                f"{option_string} prints the program's version; for the task's version use --task-version {values}"
+                f"{option_string} prints the program's version"
+                + (f"; for the task's version use --task-version {values}" if takes else "")
             )
         print(VERSION, flush=True)
         parser.exit(EXIT_OK)
@@ -314,7 +316,7 @@ def build_parser(secrets: tuple[str, ...] = (), *, json_errors: bool = False) ->
     _wait_options(status)
     _program_version(status)
 
-    batch_cli.add_parser(sub)
+    _program_version(batch_cli.add_parser(sub))
 
     sub.add_parser(
         "sandbox",
