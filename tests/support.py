@@ -12,18 +12,10 @@ import json
 import time
 from typing import Any
 
+from truebit_facade._answers import API, FUNCTION, read_execute, read_status
 from truebit_facade._failures import status_error
 from truebit_facade._models import ApiTaskResult, Execution, FunctionResult, TaskKind
-from truebit_facade._wire import (
-    API,
-    FUNCTION,
-    Answer,
-    Operation,
-    api_request,
-    function_request,
-    read_execute,
-    read_status,
-)
+from truebit_facade._wire import Answer, Operation, api_request, function_request
 
 __all__ = ["Answer", "VirtualClock", "api_body", "function_body", "read_answer", "unknown_value"]
 

@@ -9,7 +9,8 @@
 ``AsyncTruebit`` mirrors it with ``await`` and ``async with``. Every error is a ``TruebitError``.
 """
 
-from ._async_client import AsyncApiTasks, AsyncFunctions, AsyncTruebit
+from ._async_client import AsyncTruebit
+from ._async_resources import AsyncApiTasks, AsyncFunctions
 from ._errors import (
     APIStatusError,
     AuthenticationError,
@@ -47,7 +48,8 @@ from ._policy import PollPolicy, RetryPolicy
 from ._redact import configure_from_env as _configure_from_env
 from ._settings import DEFAULT
 from ._status import ApiSolutionStatus, ApiTaskStatus, ExecutionStatus, VerificationStatus
-from ._sync_client import ApiTasks, Functions, Truebit
+from ._sync_client import Truebit
+from ._sync_resources import ApiTasks, Functions
 from ._version import __version__
 
 __all__ = [

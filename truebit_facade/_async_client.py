@@ -1,5 +1,5 @@
-"""The asyncio client, ``AsyncTruebit``: a driver that turns the pure flow's effects into I/O, and the
-resources (``functions``, ``api_tasks``) that build calls and hand them to it.
+"""The asyncio client, ``AsyncTruebit``: a driver that turns the pure flow's effects into I/O. The
+resources it carries (``functions``, ``api_tasks``) are in ``_async_resources``.
 
 This file is the source of ``_sync_client.py`` (``Truebit``), which ``scripts/unasync.py`` writes
 from it; CI fails when the two differ. Edit this one, then run ``make unasync``.
@@ -11,22 +11,19 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from datetime import timedelta
-from functools import partial
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
 from . import _flow as flow
 from . import _transport as transport
+from ._async_resources import AsyncApiTasks, AsyncFunctions
 from ._errors import TruebitError, ValidationError
-from ._many import check_inputs, gather_bounded
-from ._models import ApiTaskResult, Execution, FunctionResult
 from ._policy import PollPolicy, RetryPolicy
 from ._redact import SecretBook, log_request, log_response, log_sleep, mask_key
 from ._settings import (
-    DEFAULT,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_REQUEST_TIMEOUT,
@@ -34,18 +31,15 @@ from ._settings import (
     DEFAULT_WAIT_TIMEOUT,
     KEEP,
     Settings,
-    Timeout,
     _Keep,
 )
-from ._validation import execution_id as check_execution_id
 from ._version import __version__
-from ._wire import API, FUNCTION, Answer, Kind, WireRequest, api_request, function_request
+from ._wire import Answer, WireRequest
 
-__all__ = ["AsyncApiTasks", "AsyncFunctions", "AsyncTruebit"]
+__all__ = ["AsyncTruebit"]
 
 _JSON = {"content-type": "application/json"}
 
-R = TypeVar("R", FunctionResult, ApiTaskResult)
 T = TypeVar("T")
 
 
@@ -310,296 +304,3 @@ class AsyncTruebit:
                 )
                 self._http_owner = owner
             return self._http
-
-
-class _AsyncTasks(Generic[R]):
-    """What function and API tasks share: status reads and waiting."""
-
-    _kind: Kind[R]
-
-    def __init__(self, client: AsyncTruebit) -> None:
-        self._client = client
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} of {self._client!r}>"
-
-    async def get(
-        self, execution_id: str, *, timeout: Timeout = DEFAULT, extra_headers: Mapping[str, str] | None = None
-    ) -> R:
-        """One status read: the execution's current state (``Running`` included), never raising for a
-        failed task. Transient faults are retried per the retry policy, all within ``timeout``
-        (default: the client's ``request_timeout``)."""
-        eid = check_execution_id(execution_id)
-        return await self._client._perform(flow.get(self._kind, eid, timeout, extra_headers))
-
-    async def wait(
-        self,
-        execution_id: str,
-        *,
-        timeout: Timeout = DEFAULT,
-        raise_on_failure: bool = True,
-        on_status: Callable[[R], object] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> R:
-        """Poll until the execution ends or ``timeout`` seconds pass (default: the client's
-        ``wait_timeout``; ``None``: no deadline). Raises ``WaitTimeoutError`` carrying the execution id
-        and the last state; with ``raise_on_failure`` (default) a failed, unverified or unknown result
-        raises a ``TaskError`` that carries it. ``on_status`` is called with each state whose status
-        differs from the previous one (the first read included)."""
-        eid = check_execution_id(execution_id)
-        _check_callback(on_status, raise_on_failure)
-        return await self._client._perform(
-            flow.wait_call(self._kind, eid, timeout, raise_on_failure, on_status, extra_headers)
-        )
-
-    async def _run(
-        self,
-        build: Callable[[bool], WireRequest],
-        timeout: Timeout,
-        raise_on_failure: bool,
-        token: Any = None,
-        on_status: Callable[[R], object] | None = None,
-    ) -> R:
-        # The flow builds the request (checking every argument) before its first effect: a bad
-        # argument raises before any I/O.
-        _check_callback(on_status, raise_on_failure)
-        call = flow.run(self._kind, build, timeout, raise_on_failure, on_status)
-        return await self._client._perform(call, token)
-
-    async def _submit(self, build: Callable[[bool], WireRequest]) -> Execution:
-        return await self._client._perform(flow.submit(self._kind, build))
-
-
-class AsyncFunctions(_AsyncTasks[FunctionResult]):
-    """Function tasks: WebAssembly programs run and cross-checked by several nodes."""
-
-    _kind = FUNCTION
-
-    def _builder(
-        self, namespace: str, task: str, input: Any, options: Mapping[str, Any]
-    ) -> Callable[[bool], WireRequest]:
-        stamp = options.get("requester_timestamp")
-        fixed = {**options, "requester_timestamp": int(time.time()) if stamp is None else stamp}
-        return lambda sync: function_request(namespace, task, input, sync=sync, **fixed)
-
-    async def run(
-        self,
-        namespace: str,
-        task: str,
-        input: Any,
-        *,
-        version: int | None = None,
-        label: str | None = None,
-        total_solutions: int = 1,
-        required_solutions: int | None = None,
-        gas_limit: int | None = None,
-        requester_timestamp: int | None = None,
-        timeout: Timeout = DEFAULT,
-        raise_on_failure: bool = True,
-        on_status: Callable[[FunctionResult], object] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-    ) -> FunctionResult:
-        """Execute ``task`` on ``input`` (the text of ``input.txt``, or a JSON value) and wait for
-        the verified result.
-
-        One request in sync mode (the service answers within its hold when it can); if only an
-        execution id comes back, the status is polled until the end or ``timeout``. Raises
-        ``TaskFailedError`` / ``VerificationIndeterminateError`` / ``UnknownStatusError`` unless
-        ``raise_on_failure=False``; ``WaitTimeoutError`` (with the execution id) at the deadline.
-        ``required_solutions`` defaults to ``total_solutions``; ``gas_limit`` is the instruction
-        budget; ``version`` or ``label`` (not both) pick the task's version. ``on_status`` is called
-        with each state whose status differs from the previous one.
-        """
-        options = _options(locals(), _FUNCTION_OPTIONS)
-        build = self._builder(namespace, task, input, options)
-        return await self._run(build, timeout, raise_on_failure, on_status=on_status)
-
-    async def submit(
-        self,
-        namespace: str,
-        task: str,
-        input: Any,
-        *,
-        version: int | None = None,
-        label: str | None = None,
-        total_solutions: int = 1,
-        required_solutions: int | None = None,
-        gas_limit: int | None = None,
-        requester_timestamp: int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-    ) -> Execution:
-        """Start an execution and return at once with its ``execution_id`` (async mode)."""
-        options = _options(locals(), _FUNCTION_OPTIONS)
-        return await self._submit(self._builder(namespace, task, input, options))
-
-    async def run_many(
-        self, namespace: str, task: str, inputs: Iterable[Any], *, concurrency: int = 16, **options: Any
-    ) -> list[FunctionResult | TruebitError]:
-        """``run`` for each input, at most ``concurrency`` at a time over this client's one
-        connection pool. Returns, in input order, each result or the ``TruebitError`` it ended with
-        (errors carry the execution id when one was assigned), so one failure loses nothing else.
-        ``inputs`` is an iterable of inputs (a string is one input, not many: wrap it in a list).
-        Options shared by every input are checked once, before anything is sent."""
-        items = check_inputs("inputs", inputs, item=None)
-        timeout = options.pop("timeout", DEFAULT)
-        raise_on_failure = options.pop("raise_on_failure", True)
-        _check_callback(None, raise_on_failure)
-        _check_keywords(options, _FUNCTION_OPTIONS)
-        self._builder(namespace, task, "", options)(False)  # shared options: one error, raised now
-        self._client._settings.deadline(timeout)
-        token = threading.Event()
-        calls = [
-            partial(self._one, self._builder(namespace, task, i, options), timeout, raise_on_failure, token)
-            for i in items
-        ]
-        return await gather_bounded(calls, concurrency, token)
-
-    async def _one(
-        self, build: Callable[[bool], WireRequest], timeout: Timeout, raise_on_failure: bool, token: Any
-    ) -> FunctionResult:
-        return await self._run(build, timeout, raise_on_failure, token)
-
-
-class AsyncApiTasks(_AsyncTasks[ApiTaskResult]):
-    """API tasks: HTTP calls, declared in the task's manifest, that the hub makes for you."""
-
-    _kind = API
-
-    def _builder(
-        self, namespace: str, task: str, options: Mapping[str, Any]
-    ) -> Callable[[bool], WireRequest]:
-        given = {"path": None, "method": "GET", **options}  # run()'s defaults, for run_many's mappings
-        return lambda sync: api_request(namespace, task, sync=sync, **given)
-
-    async def run(
-        self,
-        namespace: str,
-        task: str,
-        *,
-        path: str,
-        method: str = "GET",
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        body: Any = None,
-        execution_timeout: float | timedelta = 30.0,
-        version: int | None = None,
-        label: str | None = None,
-        timeout: Timeout = DEFAULT,
-        raise_on_failure: bool = True,
-        on_status: Callable[[ApiTaskResult], object] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-    ) -> ApiTaskResult:
-        """Make the call ``method path`` of the task's manifest and wait for its result.
-
-        ``params`` fill the ``{name}`` templates and query parameters, ``headers`` are injected into
-        the outgoing call (secret: never logged), ``body`` is the JSON request body.
-        ``execution_timeout`` bounds the outgoing call, in seconds or a ``timedelta``.
-        """
-        options = _options(locals(), _API_OPTIONS)
-        return await self._run(
-            self._builder(namespace, task, options), timeout, raise_on_failure, on_status=on_status
-        )
-
-    async def submit(
-        self,
-        namespace: str,
-        task: str,
-        *,
-        path: str,
-        method: str = "GET",
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        body: Any = None,
-        execution_timeout: float | timedelta = 30.0,
-        version: int | None = None,
-        label: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-    ) -> Execution:
-        """Start an API-task execution and return at once with its ``execution_id``."""
-        return await self._submit(self._builder(namespace, task, _options(locals(), _API_OPTIONS)))
-
-    async def run_many(
-        self,
-        namespace: str,
-        task: str,
-        calls: Iterable[Mapping[str, Any]],
-        *,
-        concurrency: int = 16,
-        **options: Any,
-    ) -> list[ApiTaskResult | TruebitError]:
-        """``run`` for each call (a mapping of ``run``'s keyword arguments: path, method, params...),
-        at most ``concurrency`` at a time; results or errors in input order. Options given here are
-        shared by every call (a call's own keys win) and checked once, before anything is sent."""
-        items = check_inputs("calls", calls, item=Mapping)
-        timeout = options.pop("timeout", DEFAULT)
-        raise_on_failure = options.pop("raise_on_failure", True)
-        _check_callback(None, raise_on_failure)
-        _check_keywords(options, _API_OPTIONS)
-        for call in items:
-            _check_keywords(call, _API_OPTIONS)
-        self._builder(namespace, task, {"path": "/", **options})(False)  # shared options, checked once
-        self._client._settings.deadline(timeout)
-        token = threading.Event()
-        work = [
-            partial(
-                self._one,
-                self._builder(namespace, task, {**options, **call}),
-                timeout,
-                raise_on_failure,
-                token,
-            )
-            for call in items
-        ]
-        return await gather_bounded(work, concurrency, token)
-
-    async def _one(
-        self, build: Callable[[bool], WireRequest], timeout: Timeout, raise_on_failure: bool, token: Any
-    ) -> ApiTaskResult:
-        return await self._run(build, timeout, raise_on_failure, token)
-
-
-# extra_headers / extra_body: sent as given, for what the service accepts before this client knows it
-# (the API is a beta); they cannot replace what the client sets itself.
-_FUNCTION_OPTIONS = (
-    "version",
-    "label",
-    "total_solutions",
-    "required_solutions",
-    "gas_limit",
-    "requester_timestamp",
-    "extra_headers",
-    "extra_body",
-)
-_API_OPTIONS = (
-    "path",
-    "method",
-    "params",
-    "headers",
-    "body",
-    "execution_timeout",
-    "version",
-    "label",
-    "extra_headers",
-    "extra_body",
-)
-
-
-def _options(given: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
-    return {name: given[name] for name in names}
-
-
-def _check_keywords(options: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise ValidationError(unknown[0], f"is not an option here (allowed: {', '.join(allowed)})")
-
-
-def _check_callback(on_status: object, raise_on_failure: object = True) -> None:
-    if on_status is not None and not callable(on_status):
-        raise ValidationError("on_status", "must be a callable taking the result, or None")
-    if not isinstance(raise_on_failure, bool):
-        raise ValidationError("raise_on_failure", "must be True or False")

@@ -30,12 +30,13 @@ from dataclasses import dataclass
 from typing import Final, Literal, TypeVar
 
 from . import _failures as fail
+from ._answers import Kind, read_execute, read_status
 from ._errors import TruebitError
 from ._models import ApiTaskResult, Execution, FunctionResult, TaskKind
 from ._policy import Deadline, is_retryable_status, parse_retry_after
 from ._redact import SecretBook
 from ._settings import DEFAULT, SYNC_MARGIN, Settings, Timeout
-from ._wire import Answer, Kind, WireRequest, read_execute, read_status, status_request
+from ._wire import Answer, WireRequest, status_request
 
 __all__ = ["INTERRUPTED", "Effect", "Failure", "Flow", "Progress", "Reply", "Send", "Sleep"]
 

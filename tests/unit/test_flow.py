@@ -23,9 +23,10 @@ from truebit_facade import (
     WaitTimeoutError,
 )
 from truebit_facade import _flow as flow
+from truebit_facade._answers import API, FUNCTION
 from truebit_facade._redact import SecretBook
 from truebit_facade._settings import SYNC_MARGIN, Settings
-from truebit_facade._wire import API, FUNCTION, Answer, api_request, function_request
+from truebit_facade._wire import Answer, api_request, function_request
 
 START = 1000.0
 

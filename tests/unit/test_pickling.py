@@ -24,7 +24,8 @@ from truebit_facade import (
     ValidationError,
     WaitTimeoutError,
 )
-from truebit_facade._wire import API, FUNCTION, Answer, read_status
+from truebit_facade._answers import API, FUNCTION, read_status
+from truebit_facade._wire import Answer
 
 DONE = {
     "executionId": "e1",
