@@ -66,7 +66,7 @@ class _AsyncTasks(Generic[R]):
         raises a ``TaskError`` that carries it. ``on_status`` is called with each state whose status
         differs from the previous one (the first read included)."""
         eid = check_execution_id(execution_id)
-        _check_callback(on_status, raise_on_failure)
+        _check_flags(on_status, raise_on_failure)
         return await self._client._perform(
             flow.wait_call(self._kind, eid, timeout, raise_on_failure, on_status, extra_headers)
         )
@@ -81,12 +81,33 @@ class _AsyncTasks(Generic[R]):
     ) -> R:
         # The flow builds the request (checking every argument) before its first effect: a bad
         # argument raises before any I/O.
-        _check_callback(on_status, raise_on_failure)
+        _check_flags(on_status, raise_on_failure)
         call = flow.run(self._kind, build, timeout, raise_on_failure, on_status)
         return await self._client._perform(call, token)
 
     async def _submit(self, build: Callable[[bool], WireRequest]) -> Execution:
         return await self._client._perform(flow.submit(self._kind, build))
+
+    def _shared(self, options: dict[str, Any], allowed: tuple[str, ...]) -> tuple[Timeout, bool]:
+        """``run_many``'s options for every call: ``timeout`` and ``raise_on_failure`` taken out and
+        checked, the rest checked to be ``run``'s."""
+        timeout = options.pop("timeout", DEFAULT)
+        raise_on_failure = options.pop("raise_on_failure", True)
+        _check_flags(None, raise_on_failure)
+        _check_keywords(options, allowed)
+        return timeout, raise_on_failure
+
+    async def _many(
+        self,
+        builds: list[Callable[[bool], WireRequest]],
+        concurrency: int,
+        timeout: Timeout,
+        raise_on_failure: bool,
+    ) -> list[R | TruebitError]:
+        self._client._settings.deadline(timeout)  # a bad timeout: one error, before anything is sent
+        token = threading.Event()  # this run_many's own: an interruption stops its calls alone
+        calls = [partial(self._run, build, timeout, raise_on_failure, token) for build in builds]
+        return await gather_bounded(calls, concurrency, token)
 
 
 class AsyncFunctions(_AsyncTasks[FunctionResult]):
@@ -162,23 +183,10 @@ class AsyncFunctions(_AsyncTasks[FunctionResult]):
         ``inputs`` is an iterable of inputs (a string is one input, not many: wrap it in a list).
         Options shared by every input are checked once, before anything is sent."""
         items = check_inputs("inputs", inputs, item=None)
-        timeout = options.pop("timeout", DEFAULT)
-        raise_on_failure = options.pop("raise_on_failure", True)
-        _check_callback(None, raise_on_failure)
-        _check_keywords(options, _FUNCTION_OPTIONS)
+        timeout, raise_on_failure = self._shared(options, _FUNCTION_OPTIONS)
         self._builder(namespace, task, "", options)(False)  # shared options: one error, raised now
-        self._client._settings.deadline(timeout)
-        token = threading.Event()
-        calls = [
-            partial(self._one, self._builder(namespace, task, i, options), timeout, raise_on_failure, token)
-            for i in items
-        ]
-        return await gather_bounded(calls, concurrency, token)
-
-    async def _one(
-        self, build: Callable[[bool], WireRequest], timeout: Timeout, raise_on_failure: bool, token: Any
-    ) -> FunctionResult:
-        return await self._run(build, timeout, raise_on_failure, token)
+        builds = [self._builder(namespace, task, i, options) for i in items]
+        return await self._many(builds, concurrency, timeout, raise_on_failure)
 
 
 class AsyncApiTasks(_AsyncTasks[ApiTaskResult]):
@@ -254,31 +262,12 @@ class AsyncApiTasks(_AsyncTasks[ApiTaskResult]):
         at most ``concurrency`` at a time; results or errors in input order. Options given here are
         shared by every call (a call's own keys win) and checked once, before anything is sent."""
         items = check_inputs("calls", calls, item=Mapping)
-        timeout = options.pop("timeout", DEFAULT)
-        raise_on_failure = options.pop("raise_on_failure", True)
-        _check_callback(None, raise_on_failure)
-        _check_keywords(options, _API_OPTIONS)
+        timeout, raise_on_failure = self._shared(options, _API_OPTIONS)
         for call in items:
             _check_keywords(call, _API_OPTIONS)
         self._builder(namespace, task, {"path": "/", **options})(False)  # shared options, checked once
-        self._client._settings.deadline(timeout)
-        token = threading.Event()
-        work = [
-            partial(
-                self._one,
-                self._builder(namespace, task, {**options, **call}),
-                timeout,
-                raise_on_failure,
-                token,
-            )
-            for call in items
-        ]
-        return await gather_bounded(work, concurrency, token)
-
-    async def _one(
-        self, build: Callable[[bool], WireRequest], timeout: Timeout, raise_on_failure: bool, token: Any
-    ) -> ApiTaskResult:
-        return await self._run(build, timeout, raise_on_failure, token)
+        builds = [self._builder(namespace, task, {**options, **call}) for call in items]
+        return await self._many(builds, concurrency, timeout, raise_on_failure)
 
 
 # extra_headers / extra_body: sent as given, for what the service accepts before this client knows it
@@ -317,7 +306,8 @@ def _check_keywords(options: Mapping[str, Any], allowed: tuple[str, ...]) -> Non
         raise ValidationError(unknown[0], f"is not an option here (allowed: {', '.join(allowed)})")
 
 
-def _check_callback(on_status: object, raise_on_failure: object = True) -> None:
+def _check_flags(on_status: object, raise_on_failure: object = True) -> None:
+    """The call's own flags, checked before anything is sent."""
     if on_status is not None and not callable(on_status):
         raise ValidationError("on_status", "must be a callable taking the result, or None")
     if not isinstance(raise_on_failure, bool):

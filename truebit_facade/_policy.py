@@ -16,22 +16,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ._errors import ValidationError
+from ._validation import duration
 
 __all__ = ["PollPolicy", "RetryPolicy", "parse_retry_after"]
-
-
-def seconds(value: float | timedelta) -> float:
-    """A duration given as seconds or a ``timedelta``, as seconds."""
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-def _duration(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | timedelta):
-        raise ValidationError("policy", f"durations are seconds or a timedelta, not {type(value).__name__}")
-    secs = seconds(value)
-    if not math.isfinite(secs):
-        raise ValidationError("policy", "durations must be finite")
-    return secs
 
 
 def _number(value: Any) -> float:
@@ -82,7 +69,12 @@ class PollPolicy:
         maximum: float | timedelta = 30.0,
         jitter: float = 0.2,
     ) -> None:
-        _set(self, initial=_duration(initial), fraction=_number(fraction), maximum=_duration(maximum))
+        _set(
+            self,
+            initial=duration("PollPolicy.initial", initial),
+            maximum=duration("PollPolicy.maximum", maximum),
+        )
+        _set(self, fraction=_number(fraction))
         _set(self, jitter=_number(jitter))
         self._check()
 
@@ -134,10 +126,9 @@ class RetryPolicy:
         base: float = 2.0,
         max_retry_after: float | timedelta = 120.0,
     ) -> None:
-        _set(self, attempts=_count(attempts), initial=_duration(initial), maximum=_duration(maximum))
-        _set(self, base=_number(base), max_retry_after=_duration(max_retry_after))
-        if self.max_retry_after < 0:
-            raise ValidationError("retry", "RetryPolicy.max_retry_after must be >= 0")
+        _set(self, attempts=_count(attempts), initial=duration("RetryPolicy.initial", initial))
+        _set(self, maximum=duration("RetryPolicy.maximum", maximum), base=_number(base))
+        _set(self, max_retry_after=duration("RetryPolicy.max_retry_after", max_retry_after))
         self._check()
 
     def _check(self) -> None:

@@ -7,7 +7,6 @@ task was submitted.
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import re
 import time
@@ -18,8 +17,8 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from ._errors import ValidationError
-from ._policy import Deadline, PollPolicy, RetryPolicy, seconds
-from ._validation import API_KEY
+from ._policy import Deadline, PollPolicy, RetryPolicy
+from ._validation import API_KEY, duration
 
 __all__ = ["DEFAULT", "Settings", "Timeout"]
 
@@ -58,16 +57,6 @@ class _Keep:
 
 #: "Leave this setting as it is" in ``with_options`` (where ``None`` means "no deadline").
 KEEP: Final[_Keep] = _Keep()
-
-
-def duration(field: str, value: object, *, positive: bool = False) -> float:
-    """Seconds (a number or a ``timedelta``) checked: finite and >= 0 (> 0 with ``positive``)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | timedelta):
-        raise ValidationError(field, "must be seconds (a number) or a timedelta")
-    secs = seconds(value)
-    if not math.isfinite(secs) or secs < 0 or (positive and secs == 0):
-        raise ValidationError(field, f"must be a finite number of seconds {'> 0' if positive else '>= 0'}")
-    return secs
 
 
 def _from_env(name: str) -> str | None:

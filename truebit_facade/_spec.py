@@ -9,7 +9,7 @@ import json
 from importlib import resources
 from typing import Any
 
-__all__ = ["operation", "request_schema", "spec"]
+__all__ = ["operation", "operations", "request_schema", "response_schema", "spec"]
 
 
 @functools.cache
@@ -28,6 +28,11 @@ def _operations() -> dict[str, tuple[str, str, dict[str, Any]]]:
             if isinstance(op, dict) and "operationId" in op:
                 found[op["operationId"]] = (method.upper(), path, op)
     return found
+
+
+def operations() -> list[tuple[str, str, str]]:
+    """Every operation as ``(METHOD, path template, operationId)``."""
+    return [(method, path, op_id) for op_id, (method, path, _) in _operations().items()]
 
 
 def operation(operation_id: str) -> tuple[str, str]:

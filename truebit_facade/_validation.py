@@ -7,6 +7,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from ._errors import ValidationError
@@ -23,6 +24,17 @@ _HEADER_VALUE_BAD = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 #: What an API key may be: visible ASCII (a pasted BOM or non-breaking space would crash the header).
 API_KEY = re.compile(r"[\x21-\x7e]+")
 _TEMPLATE_PARAM = re.compile(r"\{([^{}]*)\}")
+
+
+def duration(field: str, value: object, *, positive: bool = False) -> float:
+    """A duration given as seconds (a number) or a ``timedelta``, as finite seconds >= 0 (> 0 with
+    ``positive``): the one check of every timeout, hold and backoff a user gives."""
+    if isinstance(value, bool) or not isinstance(value, int | float | timedelta):
+        raise ValidationError(field, "must be seconds (a number) or a timedelta")
+    secs = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if not math.isfinite(secs) or secs < 0 or (positive and secs == 0):
+        raise ValidationError(field, f"must be a finite number of seconds {'> 0' if positive else '>= 0'}")
+    return secs
 
 
 def _unicode(field: str, value: str) -> str:

@@ -20,7 +20,6 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, Literal
 
 from . import _validation as check
@@ -93,12 +92,7 @@ def execution_timeout_to_wire(value: object) -> int:
     """``executionTimeout`` on the wire: **milliseconds**, whatever the published page says (see
     openapi/errata.json). Users give seconds (a number or a ``timedelta``); this is the one place that
     converts."""
-    if isinstance(value, bool) or not isinstance(value, int | float | timedelta):
-        raise ValidationError("execution_timeout", "must be seconds (a number) or a timedelta")
-    secs = value.total_seconds() if isinstance(value, timedelta) else float(value)
-    if not math.isfinite(secs) or secs <= 0:
-        raise ValidationError("execution_timeout", "must be a positive, finite duration")
-    millis = math.ceil(secs * 1000)
+    millis = math.ceil(check.duration("execution_timeout", value, positive=True) * 1000)
     if millis > check.UINT32_MAX:
         raise ValidationError("execution_timeout", f"must be at most {check.UINT32_MAX / 1000:.0f} s")
     return millis

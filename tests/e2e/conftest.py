@@ -16,12 +16,7 @@ from truebit_facade import _spec
 
 
 def _operations() -> list[tuple[str, list[str], str]]:
-    found = []
-    for path, item in _spec.spec()["paths"].items():
-        for method, op in item.items():
-            if isinstance(op, dict) and "operationId" in op:
-                found.append((method.upper(), path.split("/"), op["operationId"]))
-    return found
+    return [(method, path.split("/"), op_id) for method, path, op_id in _spec.operations()]
 
 
 def _matches(template: list[str], path: str) -> bool:

@@ -57,13 +57,6 @@ exit codes:
 """
 
 
-def _header(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition(":")
-    if not sep or not name.strip() or not value.strip():
-        raise argparse.ArgumentTypeError("expected 'Name: value' (quoted, as one argument)")
-    return name.strip(), value.strip()
-
-
 def _rate(text: str) -> float | None:
     if text.strip().lower() == "none":
         return None
@@ -78,6 +71,8 @@ def _rate(text: str) -> float | None:
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``batch`` command to ``truebit``'s subcommands."""
+    from ..cli._values import header  # here, not at import: the CLI package imports this module
+
     p: argparse.ArgumentParser = subparsers.add_parser(
         "batch",
         allow_abbrev=False,
@@ -126,7 +121,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--header",
         dest="headers",
         action="append",
-        type=_header,
+        type=header,
         default=[],
         metavar="'NAME: VALUE'",
         help="API tasks: a header injected into every call (secret: never printed or stored); repeatable",

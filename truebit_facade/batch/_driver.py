@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .. import FunctionResult, RateLimitedError, TruebitError, ValidationError, to_builtin
-from ._items import Job, item_digest, item_secrets, key_of, scrub
+from .._redact import scrub_json as scrub  # the client's one scrubber
+from ._items import Job, item_digest, item_secrets, key_of
 from ._ledger import Ledger
 from ._plan import (
     Adopt,

@@ -19,13 +19,12 @@ import attrs
 
 from .. import ValidationError
 
-__all__ = ["BatchItem", "Job", "item_digest", "item_secrets", "scrub"]
+__all__ = ["BatchItem", "Job", "item_digest", "item_secrets"]
 
 Kind = Literal["function", "api"]
 
 #: Keys longer than this are refused: a key is an identifier, not a payload.
 MAX_KEY_LENGTH = 512
-REDACTED = "[REDACTED]"
 
 
 @attrs.frozen
@@ -128,22 +127,3 @@ def item_digest(salt: bytes, job: Job, value: Any) -> str:
     be refused as a changed input. The salt still keeps the digests of two ledgers from being compared
     (the same input does not give the same digest in another ledger)."""
     return hmac.new(salt, canonical(_public(job, value)), hashlib.sha256).hexdigest()
-
-
-def scrub(value: Any, secrets: tuple[str, ...]) -> Any:
-    """JSON data with every occurrence of a secret replaced (also JSON-escaped spellings, keys too)."""
-    if not secrets:
-        return value
-    if isinstance(value, str):
-        if value in secrets:
-            return REDACTED
-        for secret in secrets:
-            if len(secret) >= 3:
-                for form in {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}:
-                    value = value.replace(form, REDACTED)
-        return value
-    if isinstance(value, Mapping):
-        return {scrub(k, secrets) if isinstance(k, str) else k: scrub(v, secrets) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [scrub(v, secrets) for v in value]
-    return value
