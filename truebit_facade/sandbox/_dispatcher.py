@@ -278,7 +278,8 @@ class Dispatcher:
         self.peak_active = self.active
 
     def stats(self) -> dict[str, Any]:
-        """The counters as ``GET /_sandbox/stats`` reports them (without the fault counts)."""
+        """The counters as ``GET /_sandbox/stats`` reports them (without the fault counts), and the
+        store's bytes and evictions (``storedBytes``, ``maxStoredBytes``, ``evictedTotal``)."""
         return {
             "startedTotal": self.started_total,
             "startedByBody": dict(self.started_by_body),
