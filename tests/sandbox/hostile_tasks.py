@@ -304,3 +304,21 @@ def using(proposal: str) -> str:
     if code.startswith('(memory (export "memory")'):
         return _wat(start, memory=code)  # the task's one memory is of the switched-off kind
     return _wat(code + " " + start)
+
+
+def high_address_writer() -> str:
+    """Writes ``hello`` from address 2^31 (a memory of 2 GiB + 64 KiB, nearly all untouched) to stdout
+    and to ``side.txt``, with ``nwritten`` at 2^31 + 16: reports errno, nwritten, errno, size. A host
+    that took the i32 pointers as signed would answer EFAULT."""
+    body = """
+  (data (i32.const 0x80000000) "hello")
+  (func (export "_start") (local $fd i32)
+    (i32.store (i32.const 0) (i32.const 0x80000000)) (i32.store (i32.const 4) (i32.const 5))
+    (call $num (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 0x80000010)))
+    (call $num (i32.load (i32.const 0x80000010)))
+    (local.set $fd (call $try_open (i32.const 3) (i32.const 2300) (i32.const 8) (i32.const 9)))
+    (call $num (call $write (local.get $fd) (i32.const 0) (i32.const 1) (i32.const 0x80000010)))
+    (call $num (call $size (local.get $fd)))
+    (call $report))
+"""
+    return _wat(body, pages=32769)

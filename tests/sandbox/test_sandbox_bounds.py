@@ -309,6 +309,19 @@ def test_inodes_are_small_stable_integers(make_sandbox: SandboxFactory) -> None:
     assert (directory, input_txt, out, a, b, stdout) == (1, 2, 3, 4, 5, 0)  # a counter, in creation order
 
 
+def test_pointers_past_2_gib_are_pointers_not_negative_numbers() -> None:
+    """wasmtime hands i32 arguments over signed; WASI means them unsigned."""
+    from truebit_facade.sandbox._wasm import WasmRunner
+
+    task = TaskRegistry().add_function_task(NS, "high", hostile.high_address_writer(), memory_pages=32769)
+    with WasmRunner() as runner, peak_rss_growth_mib() as growth:
+        result = runner.run(task, "x", gas_limit=10**6, limits=task.limits(TaskLimits()))
+    assert (result.execution_status, result.output.split()) == ("succeed", ["0", "5", "0", "5"]), (
+        result.reason
+    )
+    assert growth[0] < RSS_BOUND_MIB  # 2 GiB of memory, nearly all never touched
+
+
 # -- inputs and stored executions ------------------------------------------------------------------------
 
 
