@@ -29,9 +29,11 @@ def _copy_project(tmp: Path) -> Path:
     root = tmp / "project"
     root.mkdir()
     ignore = shutil.ignore_patterns("__pycache__", ".ruff_cache")
-    for name in ("openapi", "generated_client", "truebit_facade", "scripts", "tests", "typing_tests"):
+    for name in ("openapi", "generated_client", "truebit_facade", "scripts", "tests", "typing_tests", "docs",
+                 "examples"):  # fmt: skip
         shutil.copytree(ROOT / name, root / name, symlinks=True, ignore=ignore)
-    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, root / name)
     if (ROOT / ".mypy_cache").is_dir():  # a warm cache only saves time; results are the same
         shutil.copytree(ROOT / ".mypy_cache", root / ".mypy_cache")
     return root
