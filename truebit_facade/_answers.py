@@ -28,6 +28,7 @@ from ._models import (
     TaskKind,
     TransferredBytes,
     freeze,
+    verified_if_ok,
 )
 from ._wire import Answer
 
@@ -197,7 +198,7 @@ def function_result(
             sender_address=_str(cts.sender_address, "senderAddress"),
             signature=signature,
         )
-    return FunctionResult(
+    result = FunctionResult(
         execution_id=execution_id,
         verification=_opt(model.verification_status),
         solution=solution,
@@ -205,6 +206,7 @@ def function_result(
         extra=freeze(model.additional_properties),
         response=response,
     )
+    return verified_if_ok(result)
 
 
 def api_result(
@@ -236,7 +238,7 @@ def api_result(
             _int(tb.request, "totalTransferredBytes.request"),
             _int(tb.response, "totalTransferredBytes.response"),
         )
-    return ApiTaskResult(
+    result = ApiTaskResult(
         execution_id=execution_id,
         status=_opt(model.status),
         output=freeze(output),
@@ -248,6 +250,7 @@ def api_result(
         extra=freeze(model.additional_properties),
         response=response,
     )
+    return verified_if_ok(result)
 
 
 @dataclass(frozen=True)

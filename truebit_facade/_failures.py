@@ -7,7 +7,7 @@ its execution id and whether the task may have been submitted.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._errors import (
     APIStatusError,
@@ -33,10 +33,7 @@ from ._models import ApiTaskResult, FunctionResult, TaskKind
 from ._policy import is_standard_status, parse_retry_after
 from ._redact import scrub, scrub_json
 from ._status import VerificationStatus, is_known
-from ._wire import Answer, Operation, WireRequest
-
-if TYPE_CHECKING:
-    from ._flow import Failure
+from ._wire import Answer, Failure, Operation, WireRequest
 
 _BLOCKCHAIN_FIELDS = frozenset(
     {

@@ -25,9 +25,10 @@ The rules, each decided in one place:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from typing import Final, Literal, TypeVar
+from types import TracebackType
+from typing import Final, Generic, Protocol, TypeVar
 
 from . import _failures as fail
 from ._answers import Kind, read_execute, read_status
@@ -36,9 +37,9 @@ from ._models import ApiTaskResult, Execution, FunctionResult, TaskKind
 from ._policy import Deadline, is_retryable_status, parse_retry_after
 from ._redact import SecretBook
 from ._settings import DEFAULT, SYNC_MARGIN, Settings, Timeout
-from ._wire import Answer, WireRequest, status_request
+from ._wire import Answer, Failure, WireRequest, status_request
 
-__all__ = ["INTERRUPTED", "Effect", "Failure", "Flow", "Progress", "Reply", "Send", "Sleep"]
+__all__ = ["INTERRUPTED", "Effect", "Failure", "Flow", "Progress", "Reply", "Send", "Sleep", "Steps"]
 
 R = TypeVar("R", FunctionResult, ApiTaskResult)
 T = TypeVar("T")
@@ -76,18 +77,6 @@ class Sleep:
     why: str = ""
 
 
-FailureReason = Literal["connect", "timeout", "dropped", "too_large", "unreadable"]
-
-
-@dataclass
-class Failure:
-    """No usable answer. ``sent`` is false only when the request provably never left this machine."""
-
-    reason: FailureReason
-    sent: bool
-    detail: str = ""
-
-
 class _Interrupted:
     def __repr__(self) -> str:
         return "INTERRUPTED"
@@ -103,10 +92,13 @@ Flow = Generator[Effect, Reply, T]
 
 @dataclass
 class Progress:
-    """What a call has learnt so far, readable by its driver when the call is torn down (Ctrl-C)."""
+    """What a call has learnt so far, readable by its driver when the call is torn down (Ctrl-C):
+    the execution id once known, and whether an execute request is in flight (then the id, if the
+    service assigns one, comes only with its answer)."""
 
     kind: TaskKind | None = None
     execution_id: str | None = None
+    submitting: bool = False
 
 
 class _OutOfTime(Exception):
@@ -159,7 +151,9 @@ def execute(
     failures = 0
     while True:
         limits = _limits(settings, deadline, hold=request.sync)
+        progress.submitting = True
         reply = yield from _do(Send(request, limits, failures + 1), progress)
+        progress.submitting = False
         if isinstance(reply, Failure):
             error = fail.transport_error(reply, request, book.known())
             if reply.sent:
@@ -382,3 +376,84 @@ def get(kind: Kind[R], execution_id: str, timeout: Timeout, extra_headers: objec
         return result
 
     return flow
+
+
+# --- the one loop that drives a flow ---------------------------------------------------------
+
+
+class Token(Protocol):
+    """What interrupts a call from outside: a ``threading.Event`` (set by an interrupted ``run_many``)."""
+
+    def is_set(self) -> bool: ...
+
+
+class Steps(Generic[T]):
+    """One call being driven: the only code that advances a flow, shared by both clients and the tests.
+    A driver iterates over the effects and answers each by setting ``reply``; the I/O is its own::
+
+        with flow.Steps(call, settings, book, token) as steps:
+            for effect in steps:
+                steps.reply = do(effect)      # an Answer or Failure for a Send, None for a Sleep
+        return steps.result
+
+    Once ``token`` is set, the call gets :data:`INTERRUPTED` instead of its next effect's reply and
+    ends with ``CallInterruptedError``. When anything else ends the call (Ctrl-C, cancellation), the
+    exception learns what the call knew: ``execution_id`` (``None`` when no id was received) and a
+    note saying whether the task may be running. The generator is closed on every exit."""
+
+    def __init__(
+        self, call: Call[T], settings: Settings, book: SecretBook, token: Token | None = None
+    ) -> None:
+        self.progress = Progress()
+        self.reply: Reply = None
+        self._flow = call(settings, book, self.progress)
+        self._token = token
+        self._result: tuple[T] | None = None
+
+    def __iter__(self) -> Iterator[Effect]:
+        return self
+
+    def __next__(self) -> Effect:
+        reply, self.reply = self.reply, None
+        try:
+            effect = self._flow.send(reply)
+            while self._token is not None and self._token.is_set():
+                effect = self._flow.send(INTERRUPTED)  # the flow raises CallInterruptedError
+        except StopIteration as done:
+            self._result = (done.value,)
+            raise StopIteration from None
+        return effect
+
+    @property
+    def result(self) -> T:
+        """What the call returned (only once the iteration has ended without an error)."""
+        if self._result is None:
+            raise RuntimeError("the call has not finished")
+        return self._result[0]
+
+    def __enter__(self) -> Steps[T]:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._flow.close()
+        if exc is not None and not isinstance(exc, TruebitError | GeneratorExit):
+            mark_interrupted(exc, self.progress)
+
+
+def mark_interrupted(exc: BaseException, progress: Progress) -> None:
+    """Tell whoever catches ``exc`` (a ``KeyboardInterrupt``, a ``CancelledError``) what the call knew."""
+    if getattr(exc, "execution_id", None) is not None:
+        return  # already told (the same exception through a second call)
+    exc.execution_id = progress.execution_id  # type: ignore[attr-defined]
+    if progress.execution_id is not None:
+        exc.add_note(
+            f"truebit: {progress.kind or 'the'} execution {progress.execution_id} may still be running: "
+            f"resume with wait({progress.execution_id!r})"
+        )
+    elif progress.submitting:
+        exc.add_note(
+            "truebit: interrupted while the execute request was in flight: the task may have been "
+            "submitted, and no execution id was received (submit() + wait() learns the id first)"
+        )

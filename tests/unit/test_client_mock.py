@@ -340,7 +340,7 @@ def test_on_status_through_both_clients(harness: Harness) -> None:
     assert harness(tb.functions.wait("e1", on_status=seen.append)).ok
     assert [r.status_value for r in seen] == ["Running", "Success"]
     with pytest.raises(TruebitError, match="on_status"):
-        harness(tb.functions.wait("e1", on_status=5))  # type: ignore[arg-type]
+        harness(tb.functions.wait("e1", on_status=5))  # type: ignore[call-overload]
 
 
 def test_with_options_is_a_light_copy_sharing_the_pool(harness: Harness) -> None:

@@ -47,22 +47,19 @@ class Drive:
         self.times: list[float] = []  # the clock when each effect was asked for
         self.progress = flow.Progress()
 
-    def __call__(self, call: flow.Call[Any]) -> Any:
-        steps = call(self.settings, SecretBook("key-123456"), self.progress)
-        reply: flow.Reply = None
-        try:
-            while True:
-                effect = steps.send(reply)
+    def __call__(self, call: flow.Call[Any], token: flow.Token | None = None) -> Any:
+        # The clients' own loop (flow.Steps), with this test's I/O: sleeps move the clock.
+        with flow.Steps(call, self.settings, SecretBook("key-123456"), token) as steps:
+            self.progress = steps.progress
+            for effect in steps:
                 self.effects.append(effect)
                 self.times.append(self.clock.now)
                 if isinstance(effect, flow.Sleep):
                     assert effect.seconds >= 0
                     self.clock.now += effect.seconds
-                    reply = None
                 else:
-                    reply = self.handler(effect)
-        except StopIteration as done:
-            return done.value
+                    steps.reply = self.handler(effect)
+        return steps.result
 
     @property
     def sends(self) -> list[flow.Send]:
