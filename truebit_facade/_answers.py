@@ -30,6 +30,7 @@ from ._models import (
     freeze,
     verified_if_ok,
 )
+from ._redact import reveals
 from ._wire import Answer
 
 __all__ = ["API", "FUNCTION", "Kind", "json_object", "read_execute", "read_status"]
@@ -82,6 +83,15 @@ def read_execute(
             status_code=answer.status,
             may_have_submitted=True,
         ) from None
+    if reveals(eid, secrets()):
+        # A server that answers with the API key (or a header value) as the id: refused, never shown,
+        # so it reaches no message, repr, attribute or log line (every later request would carry it).
+        raise MalformedResponseError(
+            "the response's executionId holds one of this client's secrets (the API key or a header "
+            "value), so it was refused and is not shown; the task may have been submitted",
+            status_code=answer.status,
+            may_have_submitted=True,
+        )
     if not (body.keys() & (kind.fields - {"executionId"})):  # the async shape: an id and nothing we know
         return Execution(eid, kind.name, _info(answer, secrets))
     return _result(body, kind, eid, answer, secrets, strict=False)

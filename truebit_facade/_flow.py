@@ -32,10 +32,10 @@ from typing import Final, Generic, Protocol, TypeVar
 
 from . import _failures as fail
 from ._answers import Kind, read_execute, read_status
-from ._errors import TruebitError
+from ._errors import TruebitError, ValidationError
 from ._models import ApiTaskResult, Execution, FunctionResult, TaskKind
 from ._policy import Deadline, is_retryable_status, parse_retry_after
-from ._redact import SecretBook
+from ._redact import SecretBook, reveals
 from ._settings import DEFAULT, SYNC_MARGIN, Settings, Timeout
 from ._wire import Answer, Failure, WireRequest, status_request
 
@@ -130,6 +130,11 @@ def _limits(settings: Settings, deadline: Deadline, *, hold: bool = False) -> Li
     return Limits(min(settings.connect_timeout, total), total, settings.max_response_bytes, queue)
 
 
+def _target(settings: Settings, request: WireRequest) -> str:
+    """The method and URL of ``request``, for the messages of errors that say where it went."""
+    return f"{request.method} {settings.base_url}{request.path}"
+
+
 def _past_deadline(settings: Settings, deadline: Deadline, delay: float) -> bool:
     """Whether waiting ``delay`` before a retry would only end at the deadline."""
     left = deadline.remaining(settings.clock())
@@ -166,7 +171,7 @@ def execute(
             continue
         assert isinstance(reply, Answer)
         if not 200 <= reply.status < 300:
-            raise fail.status_error(reply, "execute", secrets=book.known())
+            raise fail.status_error(reply, "execute", secrets=book.known(), target=_target(settings, request))
         outcome = read_execute(reply, kind, book.known)
         progress.execution_id = outcome.execution_id
         return outcome, parse_retry_after(reply.headers.get("retry-after"))
@@ -193,7 +198,12 @@ def read(
             if 200 <= reply.status < 300:
                 return read_status(reply, kind, request.execution_id, book.known), hint
             error = fail.status_error(
-                reply, "status", secrets=book.known(), execution_id=request.execution_id
+                reply,
+                "status",
+                secrets=book.known(),
+                execution_id=request.execution_id,
+                kind=kind.name,
+                target=_target(settings, request),
             )
             if not is_retryable_status(reply.status):
                 raise error
@@ -343,6 +353,7 @@ def wait_call(
     def flow(settings: Settings, book: SecretBook, progress: Progress) -> Flow[R]:
         deadline = settings.deadline(timeout)
         headers = status_request(kind.name, execution_id, extra_headers).headers  # checked first
+        _not_a_secret(execution_id, book)
         return (
             yield from wait(
                 settings,
@@ -360,6 +371,12 @@ def wait_call(
     return flow
 
 
+def _not_a_secret(execution_id: str, book: SecretBook) -> None:
+    """An id that is (or holds) a secret is never put in a URL, a log line or a message."""
+    if reveals(execution_id, book.known()):
+        raise ValidationError("execution_id", "is (or holds) this client's API key or a secret header value")
+
+
 def get(kind: Kind[R], execution_id: str, timeout: Timeout, extra_headers: object = None) -> Call[R]:
     """One status read (retried under the retry policy), bounded by ``timeout`` (default: the
     client's ``request_timeout``); any status is returned, ``Running`` included."""
@@ -368,6 +385,7 @@ def get(kind: Kind[R], execution_id: str, timeout: Timeout, extra_headers: objec
         progress.kind, progress.execution_id = kind.name, execution_id
         deadline = settings.deadline(settings.request_timeout if timeout is DEFAULT else timeout)
         request = status_request(kind.name, execution_id, extra_headers)
+        _not_a_secret(execution_id, book)
         book.remember(request.secrets)
         try:
             result, _ = yield from read(settings, kind, request, deadline, book, progress)
