@@ -16,7 +16,8 @@ PUBLIC = {
         "RateLimitedError", "RequestTimeoutError", "ResponseInfo", "RetryPolicy", "ServerError", "Signature", "Solution",
         "TaskError", "TaskFailedError", "TransferredBytes", "TransportError", "Truebit", "TruebitError",
         "UnexpectedStatusError", "UnknownStatusError", "ValidationError", "VerificationIndeterminateError",
-        "VerificationStatus", "WaitTimeoutError", "__version__", "to_builtin",
+        "VerificationStatus", "VerifiedApiTaskResult", "VerifiedFunctionResult", "WaitTimeoutError", "__version__",
+        "to_builtin",
     ],
     "truebit_facade.sandbox": [
         "ApiCredentials", "ApiInputLimits", "ApiTask", "DEV_API_KEY", "EXAMPLES_NAMESPACE", "ExampleTarget",
