@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeAlias
 
-from .._validation import UINT32_MAX
+from ..rules import UINT32_MAX
 from ._api_tasks import ApiCredentials, ApiTask
 from ._config import TaskLimits
 from ._manifest import Manifest
