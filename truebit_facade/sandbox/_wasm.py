@@ -26,11 +26,13 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._config import TaskLimits
-from ._registry import FunctionTask
 from ._task_files import TaskFiles, define_task_files
+
+if TYPE_CHECKING:  # the registry validates modules with this runner's engine (_modules): no circle
+    from ._registry import FunctionTask
 
 __all__ = ["MAX_GAS", "RunResult", "WasmRunner", "new_engine"]
 
