@@ -320,6 +320,12 @@ class VerifiedFunctionResult(FunctionResult):
     verification: VerificationStatus
     solution: Solution
 
+    @property
+    def output(self) -> str:
+        """The verified ``output.txt`` (an answer claiming success without one is refused as
+        malformed, so a verified result always has it)."""
+        return self.solution.output or ""
+
 
 @dataclass(frozen=True)
 class VerifiedApiTaskResult(ApiTaskResult):
