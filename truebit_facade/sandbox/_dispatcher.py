@@ -45,8 +45,8 @@ from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from .. import _spec
-from .._status import ApiTaskStatus, VerificationStatus
+from .. import ApiTaskStatus, VerificationStatus
+from .. import rules as _spec
 from ._api_tasks import ApiTask, new_transport
 from ._bounds import check_api_input, check_function_input
 from ._config import SandboxConfig

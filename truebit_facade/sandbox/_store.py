@@ -29,7 +29,8 @@ import threading
 import time
 from typing import Any
 
-from .._status import RUNNING, ApiTaskStatus, VerificationStatus
+from .. import ApiTaskStatus, VerificationStatus
+from ..rules import RUNNING
 
 __all__ = ["ExecutionStore"]
 

@@ -26,13 +26,15 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._config import TaskLimits
 from ._engine import apply_limits, limit_reason, new_engine
-from ._registry import FunctionTask
 from ._task_files import TaskFiles
 from ._wasi_linker import define_task_files
+
+if TYPE_CHECKING:  # the registry validates modules with this runner's engine (_modules): no circle
+    from ._registry import FunctionTask
 
 __all__ = ["MAX_GAS", "RunResult", "WasmRunner", "new_engine"]
 
