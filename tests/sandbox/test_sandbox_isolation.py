@@ -91,6 +91,9 @@ def test_no_host_file_content_comes_back(
     }
     sandbox = make_sandbox(_registry(targets), db_path=str(db), hold_seconds=10.0)
     with client_for(sandbox) as client:
+        # The sandbox's first request pays its one-time imports (seconds on a busy machine); the bound
+        # below is each hostile task's, so it is measured after that.
+        assert client.post(EXECUTE, json=body()).status_code == 200
         for name in targets:
             started = time.monotonic()
             answer = client.post(EXECUTE, json=_hostile(name))
@@ -105,7 +108,7 @@ def test_no_host_file_content_comes_back(
         fib = client.post(EXECUTE, json=body()).json()
         assert fib["clearTextSolution"]["output"] == "17711"
     stored = sqlite3.connect(db).execute("SELECT COUNT(*), SUM(request LIKE '%environ%') FROM executions")
-    assert stored.fetchone()[0] == len(targets) + 1
+    assert stored.fetchone()[0] == len(targets) + 2
     assert MARKER not in db.read_bytes().decode("latin-1")
 
 
