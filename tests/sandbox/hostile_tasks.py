@@ -289,6 +289,7 @@ SWITCHED_OFF = {
     "exceptions": "(tag $oops) (func (throw $oops))",
     "function_references": "(type $ft (func)) (func (param (ref $ft)))",
     "gc": "(type $s (struct (field i32))) (func (drop (struct.new $s (i32.const 0))))",
+    "externref": "(table $ext 1 externref)",
     "wide_arithmetic": "(func (drop (drop (i64.add128 (i64.const 0) (i64.const 0) (i64.const 0) (i64.const 0)))))",
     "custom_page_sizes": '(memory (export "memory") 131072 (pagesize 1))',
     "stack_switching": "(type $ft (func)) (type $ct (cont $ft))",

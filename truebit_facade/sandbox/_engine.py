@@ -13,8 +13,9 @@ their default target features and with every feature newer defaults turn on (``-
   ``memory.fill``: programs built with it do not validate without it), multi-value (newer defaults;
   allocates nothing), reference types (newer defaults; it also cannot be switched off in wasmtime-py 50,
   whose engine then refuses the configuration). What reference types let a module allocate (more
-  tables, ``table.grow``, ``table.fill``) is bounded by the store limits below; an ``externref`` can
-  only come from the host, and no host function here makes one;
+  tables, ``table.grow``, ``table.fill``) is bounded by the store limits below; ``externref`` is
+  refused (``gc types are disallowed``): wasmtime keeps it in a GC heap, and its GC runtime is off
+  (no toolchain's WASI output uses ``externref``; only ``funcref`` tables);
 * off (:data:`DISABLED`): multi-memory, threads and shared memory, memory64, custom page sizes, SIMD and
   relaxed SIMD (no default target emits them, and their NaN results differ between machines), tail
   calls, exceptions, function references, GC, stack switching, wide arithmetic, the component model.
@@ -103,6 +104,7 @@ def new_engine() -> Any:
     for name in ENABLED:
         setattr(config, name, True)
     config.shared_memory = False
+    config.gc_support = False  # no GC heap: ``externref`` (a GC reference in wasmtime) does not validate
     return Engine(config)
 
 

@@ -40,7 +40,16 @@ def to_wasm(source: bytes | bytearray | str | os.PathLike[str]) -> bytes:
 
 
 #: What wasmtime's validator says when a module uses a proposal the engine has switched off.
-_SWITCHED_OFF = ("not enabled", "must be enabled", "multiple memories", "required for", "feature", "disabled")
+_SWITCHED_OFF = (
+    "not enabled",
+    "must be enabled",
+    "multiple memories",
+    "required for",
+    "requires",
+    "feature",
+    "disabled",
+    "disallowed",
+)
 
 
 def _proposal_hint(message: str) -> str:
