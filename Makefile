@@ -33,11 +33,11 @@ check-unasync: $(STAMP)
 	$(PY) scripts/unasync.py --check
 
 ## Real WASI programs (tests/wasm_programs): built files are checked in, so `make test` needs no compiler
-wasm:  ## rebuild tests/wasm_programs/*.wasm from their C, C++ and Rust sources (needs clang, lld, wasi-libc, rustc)
-	$(PYTHON) scripts/build_wasm.py
+wasm: $(STAMP)  ## rebuild tests/wasm_programs/*.wasm from their C, C++ and Rust sources (needs clang, lld, wasi-libc, rustc)
+	$(PY) scripts/build_wasm.py
 
-check-wasm:  ## fail if a checked-in .wasm differs from what its source builds to (needs the toolchain)
-	$(PYTHON) scripts/build_wasm.py --check
+check-wasm: $(STAMP)  ## fail if a checked-in .wasm differs from what its source builds to (needs the toolchain)
+	$(PY) scripts/build_wasm.py --check
 
 ## Quality ---------------------------------------------------------------------------------
 lint: $(STAMP)

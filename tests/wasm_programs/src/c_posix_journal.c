@@ -29,6 +29,29 @@ static void write_all(int fd, const void *data, size_t size) {
     }
 }
 
+/* pread and pwrite may transfer less than asked (wasmtime's WASI does with large buffers): loop */
+static void pwrite_all(int fd, const void *data, size_t size, off_t offset) {
+    const char *p = data;
+    while (size > 0) {
+        ssize_t n = pwrite(fd, p, size, offset);
+        if (n <= 0) fail("pwrite");
+        p += n;
+        size -= (size_t)n;
+        offset += n;
+    }
+}
+
+static void pread_all(int fd, void *data, size_t size, off_t offset) {
+    char *p = data;
+    while (size > 0) {
+        ssize_t n = pread(fd, p, size, offset);
+        if (n <= 0) fail("pread");
+        p += n;
+        size -= (size_t)n;
+        offset += n;
+    }
+}
+
 static uint32_t crc32(const unsigned char *data, size_t size) {
     uint32_t crc = 0xFFFFFFFFu;
     for (size_t i = 0; i < size; i++) {
@@ -64,10 +87,10 @@ int main(void) {
         while (stop < size && input[stop] != '\n') stop++;
         char prefix[16];
         int plen = snprintf(prefix, sizeof prefix, "%4ld| ", ++lines);
-        if (pwrite(scratch, prefix, (size_t)plen, end) != plen) fail("pwrite prefix");
+        pwrite_all(scratch, prefix, (size_t)plen, end);
         end += plen;
         size_t length = stop - start + (stop < size); /* the newline, if there is one */
-        if (length > 0 && pwrite(scratch, input + start, length, end) != (ssize_t)length) fail("pwrite line");
+        pwrite_all(scratch, input + start, length, end);
         end += (off_t)length;
         start = stop + 1;
     }
@@ -79,7 +102,7 @@ int main(void) {
     }
     char *body = malloc((size_t)end + 1);
     if (body == NULL) fail("malloc");
-    if (end > 0 && pread(scratch, body, (size_t)end, 0) != end) fail("pread " SCRATCH);
+    pread_all(scratch, body, (size_t)end, 0);
     close(scratch);
     if (unlink(SCRATCH) != 0) fail("unlink " SCRATCH);
     if (stat(SCRATCH, &st) == 0 || errno != ENOENT) {
