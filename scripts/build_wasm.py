@@ -294,7 +294,10 @@ def _limits(data: bytes, i: int) -> tuple[tuple[int, int | None], int]:
 def shape(wasm: bytes) -> dict[str, Any]:
     """A module's own memories and tables (limits in 64 KiB pages and elements) and its imported
     functions, read from its sections (no compilation)."""
-    i, memories, tables, imports = 8, [], [], []
+    i = 8
+    memories: list[tuple[int, int | None]] = []
+    tables: list[tuple[int, int | None]] = []
+    imports: list[str] = []
     while i < len(wasm):
         section = wasm[i]
         size, i = _leb(wasm, i + 1)

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from truebit_facade import ExecutionStatus, TaskFailedError, Truebit, VerificationStatus
+from truebit_facade import ExecutionStatus, FunctionResult, TaskFailedError, Truebit, VerificationStatus
 from truebit_facade.sandbox import Sandbox, SandboxConfig, default_registry
 
 PROGRAMS = Path(__file__).resolve().parents[1] / "wasm_programs"
@@ -220,7 +220,7 @@ class ReferenceRunner:
 
     def run(self, program: str, data: bytes) -> Reference:
         """Run ``program`` with a real directory preopened as ``.`` and ``/``, holding ``input.txt``."""
-        from wasmtime import ExitTrap, Linker, Module, Store, WasiConfig
+        from wasmtime import ExitTrap, Func, Linker, Module, Store, WasiConfig
 
         module = self._modules.get(program)
         if module is None:
@@ -242,8 +242,10 @@ class ReferenceRunner:
             store = Store(self._engine)
             store.set_wasi(wasi)
             code = 0
+            start = linker.instantiate(store, module).exports(store)["_start"]
+            assert isinstance(start, Func)
             try:
-                linker.instantiate(store, module).exports(store)["_start"](store)
+                start(store)
             except ExitTrap as exc:
                 code = exc.code
             finally:
@@ -314,6 +316,7 @@ def test_real_program_matches_standard_wasi(
     with pytest.raises(TaskFailedError) as failed:
         run_in_sandbox(tb, case.program, case.text, via_submit)
     result = failed.value.result
+    assert isinstance(result, FunctionResult)
     assert failed.value.execution_id == result.execution_id is not None
     assert result.execution_status is ExecutionStatus.FAILED
     reason = result.output or ""
@@ -338,6 +341,7 @@ def test_non_utf8_output_fails_naming_utf8(
     with pytest.raises(TaskFailedError) as failed:
         tb.functions.run(NAMESPACE, "c_posix_reverse", text)
     result = failed.value.result
+    assert isinstance(result, FunctionResult)
     assert result.execution_status is ExecutionStatus.FAILED
     assert "UTF-8" in (result.output or "")
     assert "\ufffd" not in (result.output or "")
