@@ -7,15 +7,10 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import build_wasm  # noqa: E402
+from scripts import build_wasm
 
 WASM = sorted(build_wasm.PROGRAMS.glob("*.wasm"))
 
