@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 import time
 from typing import Any
@@ -550,22 +551,42 @@ def test_a_terminal_gets_a_live_status_line_that_is_cleared(
 ) -> None:
     terminal = FakeTerminal()
     monkeypatch.setattr("sys.stderr", terminal)
-    service.handler = slow_answer(0.6)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":  # a terminal: poll mode, the id at once
+            return respond({"executionId": "exec-1"})
+        bound = time.monotonic() + 60  # the status read answers once the line has ticked 3 times
+        while terminal.getvalue().count("\r") < 3 and time.monotonic() < bound:
+            time.sleep(0.01)
+        return respond(function_body())
+
+    service.handler = handler
     assert cli.main(["run", "3a2b5129", "fibonacci", "22"]) == 0
     text = terminal.getvalue()
     frames = [f for f in text.split("\r") if f.strip()]
-    assert "running 3a2b5129/fibonacci" in frames[0] and frames[0].rstrip().endswith(" s")
-    assert len(frames) >= 3  # it ticks
-    assert "\r" + " " * 10 in text  # and is wiped before the summary
-    assert frames[-1].lstrip().startswith("execution exec-1: Success")
+    assert len(frames) >= 3, text  # it ticked
+    for frame in frames[:-1]:
+        assert re.fullmatch(r"running 3a2b5129/fibonacci  execution exec-1: Submitted  \d+\.\d s *", frame)
+    assert "\r" + " " * len(frames[0].rstrip()) + "\r" in text  # and is wiped before the summary
+    assert re.fullmatch(
+        r"execution exec-1: Success \(succeed\), signed by 0x(ab){20}, \d+\.\d s\n", frames[-1]
+    )
     assert capsys.readouterr().out == "17711\n"
     assert not any(t.name == "truebit-status-line" for t in threading.enumerate())
 
 
-def test_no_status_line_when_not_a_terminal(service: MockService, capsys: pytest.CaptureFixture[str]) -> None:
-    service.handler = slow_answer(0.4)
-    rc, out, err = run_cli(["run", "3a2b5129", "fibonacci", "22"], capsys)
-    assert rc == 0 and "\r" not in out + err and "running" not in err
+def test_no_status_line_when_not_a_terminal(
+    service: MockService, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from truebit_facade.cli import _status_line
+
+    monkeypatch.setattr(_status_line, "TICK_FIRST", 0.0)  # on a terminal it would draw at once
+    service.handler = slow_answer(0.3)
+    for argv in (["run", "3a2b5129", "fibonacci", "22"], ["status", "exec-1", "--wait"]):
+        rc, out, err = run_cli(argv, capsys)
+        # stderr has the summary line and nothing else: no frame, no wipe, no label
+        assert (rc, out) == (0, "17711\n")
+        assert re.fullmatch(r"execution exec-1: Success \(succeed\), signed by 0x(ab){20}, \d+\.\d s\n", err)
 
 
 def test_ctrl_c_exits_130(service: MockService, capsys: pytest.CaptureFixture[str]) -> None:
