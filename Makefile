@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install regen check-generated fetch-spec unasync check-unasync lint format typecheck test unit demo bench conformance clean
+.PHONY: install regen check-generated fetch-spec unasync check-unasync lint format typecheck test unit fuzz demo bench conformance clean
 
 install: $(STAMP)
 
@@ -51,6 +51,9 @@ test: $(STAMP) lint typecheck check-generated check-unasync  ## the whole suite
 
 unit: $(STAMP)
 	$(BIN)/pytest -q -m "not slow"
+
+fuzz: $(STAMP)  ## the fuzzers with the thorough hypothesis profile (2000 examples per operation)
+	TRUEBIT_HYPOTHESIS=thorough $(BIN)/pytest -q tests/conformance/test_client_fuzz.py tests/conformance/test_schemathesis.py
 
 demo: $(STAMP)  ## the main job against the embedded local dispatcher: no account, no network
 	$(PY) -m truebit_facade.demo
