@@ -330,7 +330,6 @@ def test_real_program_matches_standard_wasi(
         assert reason.startswith("empty output"), reason
 
 
-@pytest.mark.xfail(strict=True, reason="non-UTF-8 rule lands with the bounds work")
 @pytest.mark.parametrize(("label", "text"), NON_UTF8, ids=[label for label, _ in NON_UTF8])
 def test_non_utf8_output_fails_naming_utf8(
     tb: Truebit, reference: ReferenceRunner, label: str, text: str

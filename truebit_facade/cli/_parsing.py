@@ -138,10 +138,11 @@ def _sandbox_options(p: Parser) -> None:
     same). Without the sandbox extra, ``truebit sandbox`` is a usage error that says what to install."""
     try:
         from truebit_facade.sandbox import add_arguments
+
+        add_arguments(p)  # imports the command's module (and what it needs) only now
     except ImportError as exc:
         missing = f" (missing module {exc.name})" if exc.name else ""
         raise UsageError(p, SANDBOX_HINT + missing, usage=False) from exc
-    add_arguments(p)
 
 
 def build_parser() -> Parser:
