@@ -26,6 +26,12 @@ PAIRS = [
         "_sync_resources.py",
         "The resources of ``Truebit``: ``functions`` and ``api_tasks``.",
     ),
+    (
+        "_async_pool.py",
+        "_sync_pool.py",
+        "How one attempt of ``Truebit`` goes over the network: its own httpcore pool, or a caller's "
+        "``httpx.Client``.",
+    ),
 ]
 HEADER = '''"""{what}
 
@@ -44,8 +50,12 @@ RULES: list[tuple[str, str]] = [
         "        return False\n    return token.wait(seconds)",
     ),
     (r"\bgather_bounded\b", "map_bounded"),
-    (r"\b_async_(client|resources)\b", r"_sync_\1"),
-    (r"\b(body|pool_transport)_async\b", r"\1"),
+    (r"\b_async_(client|resources|pool)\b", r"_sync_\1"),
+    # httpcore's and httpx's names for the same thing, blocking and asyncio
+    (r"\bhandle_async_request\b", "handle_request"),
+    (r"\baiter_(stream|raw)\b", r"iter_\1"),
+    (r"\bhttpcore\.AnyIOBackend\b", "httpcore.SyncBackend"),
+    (r"\basync for\b", "for"),
     (r"\basync def ", "def "),
     (r"\bawait ", ""),
     (r"__aenter__", "__enter__"),

@@ -1,5 +1,5 @@
 """Network backends for httpcore's connection pools that end every socket operation by the current
-attempt's wall-clock bound (see ``_transport``). A module of its own so that httpcore, which httpx
+attempt's wall-clock bound (see ``_bound``). A module of its own so that httpcore, which httpx
 imports only when a pool is made, is not imported with the package."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import httpcore
 
-from ._transport import clip as _clip
+from ._bound import clip as _clip
 
 __all__ = ["AsyncBackend", "Backend"]
 
