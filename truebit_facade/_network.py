@@ -16,6 +16,7 @@ Everything a user got from httpx's defaults stays the same here:
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import re
 import urllib.request
@@ -24,6 +25,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import httpx
+
+from ._errors import TruebitError
 
 __all__ = ["KEEPALIVE_EXPIRY", "Origin", "answer_headers", "env_proxy", "error_response", "ssl_context"]
 
@@ -91,8 +94,26 @@ def env_proxy(url: httpx.URL) -> httpx.Proxy | None:
     for key, pattern in ranked:
         if pattern.matches(url):
             proxy = chosen[key]
-            return None if proxy is None else httpx.Proxy(proxy)
+            return None if proxy is None else _proxy(proxy)
     return None
+
+
+def _proxy(url: str) -> httpx.Proxy:
+    """The proxy the environment names, or a ``TruebitError`` that says why it cannot be used
+    (httpx refuses the same settings, with a ``ValueError`` or an ``ImportError``)."""
+    try:
+        proxy = httpx.Proxy(url)
+    except ValueError:
+        raise TruebitError(
+            "the proxy named by the environment (HTTP_PROXY, HTTPS_PROXY or ALL_PROXY) is not an "
+            "http://, https://, socks5:// or socks5h:// URL"
+        ) from None
+    if proxy.url.scheme.startswith("socks") and importlib.util.find_spec("socksio") is None:
+        raise TruebitError(
+            "the environment names a SOCKS proxy, which needs the socksio package: "
+            "pip install 'httpx[socks]' (or unset ALL_PROXY / HTTPS_PROXY)"
+        )
+    return proxy
 
 
 def getproxies() -> dict[str, str]:
