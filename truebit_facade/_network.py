@@ -93,8 +93,8 @@ def env_proxy(url: httpx.URL) -> httpx.Proxy | None:
     chosen = dict(patterns)
     for key, pattern in ranked:
         if pattern.matches(url):
-            proxy = chosen[key]
-            return None if proxy is None else _proxy(proxy)
+            target = chosen[key]
+            return None if target is None else _proxy(target)
     return None
 
 

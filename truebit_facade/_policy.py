@@ -41,6 +41,9 @@ def _count(value: Any) -> int:
 
 #: The longest ``Retry-After`` a poll honours (a longer hint is read as this).
 _POLL_HINT_CEILING = 600.0
+#: The default schedule's early reads: the first after 50 ms, each then as long as the age, up to 1 s.
+_DEFAULT_FIRST = 0.05
+_DEFAULT_INITIAL = 1.0
 
 
 @dataclass(frozen=True, init=False)
@@ -53,9 +56,10 @@ class PollPolicy:
     early and each waits as long as the execution has run (50 ms, 100 ms, 200 ms...: a task that ends
     in a few milliseconds is seen within about ``first``), up to ``initial``; from then on a task is
     seen finished at most about ``fraction`` of its duration late (10% by default), while a task of
-    an hour costs a few hundred reads instead of thousands. ``first=initial`` gives a fixed delay of
-    ``initial`` until ``fraction`` of the age exceeds it. A ``Retry-After`` from the service is
-    honoured as a lower bound. Durations accept seconds or ``timedelta``.
+    an hour costs a few hundred reads instead of thousands. ``first`` is 50 ms with the default
+    ``initial`` (1 s); given ``initial`` alone, ``first`` equals it: a fixed delay of ``initial`` until
+    ``fraction`` of the age exceeds it, as before early reads existed. A ``Retry-After`` from the
+    service is honoured as a lower bound. Durations accept seconds or ``timedelta``.
     """
 
     initial: float
@@ -68,19 +72,21 @@ class PollPolicy:
     # fields are plain floats.
     def __init__(
         self,
-        initial: float | timedelta = 1.0,
+        initial: float | timedelta | None = None,
         fraction: float = 0.1,
         maximum: float | timedelta = 30.0,
         jitter: float = 0.2,
-        first: float | timedelta = 0.05,
+        first: float | timedelta | None = None,
     ) -> None:
         _set(
             self,
-            initial=duration("PollPolicy.initial", initial),
+            initial=_DEFAULT_INITIAL if initial is None else duration("PollPolicy.initial", initial),
             maximum=duration("PollPolicy.maximum", maximum),
         )
         _set(self, fraction=_number(fraction))
         _set(self, jitter=_number(jitter))
+        if first is None:
+            first = _DEFAULT_FIRST if initial is None else self.initial
         # A first delay above ``initial`` is ``initial`` (``PollPolicy(initial=0.01)`` stays valid).
         _set(self, first=min(duration("PollPolicy.first", first), self.initial))
         self._check()

@@ -49,8 +49,8 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name.lower(), raising=False)
 
 
-def _json(body: Any, status: int = 200, **headers: str) -> Answer:
-    return status, {"content-type": "application/json", **headers}, json.dumps(body).encode()
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Answer:
+    return status, {"content-type": "application/json", **(headers or {})}, json.dumps(body).encode()
 
 
 class Server:
@@ -395,7 +395,7 @@ def test_a_refused_connection_is_a_transport_error_and_the_execute_never_reached
 
 def test_the_same_origin_through_a_callers_http_client_gets_the_same_answers() -> None:
     with (
-        Server(lambda p: _json(RUNNING, **{"retry-after": "3"})) as server,
+        Server(lambda p: _json(RUNNING, headers={"retry-after": "3"})) as server,
         _client(server.url) as own,
         _client(server.url, http_client=httpx.Client()) as theirs,
     ):

@@ -280,8 +280,7 @@ def test_run_many_keeps_order_and_loses_nothing(harness: Harness) -> None:
 def test_poll_settings_are_separate_from_retry_settings(harness: Harness) -> None:
     reads = iter([{"executionId": "e", "verificationStatus": "Running"}] * 3 + [done("e")])
     tb = harness.client(
-        lambda r: httpx.Response(200, json=next(reads)),
-        poll=PollPolicy(initial=2, maximum=2, jitter=0, first=2),
+        lambda r: httpx.Response(200, json=next(reads)), poll=PollPolicy(initial=2, maximum=2, jitter=0)
     )
     harness(tb.functions.wait("e"))
     assert harness.clock.sleeps == [2.0, 2.0, 2.0]

@@ -80,7 +80,7 @@ def _own_attributes(trees: list[ast.Module]) -> set[str]:
     return own
 
 
-def _violations(path: Path, tree: ast.Module, theirs: set[str]) -> Iterator[str]:
+def _violations(path: Path, tree: ast.Module, theirs: frozenset[str]) -> Iterator[str]:
     aliases = set(LIBRARIES)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -103,11 +103,16 @@ def _violations(path: Path, tree: ast.Module, theirs: set[str]) -> Iterator[str]
                 yield f"{path}:{node.lineno}: {node.value.id}.{node.attr}"
             elif node.attr in theirs:
                 yield f"{path}:{node.lineno}: .{node.attr} (a private attribute of httpx or httpcore)"
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr":
-            if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
-                name = node.args[1].value
-                if isinstance(name, str) and name in theirs:
-                    yield f"{path}:{node.lineno}: getattr(..., {name!r})"
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "getattr"
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+        ):
+            name = node.args[1].value
+            if isinstance(name, str) and name in theirs:
+                yield f"{path}:{node.lineno}: getattr(..., {name!r})"
 
 
 def test_the_package_uses_only_public_names_of_httpx_and_httpcore() -> None:

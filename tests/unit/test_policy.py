@@ -29,7 +29,11 @@ def test_poll_delay_is_the_age_early_then_a_fraction_of_it(elapsed: float) -> No
 def test_first_equal_to_initial_is_a_fixed_delay_until_the_fraction_takes_over() -> None:
     policy = PollPolicy(initial=0.5, first=0.5, jitter=0)
     assert [policy.delay(e) for e in (0, 0.2, 4, 10)] == [0.5, 0.5, 0.5, 1.0]
-    assert PollPolicy(initial=0.01).first == 0.01  # a first delay above initial is initial
+    assert PollPolicy(initial=0.01, first=0.05).first == 0.01  # a first delay above initial is initial
+    # Given initial alone, the first delay is initial: the schedule of policies written before
+    # early reads existed is unchanged.
+    assert PollPolicy(initial=2).first == 2 and PollPolicy(initial=2, first=0.1).first == 0.1
+    assert (PollPolicy().first, PollPolicy().initial) == (0.05, 1.0)
 
 
 def _reads_until_seen(policy: PollPolicy, duration: float, rng: random.Random) -> tuple[int, float]:
