@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install regen check-generated fetch-spec unasync check-unasync lint format typecheck test unit demo bench conformance clean
+.PHONY: install regen check-generated fetch-spec unasync check-unasync lint format typecheck test unit fuzz demo bench conformance clean
 
 install: $(STAMP)
 
@@ -33,9 +33,10 @@ check-unasync: $(STAMP)
 	$(PY) scripts/unasync.py --check
 
 ## Quality ---------------------------------------------------------------------------------
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff, and the import contracts of pyproject.toml (the sandbox's boundary)
 	$(BIN)/ruff check truebit_facade scripts tests examples typing_tests
 	$(BIN)/ruff format --check truebit_facade scripts tests examples typing_tests
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix truebit_facade scripts tests examples typing_tests
@@ -51,6 +52,9 @@ test: $(STAMP) lint typecheck check-generated check-unasync  ## the whole suite
 
 unit: $(STAMP)
 	$(BIN)/pytest -q -m "not slow"
+
+fuzz: $(STAMP)  ## the fuzzers with the thorough hypothesis profile (2000 examples per operation)
+	TRUEBIT_HYPOTHESIS=thorough $(BIN)/pytest -q tests/conformance/test_client_fuzz.py tests/conformance/test_schemathesis.py
 
 demo: $(STAMP)  ## the main job against the embedded local dispatcher: no account, no network
 	$(PY) -m truebit_facade.demo

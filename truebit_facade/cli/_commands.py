@@ -168,7 +168,7 @@ def sandbox(argv: list[str], debug: bool) -> int:
         print(VERSION, flush=True)  # the program's version, after the command as before it
         return EXIT_OK
     try:
-        from truebit_facade.sandbox.__main__ import main as sandbox_main
+        from truebit_facade.sandbox import main as sandbox_main
 
         if "-h" in argv or "--help" in argv:
             return _sandbox_help(sandbox_main, argv)
