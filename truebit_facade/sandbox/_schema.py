@@ -301,8 +301,10 @@ def error_message(error: Any, where: str) -> str:
     elif keyword == "const":
         text = f"must be {_short(repr(rule))}"
     elif keyword == "required":
+        # one error per missing name, said in the message (a name of the schema, not of the value)
         missing = [name for name in rule if isinstance(instance, Mapping) and name not in instance]
-        text = f"missing required property {_short(repr(missing[0] if missing else rule))}"
+        named = [name for name in missing if str(error.message).startswith(repr(name))]
+        text = f"missing required property {_short(repr((named or missing or [rule])[0]))}"
     elif keyword in ("additionalProperties", "unevaluatedProperties"):
         extra = [k for k in instance if k not in error.schema.get("properties", {})]
         text = f"property {_short(repr(extra[0]))} is not allowed" if extra else "has a property not allowed"
