@@ -1,7 +1,11 @@
 """Conformance of the client, not only of the sandbox: every request the facade sends in these tests
 and every answer it reads pass through a validating layer (an ASGI middleware around the sandbox)
-that checks them against the merged spec with jsonschema. A request that drifts from the spec in
-values, formats or bounds fails the test even where the type check cannot see it."""
+that checks them against the merged spec. A request that drifts from the spec in values, formats or
+bounds fails the test even where the type check cannot see it.
+
+The check is the sandbox's own schema validator (``truebit_facade.sandbox._schema.openapi_validator``:
+openapi-schema-validator on jsonschema, formats asserted), the one its request validation and its
+manifests use, under the shipped spec's OpenAPI version: one library and one set of rules."""
 
 from __future__ import annotations
 
@@ -9,10 +13,10 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import jsonschema
 import pytest
 
 from truebit_facade import _spec
+from truebit_facade.sandbox._schema import openapi_validator, version_of
 
 
 def _operations() -> list[tuple[str, list[str], str]]:
@@ -29,7 +33,7 @@ def _matches(template: list[str], path: str) -> bool:
 def _check(schema: dict[str, Any] | None, value: Any, what: str, problems: list[str]) -> None:
     if schema is None:
         return
-    for error in jsonschema.Draft202012Validator(schema).iter_errors(value):
+    for error in openapi_validator(schema, version=version_of(_spec.spec())).iter_errors(value):
         problems.append(
             f"{what}: {'.'.join(map(str, error.absolute_path)) or '(root)'}: {error.validator} {error.validator_value!r}"
         )

@@ -64,9 +64,14 @@ def prepare_call(
         _check_param(value, param)
         values = value if isinstance(value, list) else [value]
         query.extend((param.name, _text(v, param.name)) for v in values)
-    present = {name.lower() for name in call.headers} | {name.lower() for name in credential_headers}
+    given = {name.lower(): value for name, value in call.headers.items()}
+    present = set(given) | {name.lower() for name in credential_headers}
     for param in operation.parameters:
-        if param.location == "header" and param.required and param.name.lower() not in present:
+        if param.location != "header":
+            continue
+        if param.name.lower() in given:  # a credential of that name is the task's own: not checked
+            _check_param(given[param.name.lower()], param)
+        elif param.required and param.name.lower() not in present:
             raise RequestError(
                 f"missing required header {param.name!r} for {where} (send it in input.headers)"
             )

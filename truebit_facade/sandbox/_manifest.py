@@ -4,7 +4,13 @@ A manifest is the platform's model of an API task: a standard OpenAPI 3 (3.0 or 
 ``servers[0].url`` is the base of every call (server variables take their defaults), whose ``paths``
 and methods are the calls a task may make, with the path/query/header ``parameters`` and the
 ``requestBody`` they declare. :class:`Manifest` reads one (JSON only: a mapping, JSON text, or a path to
-a ``.json`` file) and :meth:`Manifest.prepare` checks an input against it:
+a ``.json`` file) and :meth:`Manifest.prepare` checks an input against it.
+
+**When it is read** (at registration), every parameter and body schema is compiled with the
+sandbox's one validator (``_schema``: OpenAPI 3.0 or 3.1 rules, ``format`` asserted with OpenAPI's
+meanings). A document the validator cannot handle is refused then, with the reason: a ``$ref`` that
+points nowhere, off the document or round in a cycle, a schema its dialect rejects, a schema the
+validator fails on. A call never meets a schema that was not checked.
 
 **Path.** ``input.path`` is either one of the manifest's path templates exactly as written
 (``/anything/{Id}``, the form the docs' example and the client send, with the values in ``params``) or
@@ -27,10 +33,12 @@ value that does not match its schema is a 400 naming the parameter. Values are J
 parameters may also be lists: the key is repeated); strings are accepted for numeric or boolean
 schemas when they spell a value of that type. Path values are percent-encoded with nothing left safe
 (``a/b`` becomes ``a%2Fb``) and may not be empty, ``.`` or ``..``. Required ``in: header`` parameters
-must be present in ``input.headers`` or in the task's credentials.
+must be present in ``input.headers`` or in the task's credentials; a declared header given in
+``input.headers`` must match its schema (a ``uuid`` ``Idempotency-Key``...). ``format`` is checked as
+OpenAPI means it: ``int64``/``int32`` ranges, ``date-time``, ``uuid``, ``email``, ``uri``, ``byte``...
 
 **Body.** ``input.body`` must be absent when the operation declares no ``requestBody``, present when
-it is ``required``, and match the schema of its JSON media type (``jsonschema``, see ``_schema``). It is sent as JSON,
+it is ``required``, and match the schema of its JSON media type. It is sent as JSON,
 or as text when only a ``text/*`` type is declared and the body is a string.
 """
 

@@ -8,8 +8,8 @@ on ``jsonschema``, for OpenAPI 3.0 and 3.1 documents alike.
 * **format** is asserted with OpenAPI's meanings where it can be checked: ``int32``/``int64`` ranges
   on integers, ``float`` (within float32's range) and ``double`` on numbers, ``byte`` (base64, in 3.0
   and 3.1), ``date``, ``date-time``, ``time``, ``uuid``, ``email``, ``uri``, ``uri-reference``,
-  ``hostname``, ``ipv4``, ``ipv6``, ``duration``, ``regex``... (``jsonschema``'s checkers, with
-  ``jsonschema[format-nongpl]``). Formats that constrain nothing a JSON value can show (``binary``,
+  ``ipv4``, ``ipv6``, ``regex``, ``json-pointer`` (``jsonschema``'s checkers; ``uri`` with
+  ``rfc3986-validator``). Formats that constrain nothing a JSON value can show (``binary``,
   ``password``) and unknown ones (``uint32``, custom names) are ignored, as OpenAPI says.
 * ``pattern`` is ECMA-262's ``$``: the end of the string (``"12\\n"`` does not match ``^[0-9]+$``).
 * ``multipleOf`` tolerates the rounding of decimal steps (``0.3`` is a multiple of ``0.1``).
@@ -48,8 +48,6 @@ _FLOAT32_MAX = 3.4028234663852886e38
 #: Values of every JSON type, validated once against each schema at registration: a schema the
 #: validator fails on (rather than answering valid or not) is refused then, not at call time.
 _PROBES: tuple[Any, ...] = (None, True, 0, -1, 2.5, "", "x", [], [1, "x"], {}, {"a": 1})
-#: Keys whose values are data, not schemas: a ``$ref`` inside them is not a reference.
-_DATA_KEYS = frozenset({"enum", "const", "default", "example", "examples"})
 #: Keys whose values map names (not keywords) to schemas.
 _NAME_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
 
@@ -172,6 +170,8 @@ class DocumentSchemas:
         self._registry: Any = Registry().with_resource(_BASE_URI, spec.create_resource(document))
         self._resolver = self._registry.resolver(_BASE_URI)
         self._checked: set[str] = set()
+        self._compiled: dict[str, Any] = {}
+        self._valid_shapes: set[str] = set()
 
     def resolve(self, pointer: str, where: str) -> tuple[Any, str]:
         """The node at a JSON pointer of the document, following ``$ref`` (``ValueError`` if it cannot)."""
@@ -198,20 +198,19 @@ class DocumentSchemas:
 
     def compile(self, pointer: str, where: str) -> tuple[Any, Any]:
         """``(schema with its own $ref followed, check)`` for the schema at ``pointer``; ``ValueError``
-        naming ``where`` and the reason when the validator cannot handle it."""
-        from jsonschema.exceptions import SchemaError as MetaschemaError
-        from jsonschema.exceptions import ValidationError
-
-        schema, _ = self.resolve(pointer, where)
-        self._check_tree(pointer, where)
-        validator = openapi_validator({"$ref": _BASE_URI + _pointer(pointer)}, version=self.version,
-                                      registry=self._registry)  # fmt: skip
+        naming ``where`` and the reason when the validator cannot handle it. Compiled once per schema
+        (a parameter shared by many operations through ``$ref`` is one)."""
+        schema, target = self.resolve(pointer, where)
+        if target in self._compiled:
+            return schema, self._compiled[target]
+        self._check_tree(target, where)
+        validator = openapi_validator(
+            {"$ref": _BASE_URI + _pointer(target)}, version=self.version, registry=self._registry
+        )
         for probe in _PROBES:
             try:
                 for _ in validator.iter_errors(probe):
                     pass
-            except (ValidationError, MetaschemaError):
-                pass
             except RecursionError:
                 raise ValueError(f"{where}: the schema's $ref chain does not end (a cycle?)") from None
             except Exception as exc:
@@ -231,13 +230,11 @@ class DocumentSchemas:
             if error is not None:
                 raise SchemaError(error_message(error, at))
 
+        self._compiled[target] = check
         return schema, check
 
     def _check_tree(self, pointer: str, where: str) -> None:
         """Every schema reachable from ``pointer``: valid for its dialect, every ``$ref`` resolvable."""
-        from jsonschema.exceptions import SchemaError as MetaschemaError
-
-        cls = _validator_class(self.version)
         stack = [pointer]
         while stack:
             current = stack.pop()
@@ -248,35 +245,79 @@ class DocumentSchemas:
             if target != current:
                 stack.append(target)
                 continue
-            try:
-                cls.check_schema(schema)
-            except MetaschemaError as exc:
-                at = "".join(f"/{p}" for p in exc.absolute_path)
-                raise ValueError(
-                    f"{where}: the schema at #{_short(current + at)} is not a valid OpenAPI {self.version} schema: "
-                    f"{_short(exc.message)}"
-                ) from None
-            stack.extend(self._refs(schema, current, where))
+            for at, node in _subschemas(schema, current):
+                ref = node.get("$ref")
+                if isinstance(ref, str):
+                    if not ref.startswith("#"):
+                        raise ValueError(f"{where}: only local $ref are supported, not {_short(ref)}")
+                    stack.append(_ref_pointer(ref))
+                self._check_node(node, at, where)
 
-    def _refs(self, node: Any, base: str, where: str) -> Iterator[str]:
-        """The targets of the ``$ref`` inside one schema: in its subschemas, not in its data (``enum``,
-        ``example``...); the keys of ``properties`` and the like are names, whatever they spell."""
-        todo: list[tuple[Any, bool]] = [(node, False)]
-        while todo:
-            current, names = todo.pop()
-            if isinstance(current, list):
-                todo.extend((v, False) for v in current if isinstance(v, dict | list))
-                continue
-            if not isinstance(current, Mapping):
-                continue
-            ref = None if names else current.get("$ref")
-            if isinstance(ref, str):
-                if not ref.startswith("#"):
-                    raise ValueError(f"{where}: only local $ref are supported, not {_short(ref)}")
-                yield _ref_pointer(ref)
-            for key, value in current.items():
-                if isinstance(value, dict | list) and (names or key not in _DATA_KEYS):
-                    todo.append((value, not names and key in _NAME_MAPS))
+    def _check_node(self, node: Mapping[str, Any], at: str, where: str) -> None:
+        """One schema object against its dialect's metaschema, its subschemas stubbed (each is checked
+        on its own) and its annotations left out: so a shape met a thousand times in a large document
+        (``{"type": "string", "maxLength": 5000}``) is checked once, not the whole tree per operation
+        (the metaschema costs milliseconds per node)."""
+        from jsonschema.exceptions import SchemaError as MetaschemaError
+
+        shallow = {k: _stub(k, v) for k, v in node.items() if k not in _ANNOTATIONS}
+        key = json.dumps(shallow, sort_keys=True, default=repr)
+        if key in self._valid_shapes:
+            return
+        try:
+            _validator_class(self.version).check_schema(shallow)
+        except MetaschemaError as exc:
+            inner = "".join(f"/{p}" for p in exc.absolute_path)
+            raise ValueError(
+                f"{where}: the schema at #{_short(at + inner)} is not a valid OpenAPI {self.version} schema: "
+                f"{_short(exc.message)}"
+            ) from None
+        self._valid_shapes.add(key)
+
+
+#: Keywords whose value is one subschema, a list of them, or a map of names to them.
+_ONE = frozenset(
+    {"items", "additionalProperties", "not", "contains", "if", "then", "else", "propertyNames"}
+    | {"unevaluatedItems", "unevaluatedProperties", "contentSchema", "additionalItems"}
+)
+_MANY = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
+_ANNOTATIONS = frozenset({"description", "title", "example", "examples", "$comment", "externalDocs"})
+
+
+def _stub(key: str, value: Any) -> Any:
+    """A subschema position with ``{}`` in place of each subschema (booleans kept: their place says
+    whether one is allowed there)."""
+
+    def stub(sub: Any) -> Any:
+        return sub if isinstance(sub, bool) or not isinstance(sub, Mapping) else {}
+
+    if key in _ONE:
+        return [stub(v) for v in value] if isinstance(value, list) else stub(value)
+    if key in _MANY and isinstance(value, list):
+        return [stub(v) for v in value]
+    if key in _NAME_MAPS and isinstance(value, Mapping):
+        return {name: stub(v) for name, v in value.items()}
+    return value
+
+
+def _subschemas(schema: Any, at: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """``(pointer, schema object)`` for ``schema`` and every schema object nested in it, by keyword
+    position (not inside data such as ``enum`` or ``example``)."""
+    todo: list[tuple[str, Any]] = [(at, schema)]
+    while todo:
+        here, node = todo.pop()
+        if not isinstance(node, Mapping):
+            continue
+        yield here, node
+        for key, value in node.items():
+            if key in _ONE and isinstance(value, list):  # 3.0's tuple form of items
+                todo.extend((here + pointer(key, i), v) for i, v in enumerate(value))
+            elif key in _ONE:
+                todo.append((here + pointer(key), value))
+            elif key in _MANY and isinstance(value, list):
+                todo.extend((here + pointer(key, i), v) for i, v in enumerate(value))
+            elif key in _NAME_MAPS and isinstance(value, Mapping):
+                todo.extend((here + pointer(key, str(name)), v) for name, v in value.items())
 
 
 def _best(errors: Iterator[Any]) -> Any:
@@ -301,8 +342,10 @@ def error_message(error: Any, where: str) -> str:
     elif keyword == "const":
         text = f"must be {_short(repr(rule))}"
     elif keyword == "required":
+        # one error per missing name, said in the message (a name of the schema, not of the value)
         missing = [name for name in rule if isinstance(instance, Mapping) and name not in instance]
-        text = f"missing required property {_short(repr(missing[0] if missing else rule))}"
+        named = [name for name in missing if str(error.message).startswith(repr(name))]
+        text = f"missing required property {_short(repr((named or missing or [rule])[0]))}"
     elif keyword in ("additionalProperties", "unevaluatedProperties"):
         extra = [k for k in instance if k not in error.schema.get("properties", {})]
         text = f"property {_short(repr(extra[0]))} is not allowed" if extra else "has a property not allowed"
