@@ -199,3 +199,25 @@ def test_errors_while_polling_carry_the_execution_id(
     error = json.loads(out)["error"]
     assert rc == cli.EXIT_API_ERROR and error["execution_id"] == "p-7"
     assert error["type"] == "AuthenticationError"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["submit", "ns", "t", "x"],
+        ["run", "ns", "t", "x", "--async"],
+        ["call", "ns", "t", "--path", "/p", "--async"],
+    ],
+)
+def test_ctrl_c_during_submit_only_lets_it_finish_too(
+    service: MockService, capsys: pytest.CaptureFixture[str], python_sigint: None, argv: list[str]
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        os.kill(os.getpid(), signal.SIGINT)
+        return respond({"executionId": "s-1"})
+
+    service.handler = handler
+    rc, out, err = run_cli(argv, capsys)
+    api = " --api" if argv[0] == "call" else ""
+    assert (rc, out) == (130, "") and f"resume with: truebit status s-1 --wait{api}\n" in err
+    assert len(service.requests) == 1

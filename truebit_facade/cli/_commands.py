@@ -15,7 +15,7 @@ from ..batch import _cli as batch_cli
 from . import _waiting as waiting
 from ._exits import EXIT_USAGE
 from ._parsing import SANDBOX_HINT
-from ._render import Output, finish, submitted
+from ._render import Output, finish
 
 Command = Callable[[argparse.Namespace, Truebit, Output], int]
 
@@ -57,7 +57,9 @@ def _call_options(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace, client: Truebit, out: Output) -> int:
     text, options = _input(args), _function_options(args)
     if args.submit_only:
-        return submitted(out, client.functions.submit(args.namespace, args.task, text, **options))
+        return waiting.submit(
+            out, lambda: client.functions.submit(args.namespace, args.task, text, **options), api=False
+        )
     label = f"running {args.namespace}/{args.task}"
     if waiting.mode(args.wait_mode) == "poll":
         return waiting.submit_then_wait(
@@ -87,7 +89,9 @@ def run(args: argparse.Namespace, client: Truebit, out: Output) -> int:
 def call(args: argparse.Namespace, client: Truebit, out: Output) -> int:
     options = _call_options(args)
     if args.submit_only:
-        return submitted(out, client.api_tasks.submit(args.namespace, args.task, **options))
+        return waiting.submit(
+            out, lambda: client.api_tasks.submit(args.namespace, args.task, **options), api=True
+        )
     label = f"calling {args.namespace}/{args.task} {options['method']} {args.path}"
     if waiting.mode(args.wait_mode) == "poll":
         return waiting.submit_then_wait(
@@ -127,7 +131,10 @@ def submit(args: argparse.Namespace, client: Truebit, out: Output) -> int:
             raise ValidationError(given[0], "for function tasks only, not with --api")
         if args.path is None:
             raise ValidationError("path", "required for an API task (the manifest's path)")
-        return submitted(out, client.api_tasks.submit(args.namespace, args.task, **_call_options(args)))
+        options = _call_options(args)
+        return waiting.submit(
+            out, lambda: client.api_tasks.submit(args.namespace, args.task, **options), api=True
+        )
     given = [name for name in _CALL_ONLY if getattr(args, name) is not None]
     if args.params or args.headers:
         given.append("params" if args.params else "headers")
@@ -137,8 +144,9 @@ def submit(args: argparse.Namespace, client: Truebit, out: Output) -> int:
         raise ValidationError(
             "input", "required for a function task ('-' reads stdin); for an API task add --api"
         )
-    return submitted(
-        out, client.functions.submit(args.namespace, args.task, _input(args), **_function_options(args))
+    text, function_options = _input(args), _function_options(args)
+    return waiting.submit(
+        out, lambda: client.functions.submit(args.namespace, args.task, text, **function_options), api=False
     )
 
 

@@ -9,6 +9,8 @@
   It costs one more request than sync mode for a task that ends within the hold.
 * **sync** (the default otherwise): one request that the service holds until the task ends (up to its
   60 s hold), then polling. A Ctrl-C during the hold cannot know the execution id.
+
+``truebit submit`` and ``--async`` let their one request finish on a first Ctrl-C in the same way.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any, Literal
 from .._models import ApiTaskResult, FunctionResult
 from .._settings import DEFAULT, Timeout
 from .._sync_client import Truebit
-from ._render import Output, finish, interrupted
+from ._render import Output, finish, interrupted, submitted
 from ._status_line import StatusLine
 
 Result = FunctionResult | ApiTaskResult
@@ -57,6 +59,20 @@ def wait(out: Output, label: str, call: Callable[[Callable[[Any], object]], Resu
     with out.status_line(label) as line:
         result = call(line.on_status)
     return finish(out, result, time.monotonic() - started)
+
+
+def submit(out: Output, call: Callable[[], Any], *, api: bool) -> int:
+    """``truebit submit`` and ``--async``: ``call()`` (one short request, which a first Ctrl-C lets
+    finish), then its execution id printed; after such a Ctrl-C, with how to resume."""
+    execution: Any = None
+    try:
+        with out.status_line("submitting") as line, finishing_first(line):
+            execution = call()
+    except KeyboardInterrupt:
+        if execution is None:
+            raise
+        return interrupted(out, execution_id=execution.execution_id, api=api, submitting=False)
+    return submitted(out, execution)
 
 
 def submit_then_wait(
