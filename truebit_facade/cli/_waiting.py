@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any, Literal
 
-from .._models import ApiTaskResult, FunctionResult
+from .._models import ApiTaskResult, Execution, FunctionResult
 from .._settings import DEFAULT, Timeout
 from .._sync_client import Truebit
 from ._render import Output, finish, interrupted, submitted
@@ -61,10 +61,10 @@ def wait(out: Output, label: str, call: Callable[[Callable[[Any], object]], Resu
     return finish(out, result, time.monotonic() - started)
 
 
-def submit(out: Output, call: Callable[[], Any], *, api: bool) -> int:
+def submit(out: Output, call: Callable[[], Execution], *, api: bool) -> int:
     """``truebit submit`` and ``--async``: ``call()`` (one short request, which a first Ctrl-C lets
     finish), then its execution id printed; after such a Ctrl-C, with how to resume."""
-    execution: Any = None
+    execution: Execution | None = None
     try:
         with out.status_line("submitting") as line, finishing_first(line):
             execution = call()
@@ -79,13 +79,13 @@ def submit_then_wait(
     out: Output,
     label: str,
     client: Truebit,
-    submit: Callable[[], Any],
+    submit: Callable[[], Execution],
     wait_for: Callable[..., Result],
     *,
     timeout: Timeout,
     api: bool,
 ) -> int:
-    """Poll mode: ``submit()`` (an :class:`~truebit_facade.Execution`), then ``wait_for(id, ...)``, all
+    """Poll mode: ``submit()``, then ``wait_for(execution_id, ...)``, all
     within ``timeout`` (the client's wait timeout by default). Ctrl-C after the submit answered prints
     the execution id and how to resume."""
     clock = client.settings.clock
