@@ -33,9 +33,10 @@ check-unasync: $(STAMP)
 	$(PY) scripts/unasync.py --check
 
 ## Quality ---------------------------------------------------------------------------------
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff, and the import contracts of pyproject.toml (the sandbox's boundary)
 	$(BIN)/ruff check truebit_facade scripts tests examples typing_tests
 	$(BIN)/ruff format --check truebit_facade scripts tests examples typing_tests
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix truebit_facade scripts tests examples typing_tests

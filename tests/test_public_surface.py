@@ -16,13 +16,20 @@ PUBLIC = {
         "RateLimitedError", "RequestTimeoutError", "ResponseInfo", "RetryPolicy", "ServerError", "Signature", "Solution",
         "TaskError", "TaskFailedError", "TransferredBytes", "TransportError", "Truebit", "TruebitError",
         "UnexpectedStatusError", "UnknownStatusError", "ValidationError", "VerificationIndeterminateError",
-        "VerificationStatus", "WaitTimeoutError", "__version__", "to_builtin",
+        "VerificationStatus", "VerifiedApiTaskResult", "VerifiedFunctionResult", "WaitTimeoutError", "__version__",
+        "to_builtin",
     ],
     "truebit_facade.sandbox": [
         "ApiCredentials", "ApiInputLimits", "ApiTask", "DEV_API_KEY", "EXAMPLES_NAMESPACE", "ExampleTarget",
         "FAULT_KINDS", "FaultConfig", "FunctionTask", "Manifest", "NodeFault", "STATS_PATH", "Sandbox",
-        "SandboxConfig", "Task", "TaskLimits", "TaskNotFound", "TaskRegistry", "create_app", "default_registry",
-        "example_registry", "register_example_api_task", "sandbox_process", "serve",
+        "SandboxConfig", "Task", "TaskLimits", "TaskNotFound", "TaskRegistry", "add_arguments", "create_app", "default_registry",
+        "example_registry", "main", "node_address", "register_example_api_task", "sandbox_process", "serve",
+    ],
+    # Not the users' API: the rules the sandbox shares with the client (see its docstring).
+    "truebit_facade.rules": [
+        "REDACTED", "RUNNING", "UINT32_MAX", "ExecuteApiTaskByNameBody", "ExecuteTaskByNameBody", "Unset",
+        "check_headers", "operation", "operations", "redact_body", "request_schema", "response_schema", "scrub",
+        "scrub_json", "spec",
     ],
     "truebit_facade.batch": [
         "AsyncBatch", "Batch", "BatchEvent", "BatchItem", "BatchRow", "BatchSummary", "BatchTransport",

@@ -294,9 +294,11 @@ def test_task_version_is_the_task_s_version(service: MockService, capsys: pytest
     rc, out, _ = run_cli(["--json", "call", "ns", "t", "--path", "/p", "--version", "2"], capsys)
     assert rc == 2 and "--task-version 2" in json.loads(out)["error"]["message"]
     # truebit batch takes the same spelling (its own --version N is kept for now).
+    from truebit_facade.cli._commands import sandbox_options
     from truebit_facade.cli._parsing import build_parser
 
-    args = build_parser().parse_args(["batch", "ns", "t", "--ledger", "l.db", "--task-version", "4"])
+    parser = build_parser(sandbox_options=sandbox_options)
+    args = parser.parse_args(["batch", "ns", "t", "--ledger", "l.db", "--task-version", "4"])
     assert args.version == 4
 
 
@@ -693,27 +695,42 @@ def test_sandbox_usage_errors_name_truebit_sandbox(
     assert rc == 2 and json.loads(out)["error"]["type"] == "UsageError"
 
 
-@pytest.mark.parametrize("where", ["import", "run"])
-def test_sandbox_without_the_extra_is_a_usage_error_with_the_install_hint(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], where: str
+HINT = "truebit: the sandbox needs the 'sandbox' extra: pip install 'truebit-facade[sandbox]'"
+
+
+def test_sandbox_without_the_extra_is_a_usage_error_with_the_install_hint() -> None:
+    # A fresh interpreter where starlette (one of the extra's dependencies) cannot be imported.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "sys.modules['starlette'] = None\n"
+        "from truebit_facade import cli\n"
+        "for argv in (['sandbox'], ['sandbox', '--port', '0'], ['sandbox', '--help'], ['--json', 'sandbox']):\n"
+        "    print(cli.main(argv), flush=True)\n"
+        "assert 'truebit_facade.sandbox._app' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    codes, json_line = done.stdout.splitlines()[:3], done.stdout.splitlines()[3]
+    assert codes == ["2", "2", "2"] and json.loads(json_line)["error"]["type"] == "UsageError"
+    assert done.stdout.splitlines()[4] == "2"
+    lines = done.stderr.splitlines()
+    assert len(lines) == 3 and all(
+        re.fullmatch(rf"{re.escape(HINT)} \(missing module starlette[\w.]*\)", x) for x in lines
+    )
+
+
+def test_sandbox_missing_a_dependency_it_imports_when_it_starts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    if where == "import":
-        monkeypatch.setitem(__import__("sys").modules, "truebit_facade.sandbox.__main__", None)
-    else:  # a dependency the sandbox imports only when it starts
+    def sandbox_main(args: Any) -> int:
+        raise ModuleNotFoundError("No module named 'uvicorn'", name="uvicorn")
 
-        def sandbox_main(args: Any) -> int:
-            raise ModuleNotFoundError("No module named 'uvicorn'", name="uvicorn")
-
-        fake_sandbox(monkeypatch, sandbox_main)
-    for argv in (["sandbox"], ["sandbox", "--port", "0"]):
-        rc, out, err = run_cli(argv, capsys)
-        assert rc == cli.EXIT_USAGE == 2 and out == ""
-        assert err.startswith(
-            "truebit: the sandbox needs the 'sandbox' extra: pip install 'truebit-facade[sandbox]'"
-        )
-        assert err.count("\n") == 1
-        missing = "uvicorn" if where == "run" else "truebit_facade.sandbox.__main__"
-        assert f"(missing module {missing})" in err
+    fake_sandbox(monkeypatch, sandbox_main)
+    rc, out, err = run_cli(["sandbox", "--port", "0"], capsys)
+    assert (rc, out, err) == (cli.EXIT_USAGE, "", f"{HINT} (missing module uvicorn)\n")
 
 
 def test_input_from_stdin_and_output_printed_as_is(

@@ -48,6 +48,12 @@ _PHRASES: Final = (
     ("give version or label, not both", "give --task-version or --label, not both"),
     (" or a timedelta", ""),
     ("see .result for everything that came back", "--json shows everything that came back"),
+    ("; it may be an API task's id: use api_tasks instead of functions", ""),  # --api, added below
+    (
+        "; it may be a function task's id: use functions instead of api_tasks",
+        "; if it is a function task's, drop --api",
+    ),
+    ("check TRUEBIT_BASE_URL (or base_url)", "check TRUEBIT_BASE_URL / --base-url"),
 )
 _CALL_WAIT: Final = re.compile(r"call wait\((['\"])(?P<id>.*?)\1\) to resume")
 _IDENTIFIERS: Final = re.compile(

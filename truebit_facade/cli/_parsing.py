@@ -133,19 +133,9 @@ def header_secrets(argv: Sequence[str]) -> tuple[str, ...]:
     return tuple(sorted(set(found), key=len, reverse=True))
 
 
-def _sandbox_options(p: Parser) -> None:
-    """The sandbox's own options, defined once in its command module (``truebit-sandbox`` has the
-    same). Without the sandbox extra, ``truebit sandbox`` is a usage error that says what to install."""
-    try:
-        from truebit_facade.sandbox.__main__ import add_arguments
-    except ImportError as exc:
-        missing = f" (missing module {exc.name})" if exc.name else ""
-        raise UsageError(p, SANDBOX_HINT + missing, usage=False) from exc
-    add_arguments(p)
-
-
-def build_parser() -> Parser:
-    """The parser of every ``truebit`` command line."""
+def build_parser(*, sandbox_options: Callable[[Parser], None]) -> Parser:
+    """The parser of every ``truebit`` command line. ``sandbox_options`` adds the sandbox's options to
+    ``truebit sandbox``'s parser when that command is used (only the commands reach the sandbox)."""
     shared: dict[str, Any] = {
         "parents": [common_options(defaults=False)],
         "allow_abbrev": False,
@@ -237,7 +227,7 @@ def build_parser() -> Parser:
         "Ctrl-C. Prints its URL and API key. The same options as truebit-sandbox.",
         allow_abbrev=False,
         formatter_class=_Formatter,
-        deferred=_sandbox_options,
+        deferred=sandbox_options,
     )
     program_version(sandbox)
     return parser

@@ -106,6 +106,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-retained", type=int, default=10_000, help="finished executions kept (default 10000)"
     )
+    p.add_argument(
+        "--max-stored-bytes", type=int, default=256 << 20, metavar="N",
+        help="most bytes stored executions may hold; the oldest finished go first (default 256 MiB)",
+    )  # fmt: skip
+    p.add_argument(
+        "--max-input-bytes", type=int, default=1 << 20, metavar="N",
+        help="largest function-task input accepted, in UTF-8 bytes (default 1 MiB)",
+    )  # fmt: skip
     p.add_argument("--node-seed", default="truebit-sandbox", help="seed of the nodes' keys")
     p.add_argument(
         "--faulty", action="append", default=[], type=_fault, metavar="INDEX:KIND[:DELAY]",
@@ -193,6 +201,8 @@ def main(argv: Sequence[str] | argparse.Namespace | None = None) -> int:
             api_keys={args.api_key: args.credit},
             max_concurrent_executions=args.max_concurrent,
             max_retained_results=args.max_retained,
+            max_stored_bytes=args.max_stored_bytes,
+            max_input_bytes=args.max_input_bytes,
             db_path=args.db,
             node_seed=args.node_seed,
             faulty_nodes=dict(args.faulty),
