@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install regen check-generated fetch-spec unasync check-unasync lint format typecheck test unit fuzz demo bench conformance clean
+.PHONY: install regen check-generated fetch-spec unasync check-unasync wasm check-wasm lint format typecheck test unit fuzz demo bench conformance clean
 
 install: $(STAMP)
 
@@ -31,6 +31,13 @@ unasync: $(STAMP)  ## write the sync client from the async one
 
 check-unasync: $(STAMP)
 	$(PY) scripts/unasync.py --check
+
+## Real WASI programs (tests/wasm_programs): built files are checked in, so `make test` needs no compiler
+wasm: $(STAMP)  ## rebuild tests/wasm_programs/*.wasm from their C, C++ and Rust sources (needs clang, lld, wasi-libc, rustc)
+	$(PY) scripts/build_wasm.py
+
+check-wasm: $(STAMP)  ## fail if a checked-in .wasm differs from what its source builds to (needs the toolchain)
+	$(PY) scripts/build_wasm.py --check
 
 ## Quality ---------------------------------------------------------------------------------
 lint: $(STAMP)  ## ruff, and the import contracts of pyproject.toml (the sandbox's boundary)

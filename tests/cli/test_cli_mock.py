@@ -294,11 +294,9 @@ def test_task_version_is_the_task_s_version(service: MockService, capsys: pytest
     rc, out, _ = run_cli(["--json", "call", "ns", "t", "--path", "/p", "--version", "2"], capsys)
     assert rc == 2 and "--task-version 2" in json.loads(out)["error"]["message"]
     # truebit batch takes the same spelling (its own --version N is kept for now).
-    from truebit_facade.cli._commands import sandbox_options
     from truebit_facade.cli._parsing import build_parser
 
-    parser = build_parser(sandbox_options=sandbox_options)
-    args = parser.parse_args(["batch", "ns", "t", "--ledger", "l.db", "--task-version", "4"])
+    args = build_parser().parse_args(["batch", "ns", "t", "--ledger", "l.db", "--task-version", "4"])
     assert args.version == 4
 
 

@@ -16,7 +16,7 @@ from .._sync_client import Truebit
 from ..batch import _cli as batch_cli
 from . import _waiting as waiting
 from ._exits import EXIT_USAGE
-from ._parsing import SANDBOX_HINT, Parser, UsageError
+from ._parsing import SANDBOX_HINT
 from ._render import Output, finish
 
 Command = Callable[[argparse.Namespace, Truebit, Output], int]
@@ -163,20 +163,6 @@ COMMANDS: Final[dict[str, Command]] = {
 }
 
 
-def _missing_extra(exc: ImportError) -> str:
-    return SANDBOX_HINT + (f" (missing module {exc.name})" if exc.name else "")
-
-
-def sandbox_options(parser: Parser) -> None:
-    """The sandbox's own options on ``truebit sandbox``'s parser, defined once by the sandbox
-    (``truebit-sandbox`` has the same). Without the sandbox extra, a usage error saying what to install."""
-    try:
-        from truebit_facade.sandbox import add_arguments
-    except ImportError as exc:
-        raise UsageError(parser, _missing_extra(exc), usage=False) from exc
-    add_arguments(parser)
-
-
 def sandbox(args: argparse.Namespace, out: Output) -> int:
     """``truebit sandbox``: the sandbox's command with the options the parser read for it. A dependency
     it imports only when it starts (uvicorn) missing: the install hint and the usage exit code."""
@@ -187,5 +173,6 @@ def sandbox(args: argparse.Namespace, out: Output) -> int:
     except ImportError as exc:
         if args.debug:
             out.err(traceback.format_exc().rstrip())
-        out.err(f"truebit: {_missing_extra(exc)}")
+        missing = f" (missing module {exc.name})" if exc.name else ""
+        out.err(f"truebit: {SANDBOX_HINT}{missing}")
         return EXIT_USAGE

@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     env_key = os.environ.get("TRUEBIT_API_KEY") or ""
     secrets = tuple(s for s in (*header_secrets(args_list), env_key.strip(), env_key) if s)
     try:
-        args = build_parser(sandbox_options=_commands.sandbox_options).parse_args(args_list)
+        args = build_parser().parse_args(args_list)
     except UsageError as exc:  # before parsing succeeded, --json can only be looked for
         return _usage_error(Output("--json" in args_list, secrets), exc)
     except SystemExit as exc:  # --help and -V: argparse has printed them

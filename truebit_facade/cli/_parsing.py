@@ -133,9 +133,20 @@ def header_secrets(argv: Sequence[str]) -> tuple[str, ...]:
     return tuple(sorted(set(found), key=len, reverse=True))
 
 
-def build_parser(*, sandbox_options: Callable[[Parser], None]) -> Parser:
-    """The parser of every ``truebit`` command line. ``sandbox_options`` adds the sandbox's options to
-    ``truebit sandbox``'s parser when that command is used (only the commands reach the sandbox)."""
+def _sandbox_options(p: Parser) -> None:
+    """The sandbox's own options, defined once in its command module (``truebit-sandbox`` has the
+    same). Without the sandbox extra, ``truebit sandbox`` is a usage error that says what to install."""
+    try:
+        from truebit_facade.sandbox import add_arguments
+
+        add_arguments(p)  # imports the command's module (and what it needs) only now
+    except ImportError as exc:
+        missing = f" (missing module {exc.name})" if exc.name else ""
+        raise UsageError(p, SANDBOX_HINT + missing, usage=False) from exc
+
+
+def build_parser() -> Parser:
+    """The parser of every ``truebit`` command line."""
     shared: dict[str, Any] = {
         "parents": [common_options(defaults=False)],
         "allow_abbrev": False,
@@ -227,7 +238,7 @@ def build_parser(*, sandbox_options: Callable[[Parser], None]) -> Parser:
         "Ctrl-C. Prints its URL and API key. The same options as truebit-sandbox.",
         allow_abbrev=False,
         formatter_class=_Formatter,
-        deferred=sandbox_options,
+        deferred=_sandbox_options,
     )
     program_version(sandbox)
     return parser

@@ -81,15 +81,16 @@ from .example_target import ExampleTarget, example_registry, register_example_ap
 
 def main(argv: Sequence[str] | argparse.Namespace | None = None) -> int:
     """The ``truebit-sandbox`` command (``truebit sandbox``, ``python -m truebit_facade.sandbox``):
-    serve until interrupted; ``--help`` lists its options. The client's CLI reaches it here, with the
-    options its own parser read (a Namespace) through :func:`add_arguments`."""
+    serve until interrupted; ``--help`` lists its options. ``argv`` may be the arguments already
+    parsed by a parser that :func:`add_arguments` filled (the ``truebit`` CLI reaches it so)."""
     from .__main__ import main as command  # on call: ``python -m`` runs that module as __main__
 
     return command(argv)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The command's options, added to ``parser`` (``truebit sandbox``'s): defined once, in ``__main__``."""
+    """Add the sandbox command's options to ``parser`` (defined once, for ``truebit sandbox`` and
+    ``truebit-sandbox`` alike)."""
     from .__main__ import add_arguments as add
 
     add(parser)
