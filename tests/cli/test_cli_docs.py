@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +18,8 @@ import pytest
 import truebit_facade
 from truebit_facade import cli
 
-ROOT = Path(__file__).resolve().parents[2]
-DOC = (ROOT / "docs" / "cli.md").read_text()
+from .cli_docs import DOC, documented_exit_codes, pattern, section
+
 NS = "3a2b5129"
 VERSION = f"truebit-facade {truebit_facade.__version__}\n"
 COMMANDS = ["run", "call", "submit", "status", "batch", "sandbox"]
@@ -31,15 +30,6 @@ def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
     code = cli.main(argv)
     captured = capsys.readouterr()
     return code, captured.out, captured.err
-
-
-def section(title: str) -> str:
-    return DOC.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
-
-
-def documented_exit_codes() -> dict[int, str]:
-    rows = re.findall(r"^\| (\d+) \| (.+) \|$", section("Exit codes"), re.MULTILINE)
-    return {int(code): text for code, text in rows}
 
 
 def help_exit_codes(text: str) -> set[int]:
@@ -202,21 +192,6 @@ def transcript() -> list[tuple[list[str], str]]:
     return [
         (line[2:].split()[1:], lines[i + 1]) for i, line in enumerate(lines) if line.startswith("$ truebit")
     ]
-
-
-def pattern(line: str) -> re.Pattern[str]:
-    """A documented line as a pattern: ``5703...`` is any execution id, a number any number."""
-    parts = re.split(r"(\w+\.\.\.|\d+(?:\.\d+)?)", line)
-    return re.compile(
-        "".join(
-            r"[0-9a-f]+"
-            if p.endswith("...")
-            else r"\d+(?:\.\d+)?"
-            if re.fullmatch(r"[\d.]+", p)
-            else re.escape(p)
-            for p in parts
-        )
-    )
 
 
 @pytest.mark.timeout(120)

@@ -1,12 +1,9 @@
-"""The ``truebit`` command in-process over a mock service: exit codes, output, secrets, the status line."""
+"""The ``truebit`` command in-process over a mock service: exit codes, output, usage errors, secrets."""
 
 from __future__ import annotations
 
 import io
 import json
-import re
-import threading
-import time
 from typing import Any
 
 import httpx
@@ -530,99 +527,7 @@ def test_header_values_are_not_printed_by_errors_either(
         no_secrets(out, err)
 
 
-# --- the status line and Ctrl-C ------------------------------------------------------------------
-
-
-class FakeTerminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def slow_answer(seconds: float) -> Any:
-    def handler(request: httpx.Request) -> httpx.Response:
-        time.sleep(seconds)
-        return respond(function_body())
-
-    return handler
-
-
-def test_a_terminal_gets_a_live_status_line_that_is_cleared(
-    service: MockService, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    terminal = FakeTerminal()
-    monkeypatch.setattr("sys.stderr", terminal)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.method == "POST":  # a terminal: poll mode, the id at once
-            return respond({"executionId": "exec-1"})
-        bound = time.monotonic() + 60  # the status read answers once the line has ticked 3 times
-        while terminal.getvalue().count("\r") < 3 and time.monotonic() < bound:
-            time.sleep(0.01)
-        return respond(function_body())
-
-    service.handler = handler
-    assert cli.main(["run", "3a2b5129", "fibonacci", "22"]) == 0
-    text = terminal.getvalue()
-    frames = [f for f in text.split("\r") if f.strip()]
-    assert len(frames) >= 3, text  # it ticked
-    for frame in frames[:-1]:
-        assert re.fullmatch(r"running 3a2b5129/fibonacci  execution exec-1: Submitted  \d+\.\d s *", frame)
-    assert "\r" + " " * len(frames[0].rstrip()) + "\r" in text  # and is wiped before the summary
-    assert re.fullmatch(
-        r"execution exec-1: Success \(succeed\), signed by 0x(ab){20}, \d+\.\d s\n", frames[-1]
-    )
-    assert capsys.readouterr().out == "17711\n"
-    assert not any(t.name == "truebit-status-line" for t in threading.enumerate())
-
-
-def test_no_status_line_when_not_a_terminal(
-    service: MockService, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from truebit_facade.cli import _status_line
-
-    monkeypatch.setattr(_status_line, "TICK_FIRST", 0.0)  # on a terminal it would draw at once
-    service.handler = slow_answer(0.3)
-    for argv in (["run", "3a2b5129", "fibonacci", "22"], ["status", "exec-1", "--wait"]):
-        rc, out, err = run_cli(argv, capsys)
-        # stderr has the summary line and nothing else: no frame, no wipe, no label
-        assert (rc, out) == (0, "17711\n")
-        assert re.fullmatch(r"execution exec-1: Success \(succeed\), signed by 0x(ab){20}, \d+\.\d s\n", err)
-
-
-def test_ctrl_c_exits_130(service: MockService, capsys: pytest.CaptureFixture[str]) -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise KeyboardInterrupt
-
-    service.handler = handler
-    rc, _, err = run_cli(["run", "ns", "t", "x"], capsys)
-    assert rc == cli.EXIT_INTERRUPTED == 130
-    assert (
-        err == "truebit: interrupted before an execution id was received; the task may have been submitted\n"
-    )
-    rc, _, err = run_cli(["status", "e-5", "--wait"], capsys)
-    assert rc == 130 and "resume with: truebit status e-5 --wait" in err
-
-
-def test_ctrl_c_while_polling_prints_the_execution_id(
-    service: MockService, capsys: pytest.CaptureFixture[str]
-) -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.method == "POST":
-            return httpx.Response(200, json={"executionId": "e-77"})  # the hold expired: polling
-        raise KeyboardInterrupt
-
-    service.handler = handler
-    rc, _, err = run_cli(["run", "ns", "t", "x"], capsys)
-    assert rc == 130 and "execution e-77 may still be running" in err
-    assert "resume with: truebit status e-77 --wait" in err
-    rc, out, _ = run_cli(["--json", "call", "ns", "t", "--path", "/x"], capsys)
-    body = json.loads(out)
-    assert (
-        rc == 130 and body["execution_id"] == "e-77" and body["resume"] == "truebit status e-77 --wait --api"
-    )
-
-
-# --- base URL and the sandbox command -------------------------------------------------------------
+# --- base URL, input and output -----------------------------------------------------------------
 
 
 def test_base_url_option_and_variable(
@@ -642,78 +547,6 @@ def test_a_malformed_base_url_is_one_line_and_a_usage_error(
     assert cli.main(["run", "3a2b5129", "fibonacci", "1"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
-
-
-def fake_sandbox(monkeypatch: pytest.MonkeyPatch, main: Any) -> None:
-    """The sandbox's command module with its real options and ``main`` replaced."""
-    import sys
-    import types
-
-    real = pytest.importorskip("truebit_facade.sandbox.__main__")
-    fake = types.ModuleType("truebit_facade.sandbox.__main__")
-    fake.add_arguments = real.add_arguments  # type: ignore[attr-defined]
-    fake.main = main  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "truebit_facade.sandbox.__main__", fake)
-
-
-def test_sandbox_gets_the_options_its_own_parser_reads(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    import argparse
-
-    sandbox_main = pytest.importorskip("truebit_facade.sandbox.__main__")
-    seen: list[argparse.Namespace] = []
-
-    def serve(args: argparse.Namespace) -> int:
-        seen.append(args)
-        return 0
-
-    fake_sandbox(monkeypatch, serve)
-    argv = ["--port", "0", "--hold", "1.5", "--faulty", "1:slow:2", "--no-examples"]
-    assert cli.main(["sandbox", *argv]) == 0
-    assert cli.main(["--debug", "sandbox"]) == 0
-    own = argparse.ArgumentParser()
-    sandbox_main.add_arguments(own)
-    [given, defaults] = seen
-    cli_only = {"command", "json", "debug", "base_url"}
-    assert {k: v for k, v in vars(given).items() if k not in cli_only} == vars(own.parse_args(argv))
-    assert given.port == 0 and given.hold == 1.5 and given.no_examples is True
-    assert defaults.debug is True and defaults.port == own.parse_args([]).port
-    assert capsys.readouterr().out == ""
-
-
-def test_sandbox_usage_errors_name_truebit_sandbox(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    fake_sandbox(monkeypatch, lambda args: pytest.fail("the sandbox must not start"))
-    rc, out, err = run_cli(["sandbox", "--port", "many"], capsys)
-    assert rc == cli.EXIT_USAGE and out == ""
-    assert err.startswith("usage: truebit sandbox ") and "truebit sandbox: error: argument --port" in err
-    rc, out, _ = run_cli(["--json", "sandbox", "--bogus"], capsys)
-    assert rc == 2 and json.loads(out)["error"]["type"] == "UsageError"
-
-
-@pytest.mark.parametrize("where", ["import", "run"])
-def test_sandbox_without_the_extra_is_a_usage_error_with_the_install_hint(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], where: str
-) -> None:
-    if where == "import":
-        monkeypatch.setitem(__import__("sys").modules, "truebit_facade.sandbox.__main__", None)
-    else:  # a dependency the sandbox imports only when it starts
-
-        def sandbox_main(args: Any) -> int:
-            raise ModuleNotFoundError("No module named 'uvicorn'", name="uvicorn")
-
-        fake_sandbox(monkeypatch, sandbox_main)
-    for argv in (["sandbox"], ["sandbox", "--port", "0"]):
-        rc, out, err = run_cli(argv, capsys)
-        assert rc == cli.EXIT_USAGE == 2 and out == ""
-        assert err.startswith(
-            "truebit: the sandbox needs the 'sandbox' extra: pip install 'truebit-facade[sandbox]'"
-        )
-        assert err.count("\n") == 1
-        missing = "uvicorn" if where == "run" else "truebit_facade.sandbox.__main__"
-        assert f"(missing module {missing})" in err
 
 
 def test_input_from_stdin_and_output_printed_as_is(

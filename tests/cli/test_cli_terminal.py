@@ -21,6 +21,8 @@ import pytest
 
 from truebit_facade import Truebit, cli
 
+from .cli_docs import pattern, section
+
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
 
 NS = "3a2b5129"
@@ -108,6 +110,9 @@ def test_ctrl_c_after_a_second_prints_the_execution_id_and_the_resume_command(
         lines[-1]
         == f"truebit: interrupted; execution {execution_id} may still be running; resume with: {resume}"
     )
+    # ... as docs/cli.md shows it ("Waiting and Ctrl-C")
+    shown_in_docs = section("Waiting and Ctrl-C").split("$ truebit run 3a2b5129 fibonacci 22", 1)[1]
+    assert pattern(shown_in_docs.splitlines()[1].strip()).fullmatch(lines[-1]), shown_in_docs
     # The sandbox (the one TRUEBIT_BASE_URL named for the child) has that execution, still running.
     with Truebit(base_url=sb.url, api_key=sb.api_key) as client:
         state = client.functions.get(execution_id)

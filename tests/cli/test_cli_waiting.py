@@ -1,14 +1,18 @@
 """How ``truebit run`` / ``call`` wait, over a mock service: poll mode (submit, then wait) on a terminal
-or with ``--poll``, sync mode off one or with ``--sync``, and a Ctrl-C at any point after the submit
-answered printing the execution id and the resume command."""
+or with ``--poll``, sync mode off one or with ``--sync``, a Ctrl-C at any point after the submit
+answered printing the execution id and the resume command, and the live status line while waiting."""
 
 from __future__ import annotations
 
 import io
 import json
 import os
+import re
 import signal
+import threading
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -199,3 +203,112 @@ def test_errors_while_polling_carry_the_execution_id(
     error = json.loads(out)["error"]
     assert rc == cli.EXIT_API_ERROR and error["execution_id"] == "p-7"
     assert error["type"] == "AuthenticationError"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["submit", "ns", "t", "x"],
+        ["run", "ns", "t", "x", "--async"],
+        ["call", "ns", "t", "--path", "/p", "--async"],
+    ],
+)
+def test_ctrl_c_during_submit_only_lets_it_finish_too(
+    service: MockService, capsys: pytest.CaptureFixture[str], python_sigint: None, argv: list[str]
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        os.kill(os.getpid(), signal.SIGINT)
+        return respond({"executionId": "s-1"})
+
+    service.handler = handler
+    rc, out, err = run_cli(argv, capsys)
+    api = " --api" if argv[0] == "call" else ""
+    assert (rc, out) == (130, "") and f"resume with: truebit status s-1 --wait{api}\n" in err
+    assert len(service.requests) == 1
+
+
+# --- the status line and Ctrl-C ------------------------------------------------------------------
+
+
+def slow_answer(seconds: float) -> Any:
+    def handler(request: httpx.Request) -> httpx.Response:
+        time.sleep(seconds)
+        return respond(function_body())
+
+    return handler
+
+
+def test_a_terminal_gets_a_live_status_line_that_is_cleared(
+    service: MockService, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    terminal = FakeTerminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":  # a terminal: poll mode, the id at once
+            return respond({"executionId": "exec-1"})
+        bound = time.monotonic() + 60  # the status read answers once the line has ticked 3 times
+        while terminal.getvalue().count("\r") < 3 and time.monotonic() < bound:
+            time.sleep(0.01)
+        return respond(function_body())
+
+    service.handler = handler
+    assert cli.main(["run", "3a2b5129", "fibonacci", "22"]) == 0
+    text = terminal.getvalue()
+    frames = [f for f in text.split("\r") if f.strip()]
+    assert len(frames) >= 3, text  # it ticked
+    for frame in frames[:-1]:
+        assert re.fullmatch(r"running 3a2b5129/fibonacci  execution exec-1: Submitted  \d+\.\d s *", frame)
+    assert "\r" + " " * len(frames[0].rstrip()) + "\r" in text  # and is wiped before the summary
+    assert re.fullmatch(
+        r"execution exec-1: Success \(succeed\), signed by 0x(ab){20}, \d+\.\d s\n", frames[-1]
+    )
+    assert capsys.readouterr().out == "17711\n"
+    assert not any(t.name == "truebit-status-line" for t in threading.enumerate())
+
+
+def test_no_status_line_when_not_a_terminal(
+    service: MockService, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from truebit_facade.cli import _status_line
+
+    monkeypatch.setattr(_status_line, "TICK_FIRST", 0.0)  # on a terminal it would draw at once
+    service.handler = slow_answer(0.3)
+    for argv in (["run", "3a2b5129", "fibonacci", "22"], ["status", "exec-1", "--wait"]):
+        rc, out, err = run_cli(argv, capsys)
+        # stderr has the summary line and nothing else: no frame, no wipe, no label
+        assert (rc, out) == (0, "17711\n")
+        assert re.fullmatch(r"execution exec-1: Success \(succeed\), signed by 0x(ab){20}, \d+\.\d s\n", err)
+
+
+def test_ctrl_c_exits_130(service: MockService, capsys: pytest.CaptureFixture[str]) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise KeyboardInterrupt
+
+    service.handler = handler
+    rc, _, err = run_cli(["run", "ns", "t", "x"], capsys)
+    assert rc == cli.EXIT_INTERRUPTED == 130
+    assert (
+        err == "truebit: interrupted before an execution id was received; the task may have been submitted\n"
+    )
+    rc, _, err = run_cli(["status", "e-5", "--wait"], capsys)
+    assert rc == 130 and "resume with: truebit status e-5 --wait" in err
+
+
+def test_ctrl_c_while_polling_prints_the_execution_id(
+    service: MockService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(200, json={"executionId": "e-77"})  # the hold expired: polling
+        raise KeyboardInterrupt
+
+    service.handler = handler
+    rc, _, err = run_cli(["run", "ns", "t", "x"], capsys)
+    assert rc == 130 and "execution e-77 may still be running" in err
+    assert "resume with: truebit status e-77 --wait" in err
+    rc, out, _ = run_cli(["--json", "call", "ns", "t", "--path", "/x"], capsys)
+    body = json.loads(out)
+    assert (
+        rc == 130 and body["execution_id"] == "e-77" and body["resume"] == "truebit status e-77 --wait --api"
+    )

@@ -12,11 +12,11 @@ latter; the key is never taken from the command line, where shell history and ``
 A result goes to stdout (the output alone, or one JSON object with ``--json``), everything else to
 stderr. The exit codes are the ``EXIT_*`` constants. Standard library only (argparse).
 
-The modules, one job each: ``_parsing`` (the one parser of every command) with ``_values`` (the
-options' values), ``_commands`` (what each command does) with ``_waiting`` (waiting for an execution
-without losing its id to a Ctrl-C), ``_render`` (text and ``--json`` output), ``_advice`` (errors in
-command-line terms), ``_status_line`` (the live line on a terminal), ``_exits`` (the exit codes),
-``_entry`` (``main``).
+The modules, one job each: ``_parsing`` (the one parser of every command) with ``_options`` (the
+option groups) and ``_values`` (the options' values), ``_commands`` (what each command does) with
+``_waiting`` (waiting for an execution without losing its id to a Ctrl-C), ``_render`` (text and
+``--json`` output), ``_advice`` (errors in command-line terms), ``_status_line`` (the live line on a
+terminal), ``_exits`` (the exit codes), ``_entry`` (``main``).
 
 This module imports only the exit codes, and ``main`` imports the rest when called: the batch command
 (``truebit_facade.batch._cli``, which the commands import) can use the leaf modules ``_exits``,

@@ -4,20 +4,23 @@ one thing through the public client, and returns the exit code. Errors go up to 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import traceback
 from collections.abc import Callable
 from typing import Any, Final
 
 from .._errors import ValidationError
+from .._models import ApiTaskResult, Execution, FunctionResult
 from .._sync_client import Truebit
 from ..batch import _cli as batch_cli
 from . import _waiting as waiting
 from ._exits import EXIT_USAGE
 from ._parsing import SANDBOX_HINT
-from ._render import Output, finish, submitted
+from ._render import Output, finish
 
 Command = Callable[[argparse.Namespace, Truebit, Output], int]
+Result = FunctionResult | ApiTaskResult
 
 
 def is_api(args: argparse.Namespace) -> bool:
@@ -54,62 +57,54 @@ def _call_options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
-def run(args: argparse.Namespace, client: Truebit, out: Output) -> int:
-    text, options = _input(args), _function_options(args)
+def _execute(
+    args: argparse.Namespace,
+    client: Truebit,
+    out: Output,
+    label: str,
+    *,
+    submit: Callable[[], Execution],
+    wait: Callable[..., Result],
+    run: Callable[..., Result],
+    api: bool,
+) -> int:
+    """``run`` and ``call``: submit only (``--async``), or wait in poll or sync mode (see ``_waiting``)."""
     if args.submit_only:
-        return submitted(out, client.functions.submit(args.namespace, args.task, text, **options))
-    label = f"running {args.namespace}/{args.task}"
+        return waiting.submit(out, submit, api=api)
     if waiting.mode(args.wait_mode) == "poll":
-        return waiting.submit_then_wait(
-            out,
-            label,
-            client,
-            lambda: client.functions.submit(args.namespace, args.task, text, **options),
-            client.functions.wait,
-            timeout=args.timeout,
-            api=False,
-        )
+        return waiting.submit_then_wait(out, label, client, submit, wait, timeout=args.timeout, api=api)
     return waiting.wait(
+        out, label, lambda on_status: run(timeout=args.timeout, raise_on_failure=False, on_status=on_status)
+    )
+
+
+def run(args: argparse.Namespace, client: Truebit, out: Output) -> int:
+    where, text, options = (args.namespace, args.task), _input(args), _function_options(args)
+    tasks = client.functions
+    return _execute(
+        args,
+        client,
         out,
-        label,
-        lambda on_status: client.functions.run(
-            args.namespace,
-            args.task,
-            text,
-            timeout=args.timeout,
-            raise_on_failure=False,
-            on_status=on_status,
-            **options,
-        ),
+        f"running {args.namespace}/{args.task}",
+        submit=lambda: tasks.submit(*where, text, **options),
+        wait=tasks.wait,
+        run=functools.partial(tasks.run, *where, text, **options),
+        api=False,
     )
 
 
 def call(args: argparse.Namespace, client: Truebit, out: Output) -> int:
-    options = _call_options(args)
-    if args.submit_only:
-        return submitted(out, client.api_tasks.submit(args.namespace, args.task, **options))
-    label = f"calling {args.namespace}/{args.task} {options['method']} {args.path}"
-    if waiting.mode(args.wait_mode) == "poll":
-        return waiting.submit_then_wait(
-            out,
-            label,
-            client,
-            lambda: client.api_tasks.submit(args.namespace, args.task, **options),
-            client.api_tasks.wait,
-            timeout=args.timeout,
-            api=True,
-        )
-    return waiting.wait(
+    where, options = (args.namespace, args.task), _call_options(args)
+    tasks = client.api_tasks
+    return _execute(
+        args,
+        client,
         out,
-        label,
-        lambda on_status: client.api_tasks.run(
-            args.namespace,
-            args.task,
-            timeout=args.timeout,
-            raise_on_failure=False,
-            on_status=on_status,
-            **options,
-        ),
+        f"calling {args.namespace}/{args.task} {options['method']} {args.path}",
+        submit=lambda: tasks.submit(*where, **options),
+        wait=tasks.wait,
+        run=functools.partial(tasks.run, *where, **options),
+        api=True,
     )
 
 
@@ -127,7 +122,10 @@ def submit(args: argparse.Namespace, client: Truebit, out: Output) -> int:
             raise ValidationError(given[0], "for function tasks only, not with --api")
         if args.path is None:
             raise ValidationError("path", "required for an API task (the manifest's path)")
-        return submitted(out, client.api_tasks.submit(args.namespace, args.task, **_call_options(args)))
+        options = _call_options(args)
+        return waiting.submit(
+            out, lambda: client.api_tasks.submit(args.namespace, args.task, **options), api=True
+        )
     given = [name for name in _CALL_ONLY if getattr(args, name) is not None]
     if args.params or args.headers:
         given.append("params" if args.params else "headers")
@@ -137,8 +135,9 @@ def submit(args: argparse.Namespace, client: Truebit, out: Output) -> int:
         raise ValidationError(
             "input", "required for a function task ('-' reads stdin); for an API task add --api"
         )
-    return submitted(
-        out, client.functions.submit(args.namespace, args.task, _input(args), **_function_options(args))
+    text, function_options = _input(args), _function_options(args)
+    return waiting.submit(
+        out, lambda: client.functions.submit(args.namespace, args.task, text, **function_options), api=False
     )
 
 

@@ -9,6 +9,8 @@
   It costs one more request than sync mode for a task that ends within the hold.
 * **sync** (the default otherwise): one request that the service holds until the task ends (up to its
   60 s hold), then polling. A Ctrl-C during the hold cannot know the execution id.
+
+``truebit submit`` and ``--async`` let their one request finish on a first Ctrl-C in the same way.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any, Literal
 
-from .._models import ApiTaskResult, FunctionResult
+from .._models import ApiTaskResult, Execution, FunctionResult
 from .._settings import DEFAULT, Timeout
 from .._sync_client import Truebit
-from ._render import Output, finish, interrupted
+from ._render import Output, finish, interrupted, submitted
 from ._status_line import StatusLine
 
 Result = FunctionResult | ApiTaskResult
@@ -59,17 +61,31 @@ def wait(out: Output, label: str, call: Callable[[Callable[[Any], object]], Resu
     return finish(out, result, time.monotonic() - started)
 
 
+def submit(out: Output, call: Callable[[], Execution], *, api: bool) -> int:
+    """``truebit submit`` and ``--async``: ``call()`` (one short request, which a first Ctrl-C lets
+    finish), then its execution id printed; after such a Ctrl-C, with how to resume."""
+    execution: Execution | None = None
+    try:
+        with out.status_line("submitting") as line, finishing_first(line):
+            execution = call()
+    except KeyboardInterrupt:
+        if execution is None:
+            raise
+        return interrupted(out, execution_id=execution.execution_id, api=api, submitting=False)
+    return submitted(out, execution)
+
+
 def submit_then_wait(
     out: Output,
     label: str,
     client: Truebit,
-    submit: Callable[[], Any],
+    submit: Callable[[], Execution],
     wait_for: Callable[..., Result],
     *,
     timeout: Timeout,
     api: bool,
 ) -> int:
-    """Poll mode: ``submit()`` (an :class:`~truebit_facade.Execution`), then ``wait_for(id, ...)``, all
+    """Poll mode: ``submit()``, then ``wait_for(execution_id, ...)``, all
     within ``timeout`` (the client's wait timeout by default). Ctrl-C after the submit answered prints
     the execution id and how to resume."""
     clock = client.settings.clock
