@@ -151,20 +151,22 @@ class CallerClient:
                 )
                 response = self.http.send(built, stream=True)
                 try:
-                    content = self._body(response, limits.max_bytes, ends)
+                    # A plain dict, as from the own pool: httpx.Headers looks every name up anew.
+                    found = network.answer_headers(response.headers.raw)
+                    content = self._body(response, found, limits.max_bytes, ends)
                 finally:
                     response.close()
         except (httpx.HTTPError, BodyTooLarge) as exc:
             return failure_of(exc)
         except TimeoutError:
             return failure_of(httpx.ReadTimeout("the attempt's wall-clock bound was reached"))
-        return Answer(response.status_code, response.headers, content, raw=response)
+        return Answer(response.status_code, found, content, raw=response)
 
     @staticmethod
-    def _body(response: httpx.Response, limit: int, ends: float | None) -> bytes:
+    def _body(response: httpx.Response, headers: dict[str, str], limit: int, ends: float | None) -> bytes:
         """The decoded body, at most ``limit`` bytes, read by ``ends`` on the monotonic clock (checked
         as each chunk arrives)."""
-        decoder = BoundedDecoder(response.headers, limit)
+        decoder = BoundedDecoder(headers, limit)
         try:
             chunks = []
             for chunk in response.iter_raw():
