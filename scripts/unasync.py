@@ -51,7 +51,7 @@ RULES: list[tuple[str, str]] = [
     (r"\bhandle_async_request\b", "handle_request"),
     (r"\baiter_(stream|raw)\b", r"iter_\1"),
     (r"\bhttpcore\.AnyIOBackend\b", "httpcore.SyncBackend"),
-    (r"\basync for\b", "for"),
+    (r"\basync (for|with)\b", r"\1"),
     (r"\basync def ", "def "),
     (r"\bawait ", ""),
     (r"__aenter__", "__enter__"),

@@ -13,9 +13,10 @@ an error needs one (``error.response``). See ``_network`` for the trust store, t
 keep-alive limits, which are httpx's defaults.
 
 A caller's own ``http_client`` keeps everything it was configured with (proxies, mTLS, event hooks,
-mock transports), and its own network backend: there the per-operation timeouts are httpx's, the
-body is read with the size bound and the attempt's wall-clock bound is checked between chunks, but a
-peer that drips the *headers* is cut only by httpx's read timeout (docs/retries-and-polling.md).
+mock transports), and its own network backend: there the per-operation timeouts are httpx's and the
+body is read with the size bound. The attempt's wall-clock bound holds as a whole in ``AsyncTruebit``
+(an asyncio timeout around the attempt); ``Truebit`` checks it as each chunk of the body arrives, so
+a peer that drips the *headers* is cut only by httpx's read timeout (docs/retries-and-polling.md).
 """
 
 from __future__ import annotations
@@ -153,35 +154,48 @@ class AsyncCallerClient:
         headers = self._headers if request.content is None else self._json_headers
         if request.headers:
             headers = {**headers, **request.headers}
+        ends = None if limits.total is None else time.monotonic() + limits.total
         try:
-            built = self.http.build_request(
-                request.method,
-                self._base_url + request.path,
-                content=request.content,
-                headers=headers,
-                timeout=self._timeout(limits),
-            )
-            ends = None if limits.total is None else time.monotonic() + limits.total
-            response = await self.http.send(built, stream=True)
-            try:
-                decoder = BoundedDecoder(response.headers, limits.max_bytes)
+            async with bound.whole_async(limits.total):
+                built = self.http.build_request(
+                    request.method,
+                    self._base_url + request.path,
+                    content=request.content,
+                    headers=headers,
+                    timeout=self._timeout(limits),
+                )
+                response = await self.http.send(built, stream=True)
                 try:
-                    chunks = []
-                    async for chunk in response.aiter_raw():
-                        chunks.append(decoder.feed(chunk))
-                        if ends is not None and time.monotonic() > ends:
-                            raise httpx.ReadTimeout("the attempt's wall-clock bound was reached")
-                    chunks.append(decoder.flush())
-                    content = b"".join(chunks)
-                except httpx.StreamConsumed:  # built in memory, not read from a socket (a mock's answer)
-                    content = response.content
-                    if len(content) > limits.max_bytes:
-                        raise too_large(limits.max_bytes) from None
-            finally:
-                await response.aclose()
+                    # A plain dict, as from the own pool: httpx.Headers looks every name up anew.
+                    found = network.answer_headers(response.headers.raw)
+                    content = await self._body(response, found, limits.max_bytes, ends)
+                finally:
+                    await response.aclose()
         except (httpx.HTTPError, BodyTooLarge) as exc:
             return failure_of(exc)
-        return Answer(response.status_code, response.headers, content, raw=response)
+        except TimeoutError:
+            return failure_of(httpx.ReadTimeout("the attempt's wall-clock bound was reached"))
+        return Answer(response.status_code, found, content, raw=response)
+
+    @staticmethod
+    async def _body(
+        response: httpx.Response, headers: dict[str, str], limit: int, ends: float | None
+    ) -> bytes:
+        """The decoded body, at most ``limit`` bytes, read by ``ends`` on the monotonic clock (checked
+        as each chunk arrives)."""
+        decoder = BoundedDecoder(headers, limit)
+        try:
+            chunks = []
+            async for chunk in response.aiter_raw():
+                chunks.append(decoder.feed(chunk))
+                if ends is not None and time.monotonic() > ends:
+                    raise httpx.ReadTimeout("the attempt's wall-clock bound was reached")
+            chunks.append(decoder.flush())
+        except httpx.StreamConsumed:  # built in memory, not read from a socket (a mock's answer)
+            if len(response.content) > limit:
+                raise too_large(limit) from None
+            return response.content
+        return b"".join(chunks)
 
     def _timeout(self, limits: Limits) -> httpx.Timeout:
         """httpx's own timeouts of an attempt, in whole seconds rounded up (a few values recur and

@@ -10,11 +10,12 @@ tasks. A module of its own, without httpcore, so that the package can be importe
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import time
 from typing import Any
 
-__all__ = ["begin", "clip", "end"]
+__all__ = ["begin", "clip", "end", "whole", "whole_async"]
 
 # [bound in seconds, end on the monotonic clock once the attempt's first socket operation set it]
 _ATTEMPT: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar("truebit_attempt", default=None)
@@ -46,3 +47,20 @@ def clip(timeout: float | None, error: type[Exception]) -> float | None:
     if left <= 0:
         raise error("the attempt's wall-clock bound was reached")
     return left if timeout is None else min(timeout, left)
+
+
+# --- a caller's own http_client: the bound around the whole attempt, where one is possible --------
+
+
+def whole_async(total: float | None) -> contextlib.AbstractAsyncContextManager[None]:
+    """The attempt as a whole ends by ``total`` seconds (``TimeoutError``): an asyncio task can be
+    cut wherever it waits, so this holds with any transport, a caller's own included."""
+    import asyncio  # imported on first use, as everywhere in the package
+
+    return asyncio.timeout(total)
+
+
+def whole(total: float | None) -> contextlib.nullcontext[None]:
+    """Nothing: a blocking read cannot be cut from outside without reaching into the transport (the
+    body's chunks are checked against the clock instead; docs/retries-and-polling.md)."""
+    return contextlib.nullcontext()

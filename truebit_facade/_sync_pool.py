@@ -139,35 +139,46 @@ class CallerClient:
         headers = self._headers if request.content is None else self._json_headers
         if request.headers:
             headers = {**headers, **request.headers}
+        ends = None if limits.total is None else time.monotonic() + limits.total
         try:
-            built = self.http.build_request(
-                request.method,
-                self._base_url + request.path,
-                content=request.content,
-                headers=headers,
-                timeout=self._timeout(limits),
-            )
-            ends = None if limits.total is None else time.monotonic() + limits.total
-            response = self.http.send(built, stream=True)
-            try:
-                decoder = BoundedDecoder(response.headers, limits.max_bytes)
+            with bound.whole(limits.total):
+                built = self.http.build_request(
+                    request.method,
+                    self._base_url + request.path,
+                    content=request.content,
+                    headers=headers,
+                    timeout=self._timeout(limits),
+                )
+                response = self.http.send(built, stream=True)
                 try:
-                    chunks = []
-                    for chunk in response.iter_raw():
-                        chunks.append(decoder.feed(chunk))
-                        if ends is not None and time.monotonic() > ends:
-                            raise httpx.ReadTimeout("the attempt's wall-clock bound was reached")
-                    chunks.append(decoder.flush())
-                    content = b"".join(chunks)
-                except httpx.StreamConsumed:  # built in memory, not read from a socket (a mock's answer)
-                    content = response.content
-                    if len(content) > limits.max_bytes:
-                        raise too_large(limits.max_bytes) from None
-            finally:
-                response.close()
+                    # A plain dict, as from the own pool: httpx.Headers looks every name up anew.
+                    found = network.answer_headers(response.headers.raw)
+                    content = self._body(response, found, limits.max_bytes, ends)
+                finally:
+                    response.close()
         except (httpx.HTTPError, BodyTooLarge) as exc:
             return failure_of(exc)
-        return Answer(response.status_code, response.headers, content, raw=response)
+        except TimeoutError:
+            return failure_of(httpx.ReadTimeout("the attempt's wall-clock bound was reached"))
+        return Answer(response.status_code, found, content, raw=response)
+
+    @staticmethod
+    def _body(response: httpx.Response, headers: dict[str, str], limit: int, ends: float | None) -> bytes:
+        """The decoded body, at most ``limit`` bytes, read by ``ends`` on the monotonic clock (checked
+        as each chunk arrives)."""
+        decoder = BoundedDecoder(headers, limit)
+        try:
+            chunks = []
+            for chunk in response.iter_raw():
+                chunks.append(decoder.feed(chunk))
+                if ends is not None and time.monotonic() > ends:
+                    raise httpx.ReadTimeout("the attempt's wall-clock bound was reached")
+            chunks.append(decoder.flush())
+        except httpx.StreamConsumed:  # built in memory, not read from a socket (a mock's answer)
+            if len(response.content) > limit:
+                raise too_large(limit) from None
+            return response.content
+        return b"".join(chunks)
 
     def _timeout(self, limits: Limits) -> httpx.Timeout:
         """httpx's own timeouts of an attempt, in whole seconds rounded up (a few values recur and

@@ -20,6 +20,7 @@ import tracemalloc
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from truebit_facade import (
@@ -181,6 +182,40 @@ def test_a_dripping_server_cannot_hold_the_async_client() -> None:
     with serve(Drip()) as url:
         error, took = asyncio.run(main())
     assert isinstance(error, WaitTimeoutError) and took < 2 + MARGIN, (error, took)
+
+
+@pytest.mark.parametrize("headers_too", [False, True], ids=["body", "headers"])
+def test_a_dripping_server_cannot_hold_the_async_client_through_a_callers_http_client(
+    headers_too: bool,
+) -> None:
+    """With a caller's own httpx.AsyncClient the attempt is bounded as a whole (an asyncio timeout)."""
+
+    async def main() -> tuple[BaseException | None, float]:
+        async with (
+            httpx.AsyncClient() as http,
+            AsyncTruebit(api_key="k-123456", base_url=url, http_client=http) as tb,
+        ):
+            started = time.monotonic()
+            try:
+                await tb.functions.get("e1", timeout=2)
+            except TruebitError as exc:
+                return exc, time.monotonic() - started
+            return None, time.monotonic() - started
+
+    with serve(Drip(headers_too)) as url:
+        error, took = asyncio.run(main())
+    assert isinstance(error, RequestTimeoutError) and took < 2 + MARGIN, (error, took)
+
+
+def test_a_dripping_body_cannot_hold_the_blocking_client_through_a_callers_http_client() -> None:
+    """With a caller's own httpx.Client the body's chunks are checked against the attempt's bound."""
+    with (
+        serve(Drip()) as url,
+        httpx.Client() as http,
+        Truebit(api_key="k-123456", base_url=url, http_client=http) as tb,
+    ):
+        error, took = _timed(lambda: tb.functions.get("e1", timeout=2))
+    assert isinstance(error, RequestTimeoutError) and took < 2 + MARGIN, (error, took)
 
 
 def test_a_black_hole_cannot_hold_run() -> None:

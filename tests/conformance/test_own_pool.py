@@ -405,3 +405,21 @@ def test_the_same_origin_through_a_callers_http_client_gets_the_same_answers() -
         b.raw,
         dict(b.response.headers)["retry-after"],  # type: ignore[union-attr]
     )
+
+
+def test_a_callers_http_client_keeps_its_hooks_and_headers() -> None:
+    seen: list[str] = []
+
+    def hook(request: httpx.Request) -> None:
+        seen.append(f"{request.method} {request.url.path} {request.headers['x-team']}")
+
+    with (
+        Server(lambda p: _json(RUNNING)) as server,
+        httpx.Client(headers={"x-team": "blue"}, event_hooks={"request": [hook]}) as http,
+        _client(server.url, http_client=http) as tb,
+    ):
+        assert tb.functions.get("e1").status_value == "Running"
+        assert tb.with_options(retry=RetryPolicy.none()).functions.get("e1").status_value == "Running"
+        tb.close()
+        assert not http.is_closed  # closing the facade leaves the caller's client open
+    assert seen == ["GET /task/function/execution-status/e1 blue"] * 2
