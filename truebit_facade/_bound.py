@@ -52,7 +52,7 @@ def clip(timeout: float | None, error: type[Exception]) -> float | None:
 # --- a caller's own http_client: the bound around the whole attempt, where one is possible --------
 
 
-def whole_async(total: float | None) -> contextlib.AbstractAsyncContextManager[None]:
+def whole_async(total: float | None) -> contextlib.AbstractAsyncContextManager[Any]:
     """The attempt as a whole ends by ``total`` seconds (``TimeoutError``): an asyncio task can be
     cut wherever it waits, so this holds with any transport, a caller's own included."""
     import asyncio  # imported on first use, as everywhere in the package
