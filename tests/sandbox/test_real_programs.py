@@ -93,13 +93,6 @@ def _includes(count: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-TRAILING_SLASH = pytest.mark.xfail(
-    strict=True,
-    reason="sandbox opens 'input.txt/' (a regular file named with a trailing slash) instead of failing "
-    "ENOTDIR (54) as wasmtime's WASI and POSIX do",
-)
-
-
 @dataclass(frozen=True)
 class Case:
     program: str
@@ -145,7 +138,7 @@ CASES = [
     Case("c_paths", "ascii", "input.txt\n./input.txt\n/input.txt\nmissing.txt\n"),
     Case("c_paths", "utf8", "données.txt\ninput.txt\n/über/ß.txt\n"),
     Case("c_paths", "escapes", "../input.txt\nsub/x.txt\n/../input.txt\ninput.txt\n"),
-    Case("c_paths", "trailing-slash", "input.txt/\ninput.txt\n", marks=(TRAILING_SLASH,)),
+    Case("c_paths", "trailing-slash", "input.txt/\ninput.txt\n"),
     Case("c_paths", "all-missing", "missing.txt\nnope/deeper.txt\n"),
     Case("c_paths", "larger", "".join("input.txt\n" if i % 3 else f"gone-{i}.txt\n" for i in range(600))),
     Case("c_validate", "ascii", "1\n2\n3\n", known=b"1\n3\n6\nsum 6 of 3 numbers\n"),

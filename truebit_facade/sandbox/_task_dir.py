@@ -129,7 +129,13 @@ class TaskDirectory:
         if len(parts) > 1:
             return _NOTDIR if parts[0] in self.files else _NOENT
         name = parts[0] if parts else ""
-        return _NAMETOOLONG if len(name.encode()) > _MAX_NAME else name
+        if len(name.encode()) > _MAX_NAME:
+            return _NAMETOOLONG
+        if name and path.split("/")[-1] in ("", "."):
+            # "name/" or "name/." names a directory (POSIX path resolution), and the only directory
+            # is the task's own: a file there is not one, and no other can be made.
+            return _NOTDIR if name in self.files else _NOENT
+        return name
 
     def _dir(self, fd: int) -> _Handle | int:
         handle = self.handles.get(fd)
