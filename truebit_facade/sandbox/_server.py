@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from ._dispatcher import Dispatcher
     from ._faults import FaultInjector
+    from ._hosting import _HostedServer
 
 __all__ = ["Sandbox", "ThreadedServer", "serve"]
 
@@ -139,13 +140,15 @@ class Sandbox(ServedContext):
         host: str = "127.0.0.1",
         port: int = 0,
         log_level: str = "warning",
+        served: ThreadedServer | _HostedServer | None = None,
     ) -> None:
         from ._registry import default_registry
 
         self.config = config or SandboxConfig()
         self.registry = registry if registry is not None else default_registry()
         self.host = host
-        self._served = ThreadedServer(host, port, log_level)
+        #: What serves it: a thread of its own, or a ``SandboxHost``'s loop (``_hosting``).
+        self._served = served if served is not None else ThreadedServer(host, port, log_level)
         self._app: Starlette | None = None
 
     @property
