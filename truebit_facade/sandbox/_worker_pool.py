@@ -248,6 +248,7 @@ class WorkerPool:
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
         self._workers: set[_Worker] = set()
+        self._busy: set[_Worker] = set()
         self._starting = 0
         self._warmers: list[threading.Thread] = []
         self._link_failures: collections.OrderedDict[str, str] = collections.OrderedDict()
@@ -361,6 +362,8 @@ class WorkerPool:
         worker = self._acquire(task.task_id, stop)
         started = time.monotonic()
         healthy = False
+        with self._cond:
+            self._busy.add(worker)
         try:
             reply = worker.execute(
                 task,
@@ -382,6 +385,8 @@ class WorkerPool:
                 self.counters["crashes"] += 1
             raise
         finally:
+            with self._cond:
+                self._busy.discard(worker)
             self._release(worker, healthy=healthy)
         if reply[0] == "error":
             raise RuntimeError(reply[1])
@@ -408,6 +413,7 @@ class WorkerPool:
                 "size": self.size,
                 "live": len(self._workers),
                 "idle": len(self._idle),
+                "busyPids": sorted(w.pid for w in self._busy),
                 **{k: self.counters[k] for k in _COUNTERS},
             }
 
