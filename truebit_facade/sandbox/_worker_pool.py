@@ -36,7 +36,6 @@ from __future__ import annotations
 import atexit
 import collections
 import contextlib
-import dataclasses
 import logging
 import os
 import signal
@@ -367,7 +366,7 @@ class WorkerPool:
         try:
             reply = worker.execute(
                 task,
-                (input_text, gas_limit, dataclasses.asdict(limits), started),
+                (input_text, gas_limit, dict(vars(limits)), started),
                 deadline=started + limits.wall_clock_seconds + GRACE_SECONDS,
                 limits=limits,
                 memory=memory_backstop(limits, memory_bytes),

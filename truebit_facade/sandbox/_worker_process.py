@@ -6,7 +6,9 @@ module and the runner without the client package or the server: a worker starts 
 a second, and never imports the parent's ``__main__`` (multiprocessing's spawn and forkserver would,
 running an unguarded user script again in every worker). Its signal dispositions are set here, not
 inherited: SIGINT is ignored (a Ctrl-C in the terminal reaches the whole process group; the server
-decides what happens to runs, and kills its workers when it stops) and SIGTERM terminates.
+decides what happens to runs, and kills its workers when it stops) and SIGTERM terminates. A worker
+also runs at a lower scheduling priority (:data:`NICENESS`): when tasks keep every core busy, the
+server still gets the CPU at once to answer.
 
 The protocol over the one pipe to the pool (pickled tuples):
 
@@ -33,7 +35,10 @@ import types
 from multiprocessing.connection import Connection
 from typing import NamedTuple
 
-__all__ = ["BOOTSTRAP", "serve"]
+__all__ = ["BOOTSTRAP", "NICENESS", "serve"]
+
+#: How much lower a worker's scheduling priority is than the server's (``os.nice``).
+NICENESS = 10
 
 #: ``python -c BOOTSTRAP FD PACKAGE_DIR``: the packages ``truebit_facade`` and ``truebit_facade.sandbox``
 #: as bare modules with the right ``__path__`` (their ``__init__`` would import the whole client and
@@ -59,6 +64,8 @@ def serve(fd: int) -> None:
     """The worker's main loop, on the connected socket ``fd``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(os, "nice"):
+        os.nice(NICENESS)
     from ._wasm import ModuleMissing, WasmRunner
 
     conn = Connection(fd)
