@@ -21,7 +21,7 @@ PUBLIC = {
     "truebit_facade.sandbox": [
         "ApiCredentials", "ApiInputLimits", "ApiTask", "DEV_API_KEY", "EXAMPLES_NAMESPACE", "ExampleTarget",
         "FAULT_KINDS", "FaultConfig", "FunctionTask", "Manifest", "NodeFault", "STATS_PATH", "Sandbox",
-        "SandboxConfig", "Task", "TaskLimits", "TaskNotFound", "TaskRegistry", "create_app", "default_registry",
+        "SandboxConfig", "SandboxHost", "Task", "TaskLimits", "TaskNotFound", "TaskRegistry", "create_app", "default_registry",
         "example_registry", "register_example_api_task", "sandbox_process", "serve",
     ],
     "truebit_facade.batch": [

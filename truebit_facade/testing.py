@@ -4,7 +4,7 @@ Installed with the package (entry point ``pytest11: truebit_sandbox``); needs th
 Fixtures, all function-scoped so every test gets a fresh sandbox of its own: its own app, dispatcher,
 registry, config, store, credit, counters, key and port, so no test sees another's executions. What
 is shared, started on first use and stopped at the end of the session, is what costs: one event-loop
-thread serving every test's sandbox (``_hosting.SandboxHost``) and the process's worker pool
+thread serving every test's sandbox (``truebit_facade.sandbox.SandboxHost``) and the process's worker pool
 (``_worker_pool``). A sandbox then costs a few milliseconds to set up and tear down (``make bench``
 measures it) instead of about a quarter of a second.
 
@@ -60,8 +60,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from truebit_facade.sandbox import Sandbox, SandboxConfig, TaskRegistry
-    from truebit_facade.sandbox._hosting import SandboxHost
+    from truebit_facade.sandbox import Sandbox, SandboxConfig, SandboxHost, TaskRegistry
     from truebit_facade.sandbox.example_target import ExampleTarget
 
 __all__ = [
@@ -96,7 +95,7 @@ def truebit_sandbox_registry() -> TaskRegistry:
 @pytest.fixture(scope="session")
 def _truebit_sandbox_host() -> Iterator[SandboxHost]:
     """The event-loop thread serving every fixture sandbox of the session (started on first use)."""
-    from truebit_facade.sandbox._hosting import SandboxHost
+    from truebit_facade.sandbox import SandboxHost
 
     host = SandboxHost().start()
     yield host

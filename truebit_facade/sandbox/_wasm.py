@@ -151,7 +151,7 @@ class WasmRunner:
         """Close and free the engine, linker and compiled modules (the runner is unusable after)."""
         self.close()
         with self._lock:
-            cached, self._cache = list(self._cache.values()), {}
+            cached, self._cache = list(self._cache.values()), collections.OrderedDict()
             linker, self._linker = self._linker, None
         for obj in (*[c for c in cached if not isinstance(c, str)], linker, self._engine):
             close = getattr(obj, "close", None)

@@ -252,6 +252,8 @@ class WorkerPool:
         self._warmers: list[threading.Thread] = []
         self._link_failures: collections.OrderedDict[str, str] = collections.OrderedDict()
         self.closed = False
+        #: The process whose workers these are (a forked child must not use or kill them).
+        self.pid = os.getpid()
         #: What ``GET /_sandbox/stats`` reports under ``workers``.
         self.counters: collections.Counter[str] = collections.Counter()
 
@@ -466,7 +468,7 @@ def shared_pool(size: int | None = None) -> WorkerPool:
     size = size if size is not None else (os.cpu_count() or 1)
     with _SHARED_LOCK:
         pool = _SHARED.get(size)
-        if pool is None or pool.closed:
+        if pool is None or pool.closed or pool.pid != os.getpid():  # after a fork: the child's own
             if not _SHARED:
                 atexit.register(_close_shared)
             pool = _SHARED[size] = WorkerPool(size)
@@ -478,7 +480,8 @@ def _close_shared() -> None:
         pools = list(_SHARED.values())
         _SHARED.clear()
     for pool in pools:
-        pool.close()
+        if pool.pid == os.getpid():
+            pool.close()
 
 
 class PoolShare:
