@@ -5,7 +5,7 @@ Fixtures, all function-scoped so every test gets a fresh sandbox of its own: its
 registry, config, store, credit, counters, key and port, so no test sees another's executions. What
 is shared, started on first use and stopped at the end of the session, is what costs: one event-loop
 thread serving every test's sandbox (``truebit_facade.sandbox.SandboxHost``) and the process's worker pool
-(``_worker_pool``). A sandbox then costs a few milliseconds to set up and tear down (``make bench``
+(``_worker_pool``). A sandbox then costs about 20 ms to set up and tear down (``make bench``
 measures it) instead of about a quarter of a second.
 
 * ``truebit_sandbox``: a running :class:`truebit_facade.sandbox.Sandbox` on a free 127.0.0.1 port with

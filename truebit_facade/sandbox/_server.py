@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ._config import SandboxConfig
 from ._registry import TaskRegistry
 from ._served import ServedContext
+from ._worker_pool import START_SECONDS, shared_pool
 
 if TYPE_CHECKING:
     import uvicorn
@@ -150,6 +151,10 @@ class Sandbox(ServedContext):
         #: What serves it: a thread of its own, or a ``SandboxHost``'s loop (``_hosting``).
         self._served = served if served is not None else ThreadedServer(host, port, log_level)
         self._app: Starlette | None = None
+        # The first worker process starts now, in the background, so that it is ready (its
+        # interpreter and wasmtime loaded) by the first run.
+        self._pool = shared_pool(self.config.workers)
+        self._warming = self._pool.warm(1)
 
     @property
     def api_key(self) -> str:
@@ -188,7 +193,7 @@ class Sandbox(ServedContext):
 
         if self._served.started:
             return self
-        self._app = create_app(self.config, self.registry)
+        self._app = create_app(self.config, self.registry, pool=self._pool)
         try:
             self._served.start(self._app, "truebit-sandbox", timeout)
         except RuntimeError as exc:
@@ -206,6 +211,8 @@ class Sandbox(ServedContext):
             with contextlib.suppress(Exception):
                 asyncio.run_coroutine_threadsafe(self.dispatcher.close(), loop).result(timeout=15)
         self._served.stop()
+        if self._warming is not None:
+            self._warming.join(START_SECONDS)
 
 
 def _stopping_server(config: uvicorn.Config, dispatcher: Dispatcher) -> uvicorn.Server:

@@ -249,6 +249,7 @@ class WorkerPool:
         self._workers: set[_Worker] = set()
         self._busy: set[_Worker] = set()
         self._starting = 0
+        self._waiting = 0
         self._warmers: list[threading.Thread] = []
         self._link_failures: collections.OrderedDict[str, str] = collections.OrderedDict()
         self.closed = False
@@ -311,18 +312,24 @@ class WorkerPool:
 
     def _acquire(self, task_id: str, stop: threading.Event | None) -> _Worker:
         with self._cond:
-            while True:
-                if self.closed or (stop is not None and stop.is_set()):
-                    raise WorkerStopped("the sandbox stopped before the run started")
-                if self._idle:
-                    for index in range(len(self._idle) - 1, -1, -1):
-                        if task_id in self._idle[index].modules:
-                            return self._idle.pop(index)
-                    return self._idle.pop()
-                if len(self._workers) + self._starting < self.size:
-                    self._starting += 1
-                    break
-                self._cond.wait(POLL_SECONDS)
+            self._waiting += 1
+            try:
+                while True:
+                    if self.closed or (stop is not None and stop.is_set()):
+                        raise WorkerStopped("the sandbox stopped before the run started")
+                    if self._idle:
+                        for index in range(len(self._idle) - 1, -1, -1):
+                            if task_id in self._idle[index].modules:
+                                return self._idle.pop(index)
+                        return self._idle.pop()
+                    # A worker already starting is for one of the runs waiting: start another
+                    # only for the runs beyond those.
+                    if len(self._workers) + self._starting < self.size and self._waiting > self._starting:
+                        self._starting += 1
+                        break
+                    self._cond.wait(POLL_SECONDS)
+            finally:
+                self._waiting -= 1
         return self._start_worker()
 
     def _release(self, worker: _Worker, *, healthy: bool) -> None:

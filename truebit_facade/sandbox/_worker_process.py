@@ -64,12 +64,12 @@ def serve(fd: int) -> None:
     """The worker's main loop, on the connected socket ``fd``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if hasattr(os, "nice"):
-        os.nice(NICENESS)
     from ._wasm import ModuleMissing, WasmRunner
 
     conn = Connection(fd)
     runner = WasmRunner().start()
+    if hasattr(os, "nice"):  # after starting: the first run should not wait for a slow start
+        os.nice(NICENESS)
     try:
         conn.send(("ready", os.getpid()))
         while True:
