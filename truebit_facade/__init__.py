@@ -42,6 +42,8 @@ from ._models import (
     Signature,
     Solution,
     TransferredBytes,
+    VerifiedApiTaskResult,
+    VerifiedFunctionResult,
     to_builtin,
 )
 from ._policy import PollPolicy, RetryPolicy
@@ -93,6 +95,8 @@ __all__ = [
     "ValidationError",
     "VerificationIndeterminateError",
     "VerificationStatus",
+    "VerifiedApiTaskResult",
+    "VerifiedFunctionResult",
     "WaitTimeoutError",
     "__version__",
     "to_builtin",

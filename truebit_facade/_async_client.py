@@ -23,6 +23,8 @@ from ._async_resources import AsyncApiTasks, AsyncFunctions
 from ._errors import TruebitError, ValidationError
 from ._policy import PollPolicy, RetryPolicy
 from ._redact import SecretBook, log_request, log_response, log_sleep, mask_key
+from ._runtime import current_loop_async as _running_loop
+from ._runtime import pause_async as _pause
 from ._settings import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -41,21 +43,6 @@ __all__ = ["AsyncTruebit"]
 _JSON = {"content-type": "application/json"}
 
 T = TypeVar("T")
-
-
-# asyncio is imported on first use: it would double the import time of the package.
-def _running_loop() -> object:
-    import asyncio
-
-    return asyncio.get_running_loop()
-
-
-async def _pause(seconds: float, token: threading.Event | None) -> bool:
-    """Sleep; True when the call's token was set meanwhile (task cancellation also interrupts it)."""
-    import asyncio
-
-    await asyncio.sleep(seconds)
-    return token is not None and token.is_set()
 
 
 class AsyncTruebit:
@@ -86,6 +73,7 @@ class AsyncTruebit:
         http_client: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Any] | None = None,
+        _origin: AsyncTruebit | None = None,
     ) -> None:
         self._settings = Settings.make(
             api_key=api_key,
@@ -123,6 +111,8 @@ class AsyncTruebit:
         self._json_headers = {**self._headers, "content-type": "application/json"}
         self._timeouts: dict[tuple[int | None, ...], httpx.Timeout] = {}
         self._origin: AsyncTruebit | None = None  # the client a with_options copy shares its pool with
+        if _origin is not None:  # a with_options copy: the origin's pool, and its secrets' scrubbing
+            self._origin, self._secrets, self._owns_http = _origin, _origin._secrets, _origin._owns_http
         self.functions = AsyncFunctions(self)
         self.api_tasks = AsyncApiTasks(self)
 
@@ -162,15 +152,23 @@ class AsyncTruebit:
             "retry": retry,
             "max_response_bytes": max_response_bytes,
         }
-        copy = object.__new__(type(self))
-        copy.__dict__.update(self.__dict__)
-        copy._settings = self._settings.replace(
-            **{k: v for k, v in given.items() if not isinstance(v, _Keep)}
+        new = self._settings.replace(**{k: v for k, v in given.items() if not isinstance(v, _Keep)})
+        return type(self)(
+            new.api_key,
+            base_url=new.base_url,
+            wait_timeout=new.wait_timeout,
+            request_timeout=new.request_timeout,
+            connect_timeout=new.connect_timeout,
+            sync_hold=new.sync_hold,
+            poll=new.poll,
+            retry=new.retry,
+            max_response_bytes=new.max_response_bytes,
+            max_connections=self._max_connections,
+            http_client=None if self._owns_http else self._http,
+            clock=new.clock,
+            sleep=self._sleep,
+            _origin=self._origin or self,
         )
-        copy._origin = self._origin or self
-        copy.functions = AsyncFunctions(copy)
-        copy.api_tasks = AsyncApiTasks(copy)
-        return copy
 
     @property
     def settings(self) -> Settings:
@@ -195,32 +193,17 @@ class AsyncTruebit:
     # --- the driver: the one narrow method the resources use ---------------------------------
 
     async def _perform(self, call: flow.Call[T], token: threading.Event | None = None) -> T:
-        """Run one call's flow to its end, doing the I/O it asks for. ``token``, when set by another
-        thread or task (an interrupted ``run_many``), stops the call at its next step."""
-        progress = flow.Progress()
-        steps = call(self._settings, self._secrets, progress)
-        reply: flow.Reply = None
-        try:
-            while True:
-                effect = steps.send(reply)
-                if token is not None and token.is_set():
-                    reply = flow.INTERRUPTED
-                elif isinstance(effect, flow.Sleep):
+        """Run one call's flow to its end, doing the I/O it asks for (``flow.Steps`` is the loop).
+        ``token``, when set by another thread or task (an interrupted ``run_many``), stops the call at
+        its next step."""
+        with flow.Steps(call, self._settings, self._secrets, token) as steps:
+            for effect in steps:
+                if isinstance(effect, flow.Sleep):
                     log_sleep(effect.seconds, effect.why)
-                    reply = await self._wait_for(effect.seconds, token)
+                    steps.reply = await self._wait_for(effect.seconds, token)
                 else:
-                    reply = await self._exchange(effect)
-        except StopIteration as done:
-            result: T = done.value
-            return result
-        except BaseException as exc:
-            # Ctrl-C or cancellation: whoever catches it learns which execution was under way.
-            if progress.execution_id is not None and not isinstance(exc, TruebitError):
-                exc.execution_id = progress.execution_id  # type: ignore[attr-defined]
-                exc.add_note(f"truebit execution {progress.execution_id} may still be running")
-            raise
-        finally:
-            steps.close()
+                    steps.reply = await self._exchange(effect)
+        return steps.result
 
     async def _wait_for(self, seconds: float, token: threading.Event | None) -> flow.Reply:
         if self._sleep is not None:  # an injected clock (tests): interruption is seen at the next step

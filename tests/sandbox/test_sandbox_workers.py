@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from truebit_facade.sandbox import TaskLimits, TaskRegistry, default_registry
+from truebit_facade.sandbox import Sandbox, TaskLimits, TaskRegistry, default_registry
 
 from .sandbox_helpers import EXECUTE, STATS, STATUS, SandboxFactory, body, client_for, wait_terminal
 
@@ -90,11 +90,20 @@ def _start(client: httpx.Client, name: str, **overrides: Any) -> str:
     return execution_id
 
 
-def _warm(client: httpx.Client, count: int) -> None:
-    """Have ``count`` workers started (a run's clock starts when it has a worker)."""
-    ids = [client.post(EXECUTE, json=body(**{"async": True})).json()["executionId"] for _ in range(count)]
-    for execution_id in ids:
-        wait_terminal(client, execution_id, timeout=60)
+def _warm(sandbox: Sandbox, count: int) -> None:
+    """Have ``count`` workers started and idle, and the server's first-request work done (it loads
+    its validator then): a run's clock starts when it has its worker, and these tests measure from
+    the request."""
+    with client_for(sandbox) as client:
+        assert client.post(EXECUTE, json=body()).json()["verificationStatus"] == "Success"
+    pool = sandbox.dispatcher.runner.pool
+    deadline = time.monotonic() + 60
+    while pool.stats()["idle"] < count:
+        thread = pool.warm(count)
+        if thread is not None:
+            thread.join(60)
+        assert time.monotonic() < deadline, pool.stats()
+        time.sleep(0.01)
 
 
 def _rss(pid: int) -> int:
@@ -145,7 +154,7 @@ def test_host_call_loops_end_at_their_wall_clock_and_the_server_keeps_answering(
         _registry(printer=(PRINTER, limit), clock=(CLOCK_READER, limit)), workers=3, hold_seconds=10.0
     )
     with client_for(sandbox) as client:
-        _warm(client, 3)
+        _warm(sandbox, 3)
         began = time.monotonic()
         ids = [_start(client, "printer"), _start(client, "clock"), _start(client, "printer")]
         latencies = status_reads(sandbox.url, ids[0])
@@ -177,7 +186,7 @@ def test_a_huge_module_compiles_inside_its_wall_clock_and_others_go_on(make_sand
     limit = 0.3
     sandbox = make_sandbox(_registry(huge=(huge(8_000), limit)), workers=2, hold_seconds=10.0)
     with client_for(sandbox) as client:
-        _warm(client, 2)
+        _warm(sandbox, 2)
         began = time.monotonic()
         huge_id = _start(client, "huge")
         outputs = [client.post(EXECUTE, json=body(input=str(n))).json() for n in range(5)]
@@ -217,7 +226,7 @@ def test_a_worker_killed_by_a_signal_fails_only_its_own_execution(
 ) -> None:
     sandbox = make_sandbox(_registry(spin=(PRINTER, 30.0)), workers=2, hold_seconds=10.0)
     with client_for(sandbox) as client:
-        _warm(client, 1)
+        _warm(sandbox, 1)
         victim = _start(client, "spin")
         deadline = time.monotonic() + 20
         while not (busy := client.get(STATS).json()["workers"]["busyPids"]):
@@ -243,7 +252,7 @@ def test_memory_lives_in_the_worker_and_the_backstop_ends_a_run(make_sandbox: Sa
     registry.add_function_task("w", "hog", hog(160), memory_pages=4096, wall_clock_seconds=20)
     sandbox = make_sandbox(registry, worker_memory_bytes=128 << 20, workers=1, hold_seconds=25.0)
     with client_for(sandbox) as client:
-        _warm(client, 1)
+        _warm(sandbox, 1)
         server_before = _rss(os.getpid())
         began = time.monotonic()
         data = client.post(EXECUTE, json=body(namespace="w", taskName="hog")).json()
@@ -263,7 +272,7 @@ def test_memory_lives_in_the_worker_and_the_backstop_ends_a_run(make_sandbox: Sa
 def test_stopping_the_sandbox_kills_the_workers_running_its_tasks(make_sandbox: SandboxFactory) -> None:
     sandbox = make_sandbox(_registry(spin=(PRINTER, 60.0)), hold_seconds=10.0)
     with client_for(sandbox) as client:
-        _warm(client, 1)
+        _warm(sandbox, 1)
         _start(client, "spin")
         deadline = time.monotonic() + 20
         while not (busy := client.get(STATS).json()["workers"]["busyPids"]):
@@ -289,3 +298,25 @@ def test_a_run_with_its_own_limits_in_the_worker(make_sandbox: SandboxFactory) -
         small = client.post(EXECUTE, json=body(namespace="w", taskName="small")).json()
     assert big["clearTextSolution"]["output"].startswith("time limit")  # grew, then looped
     assert small["clearTextSolution"]["output"].startswith("trap:")  # memory.grow refused: out of bounds
+
+
+def test_a_worker_loads_the_runner_without_the_client_or_the_server() -> None:
+    """The worker's fast start (see ``_worker_process.BOOTSTRAP``): the runner's modules load without
+    the packages' ``__init__``, so neither the client, httpx nor starlette is imported. A module of
+    the runner that starts importing them makes workers slow to start (a second on a busy machine),
+    which this test reports."""
+    import subprocess
+    import sys
+
+    from truebit_facade.sandbox import _worker_process
+
+    probe = _worker_process.BOOTSTRAP.replace(
+        "serve(int(sys.argv[1]))",
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('truebit_facade', 'httpx', 'starlette')))",
+    ).replace("except ImportError:", "except ImportError:\n    print('SLOW PATH')")
+    root = os.path.dirname(os.path.dirname(_worker_process.__file__))
+    out = subprocess.run([sys.executable, "-c", probe, "0", root], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "SLOW PATH" not in out.stdout, out.stdout
+    assert "httpx" not in out.stdout and "starlette" not in out.stdout, out.stdout
+    assert "'truebit_facade.sandbox._wasm'" in out.stdout

@@ -35,6 +35,8 @@ import types
 from multiprocessing.connection import Connection
 from typing import NamedTuple
 
+from ._wasm import ModuleMissing, WasmRunner
+
 __all__ = ["BOOTSTRAP", "NICENESS", "serve"]
 
 #: How much lower a worker's scheduling priority is than the server's (``os.nice``).
@@ -42,7 +44,8 @@ NICENESS = 10
 
 #: ``python -c BOOTSTRAP FD PACKAGE_DIR``: the packages ``truebit_facade`` and ``truebit_facade.sandbox``
 #: as bare modules with the right ``__path__`` (their ``__init__`` would import the whole client and
-#: the server), then :func:`serve` on the socket ``FD``.
+#: the server), then :func:`serve` on the socket ``FD``. Should a module of the runner come to need
+#: the packages themselves, the worker loads them (slower to start, same behaviour).
 BOOTSTRAP = """\
 import os, sys, types
 root = sys.argv[2]
@@ -50,7 +53,12 @@ for name, path in (("truebit_facade", root), ("truebit_facade.sandbox", os.path.
     package = types.ModuleType(name)
     package.__path__ = [path]
     sys.modules[name] = package
-from truebit_facade.sandbox._worker_process import serve
+try:
+    from truebit_facade.sandbox._worker_process import serve
+except ImportError:
+    for name in [m for m in sys.modules if m.split(".")[0] == "truebit_facade"]:
+        del sys.modules[name]
+    from truebit_facade.sandbox._worker_process import serve
 serve(int(sys.argv[1]))
 """
 
@@ -64,8 +72,6 @@ def serve(fd: int) -> None:
     """The worker's main loop, on the connected socket ``fd``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    from ._wasm import ModuleMissing, WasmRunner
-
     conn = Connection(fd)
     runner = WasmRunner().start()
     if hasattr(os, "nice"):  # after starting: the first run should not wait for a slow start
