@@ -233,13 +233,13 @@ def main(argv: Sequence[str] | argparse.Namespace | None = None) -> int:
         print(f"Truebit sandbox listening on {url}", flush=True)
         print(f"API key: {config.dev_api_key}", flush=True)
         print(f"Debug counters: GET {url}/_sandbox/stats", flush=True)
-        workers = config.workers or os.cpu_count() or 1
-        print(f"Function tasks run in up to {workers} worker processes", flush=True)
         if target is not None:
             print(f"Example target API on {target.url}", flush=True)
         if config.faults is not None:
             rates = ", ".join(f"{kind}={rate}" for kind, rate in config.faults.rates.items())
             print(f"Injecting faults (seed {config.faults.seed}): {rates}", flush=True)
+        workers = config.workers or os.cpu_count() or 1
+        print(f"Function tasks run in up to {workers} worker processes", flush=True)
         for task in registry.tasks():
             print(
                 f"  {task.kind} task {task.namespace}/{task.name} v{task.version}  {task.description}",
