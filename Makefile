@@ -69,6 +69,7 @@ demo: $(STAMP)  ## the main job against the embedded local dispatcher: no accoun
 bench: $(STAMP)
 	$(PY) scripts/bench.py
 	$(PY) scripts/bench_batch.py
+	$(PY) scripts/bench_sandbox.py
 
 conformance: $(STAMP)
 	$(PY) scripts/conformance.py

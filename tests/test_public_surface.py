@@ -22,7 +22,7 @@ PUBLIC = {
     "truebit_facade.sandbox": [
         "ApiCredentials", "ApiInputLimits", "ApiTask", "DEV_API_KEY", "EXAMPLES_NAMESPACE", "ExampleTarget",
         "FAULT_KINDS", "FaultConfig", "FunctionTask", "Manifest", "NodeFault", "STATS_PATH", "Sandbox",
-        "SandboxConfig", "Task", "TaskLimits", "TaskNotFound", "TaskRegistry", "add_arguments", "create_app", "default_registry",
+        "SandboxConfig", "SandboxHost", "Task", "TaskLimits", "TaskNotFound", "TaskRegistry", "add_arguments", "create_app", "default_registry",
         "example_registry", "main", "node_address", "register_example_api_task", "sandbox_process", "serve",
     ],
     # Not the users' API: the rules the sandbox shares with the client (see its docstring).

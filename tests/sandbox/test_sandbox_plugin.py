@@ -99,3 +99,55 @@ def test_the_api_client_fixture(truebit_api_client: Any) -> None:
         "3a2b5129", "custom", path="/anything/{Id}", params={"Id": 12345}
     )
     assert result.ok
+
+
+async def test_the_async_client_fixture_closes_its_client_itself(truebit_async_client: Any) -> None:
+    """No ``aclose()`` here: the fixture closes the pool after the test (``-W error`` would turn the
+    ResourceWarning of an unclosed socket into a failure of the next garbage collection)."""
+    result = await truebit_async_client.functions.run("3a2b5129", "fibonacci", "10")
+    assert result.output == "55"
+
+
+class TestEachTestHasAFreshSandbox:
+    """Sandboxes of the session share one event loop and one worker pool, nothing else."""
+
+    seen: list[tuple[str, str]] = []
+
+    @pytest.mark.parametrize("attempt", [1, 2])
+    def test_no_state_from_the_test_before(self, truebit_sandbox: Sandbox, attempt: int) -> None:
+        with httpx.Client(
+            base_url=truebit_sandbox.url, headers={"x-api-key": truebit_sandbox.api_key}
+        ) as client:
+            stats = client.get("/_sandbox/stats").json()
+            assert stats["startedTotal"] == 0
+            assert stats["executions"] == {}
+            for url, execution_id in self.seen:  # the last test's execution is unknown here
+                assert url != truebit_sandbox.url or attempt == 1
+                assert client.get(f"/task/function/execution-status/{execution_id}").status_code == 404
+            data = client.post(EXECUTE, json=body(input="7")).json()
+            assert data["clearTextSolution"]["output"] == "13"
+        self.seen.append((truebit_sandbox.url, data["executionId"]))
+        assert truebit_sandbox.dispatcher.started_total == 1
+
+
+class TestCreditIsPerTest:
+    @pytest.fixture
+    def truebit_sandbox_config(self) -> SandboxConfig:
+        return SandboxConfig(hold_seconds=2.0, api_keys={"only-one": 1})
+
+    @pytest.mark.parametrize("attempt", [1, 2])
+    def test_one_credit_each_time(self, truebit_sandbox: Sandbox, attempt: int) -> None:
+        with httpx.Client(base_url=truebit_sandbox.url, headers={"x-api-key": "only-one"}) as client:
+            assert client.post(EXECUTE, json=body()).status_code == 200
+            assert client.post(EXECUTE, json=body()).status_code == 402
+
+
+def test_two_fixture_sandboxes_at_once_are_apart(
+    truebit_sandbox: Sandbox, truebit_api_sandbox: Sandbox
+) -> None:
+    assert truebit_sandbox.url != truebit_api_sandbox.url
+    assert truebit_sandbox.dispatcher is not truebit_api_sandbox.dispatcher
+    with httpx.Client(base_url=truebit_sandbox.url, headers={"x-api-key": truebit_sandbox.api_key}) as client:
+        execution_id = client.post(EXECUTE, json=body()).json()["executionId"]
+    with httpx.Client(base_url=truebit_api_sandbox.url) as other:
+        assert other.get(f"/task/function/execution-status/{execution_id}").status_code == 404

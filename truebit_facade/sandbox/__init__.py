@@ -23,6 +23,11 @@ why it can never reach another host, ``_api_tasks`` for the call and the answer)
 ``example_target`` has a small target app, its manifest and :class:`~.example_target.ExampleTarget` to
 serve it on loopback; ``register_example_api_task(registry, target.url)`` adds ``3a2b5129/custom``.
 
+Function tasks run in worker processes, never in the server's (``_worker_pool``: ``workers``,
+``worker_memory_bytes``; a run past its wall clock or memory backstop has its worker killed). Many
+sandboxes can share one event-loop thread: ``SandboxHost().sandbox(config, registry)`` starts and stops
+in milliseconds (what the pytest plugin does per test).
+
 Fault injection (``SandboxConfig(faults=FaultConfig(rates={"503_retry_after": 0.2, "drop": 0.1}))``,
 seeded, off by default) and the start counters behind ``GET /_sandbox/stats`` are described in
 ``_faults`` and ``_dispatcher``.
@@ -72,6 +77,7 @@ from ._app import STATS_PATH, create_app
 from ._bounds import ApiInputLimits
 from ._config import DEV_API_KEY, NodeFault, SandboxConfig, TaskLimits
 from ._faults import FAULT_KINDS, FaultConfig
+from ._hosting import SandboxHost
 from ._manifest import Manifest
 from ._nodes import node_address
 from ._registry import EXAMPLES_NAMESPACE, FunctionTask, Task, TaskNotFound, TaskRegistry, default_registry
@@ -111,6 +117,7 @@ __all__ = [
     "NodeFault",
     "Sandbox",
     "SandboxConfig",
+    "SandboxHost",
     "Task",
     "TaskLimits",
     "TaskNotFound",

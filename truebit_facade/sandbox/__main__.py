@@ -12,6 +12,7 @@ Fault injection (off by default): ``--fault KIND=RATE`` (repeatable; kinds in ``
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -103,6 +104,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--credit", type=int, default=None, help="executions the key may start (default unlimited)"
     )
     p.add_argument("--max-concurrent", type=int, default=4, help="executions running at once (default 4)")
+    p.add_argument(
+        "--workers", type=int, default=None, metavar="N",
+        help="worker processes running function tasks, one run each at a time (default: one per core)",
+    )  # fmt: skip
+    p.add_argument(
+        "--worker-memory", type=int, default=None, metavar="BYTES",
+        help="resident memory a worker may reach during a run before it is killed and the run fails "
+        "(default: 256 MiB plus twice what the task's limits allow)",
+    )  # fmt: skip
     p.add_argument(
         "--max-retained", type=int, default=10_000, help="finished executions kept (default 10000)"
     )
@@ -200,6 +210,8 @@ def main(argv: Sequence[str] | argparse.Namespace | None = None) -> int:
             hold_seconds=args.hold,
             api_keys={args.api_key: args.credit},
             max_concurrent_executions=args.max_concurrent,
+            workers=args.workers,
+            worker_memory_bytes=args.worker_memory,
             max_retained_results=args.max_retained,
             max_stored_bytes=args.max_stored_bytes,
             max_input_bytes=args.max_input_bytes,
@@ -226,6 +238,8 @@ def main(argv: Sequence[str] | argparse.Namespace | None = None) -> int:
         if config.faults is not None:
             rates = ", ".join(f"{kind}={rate}" for kind, rate in config.faults.rates.items())
             print(f"Injecting faults (seed {config.faults.seed}): {rates}", flush=True)
+        workers = config.workers or os.cpu_count() or 1
+        print(f"Function tasks run in up to {workers} worker processes", flush=True)
         for task in registry.tasks():
             print(
                 f"  {task.kind} task {task.namespace}/{task.name} v{task.version}  {task.description}",

@@ -52,6 +52,7 @@ from ._validation import (
     validate_api_request,
     validate_function_request,
 )
+from ._worker_pool import WorkerPool
 
 __all__ = ["STATS_PATH", "create_app"]
 
@@ -101,17 +102,19 @@ def create_app(
     registry: TaskRegistry | None = None,
     *,
     middleware: Sequence[Middleware] = (),
+    pool: WorkerPool | None = None,
 ) -> Starlette:
     """The sandbox as an ASGI app; the dispatcher starts and stops with the app's lifespan.
 
     ``app.state.dispatcher`` is the :class:`Dispatcher` (credits, counters, store) for tests;
     ``app.state.faults`` the :class:`~._faults.FaultInjector` (``None`` without fault injection).
+    ``pool``: a worker pool to share (by default the dispatcher starts and stops its own).
     """
     from ._registry import default_registry
 
     config = config or SandboxConfig()
     registry = registry if registry is not None else default_registry()
-    dispatcher = Dispatcher(config, registry)
+    dispatcher = Dispatcher(config, registry, pool=pool)
 
     async def execute(request: Request, start: Callable[[str, Any], tuple[Any, str, Any]]) -> Response:
         """Both execute endpoints: authenticate, read, let ``start`` validate and submit, then hold a

@@ -109,6 +109,12 @@ class SandboxConfig:
     * ``api_input_limits``: how many headers and parameters an API task's input may have, and how long
       they and its path may be (:class:`~._bounds.ApiInputLimits`; 400 beyond, before any charge).
     * ``faults``: fault injection (:class:`FaultConfig`); ``None``, the default, injects nothing.
+    * ``workers``: worker processes that run function tasks (one run each at a time; ``None``, the
+      default, is one per core). The server's own process never runs WebAssembly (see
+      ``_worker_pool``).
+    * ``worker_memory_bytes``: the resident memory a worker may reach during a run before it is
+      killed and the run fails (a backstop behind the task's own limits); ``None``, the default, is
+      256 MiB plus twice what the task's limits let it hold.
     """
 
     hold_seconds: float = 60.0
@@ -128,6 +134,8 @@ class SandboxConfig:
     max_api_response_bytes: int = 10 << 20
     api_input_limits: ApiInputLimits = field(default_factory=ApiInputLimits)
     faults: FaultConfig | None = None
+    workers: int | None = None
+    worker_memory_bytes: int | None = None
 
     def __post_init__(self) -> None:
         if not self.api_keys:
@@ -157,6 +165,10 @@ class SandboxConfig:
             raise ValueError("max_api_response_bytes must be >= 1")
         if self.faults is not None and not isinstance(self.faults, FaultConfig):
             raise ValueError("faults must be a FaultConfig or None")
+        if self.workers is not None and self.workers < 1:
+            raise ValueError("workers must be >= 1")
+        if self.worker_memory_bytes is not None and self.worker_memory_bytes < (64 << 20):
+            raise ValueError("worker_memory_bytes must be at least 64 MiB")
         for index in self.faulty_nodes:
             if index < 0:
                 raise ValueError("faulty node indexes start at 0")

@@ -3,20 +3,21 @@
 It lives on the server's event loop. Each accepted execution gets an unguessable id
 (``secrets.token_hex(16)``, 32 hex characters), a ``Running`` row in the store and an asyncio task that
 waits for a slot (at most ``max_concurrent_executions`` run WebAssembly at once; the rest queue in
-arrival order), runs the module and the simulated nodes in a worker thread, waits for the simulated
-arrival of the deciding solution, then stores the response body and wakes the synchronous requests
-waiting for it.
+arrival order), hands the module's run to a worker process (``_worker_pool``: the server's process
+never runs WebAssembly or a host function) from a thread that waits for it, lets the simulated nodes
+sign the one result, waits for the simulated arrival of the deciding solution, then stores the
+response body and wakes the synchronous requests waiting for it.
 
 API tasks take the same path without the thread pool: the call to the target is made on the loop with
-the shared ``httpx.AsyncHTTPTransport`` (created by :meth:`Dispatcher.start`, closed by
+the shared ``httpx.AsyncHTTPTransport`` (created by the first API execution, closed by
 :meth:`Dispatcher.close`), within the same bound of concurrent executions; see ``_api_tasks`` for the
 call and the answer. Both kinds go through one execution template (:meth:`Dispatcher._execute`, with
 a :class:`~._jobs.Job` per kind saying what to run and how to answer).
 
 **Stopping** (:meth:`Dispatcher.close`, which the server calls first when it is told to stop, before it
 waits for connections): executions not finished end with Error in the store (waking held requests),
-running WebAssembly is interrupted (and any run that starts after is interrupted at once), and the
-worker threads are waited for a bounded time; nothing a task does can block a worker (see ``_task_files``).
+the worker processes running its tasks are killed (and the pool with them, unless it is shared), and
+the waiting threads are waited for a bounded time (they notice within ``_worker_pool.POLL_SECONDS``).
 
 Credit: one per accepted execution (a request refused with 400/401/402 costs nothing), kept in memory.
 
@@ -57,7 +58,7 @@ from ._nodes import NodePool
 from ._registry import FunctionTask, Task, TaskRegistry
 from ._store import ExecutionStore
 from ._validation import API_OPERATION, FUNCTION_OPERATION, ApiRequest, FunctionRequest
-from ._wasm import WasmRunner
+from ._worker_pool import PoolShare, WorkerPool, shared_pool
 
 if TYPE_CHECKING:
     import httpx
@@ -82,14 +83,22 @@ class ApiError(Exception):
 class Dispatcher:
     """Executions of one sandbox: see the module docstring. Call :meth:`start` and :meth:`close` on the loop."""
 
-    def __init__(self, config: SandboxConfig, registry: TaskRegistry) -> None:
+    def __init__(
+        self, config: SandboxConfig, registry: TaskRegistry, *, pool: WorkerPool | None = None
+    ) -> None:
         self.config = config
         self.registry = registry
         self.store = ExecutionStore(
             config.db_path, max_retained=config.max_retained_results, max_bytes=config.max_stored_bytes
         )
         self.nodes = NodePool(config.node_seed, config.faulty_nodes)
-        self.runner = WasmRunner()
+        #: Where function tasks run: this dispatcher's share of ``pool``, by default the process's
+        #: pool of ``config.workers`` workers (shared by its sandboxes; see ``_worker_pool``).
+        self.runner = PoolShare(
+            pool if pool is not None else shared_pool(config.workers),
+            owned=False,
+            memory_bytes=config.worker_memory_bytes,
+        )
         self.credits: dict[str, int | None] = dict(config.api_keys)
         #: Executions that actually started, in total and by body, input and task (module docstring).
         self.started_total = 0
@@ -98,7 +107,7 @@ class Dispatcher:
         self.started_by_task: collections.Counter[str] = collections.Counter()
         self.started_by_label: collections.Counter[str] = collections.Counter()
         #: The transport API tasks call their targets with (no cookies, no redirects, no environment);
-        #: exists between start() and close().
+        #: made by the first API execution (it costs tens of milliseconds), closed by close().
         self.http: httpx.AsyncHTTPTransport | None = None
         #: Executions running now, and waiting for a slot.
         self.active = 0
@@ -114,20 +123,19 @@ class Dispatcher:
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
-        self.runner.start()
+        self.runner.warm()
         self._pool = ThreadPoolExecutor(
             max_workers=self.config.max_concurrent_executions, thread_name_prefix="truebit-sandbox-run"
         )
         self._slots = asyncio.Semaphore(self.config.max_concurrent_executions)
         self._closing = False
-        self.http = new_transport()
         logger.debug(
             "dispatcher started: %d slots, store %s", self.config.max_concurrent_executions, self.store.path
         )
 
     async def close(self) -> None:
-        """Stop: executions not finished end with Error (waking held requests); running WebAssembly is
-        interrupted; worker threads are waited for at most a few seconds. Idempotent."""
+        """Stop: executions not finished end with Error (waking held requests); the workers running
+        them are killed; waiting threads are waited for at most a few seconds. Idempotent."""
         if self._closed:
             return
         self._closed = True
@@ -145,13 +153,13 @@ class Dispatcher:
             waited = asyncio.to_thread(pool.shutdown, wait=True)
             try:
                 await asyncio.wait_for(waited, _CLOSE_WAIT_SECONDS)
-            except TimeoutError:  # pragma: no cover - nothing a task does blocks a worker
+            except TimeoutError:  # pragma: no cover - waiting threads notice the stop in 50 ms
                 logger.error("worker threads still busy %g s after the stop", _CLOSE_WAIT_SECONDS)
         if self.http is not None:
             with contextlib.suppress(Exception):
                 await self.http.aclose()
             self.http = None
-        self.runner.close()
+        await asyncio.to_thread(self.runner.close)
         self.store.close()
         logger.debug("dispatcher stopped")
 
@@ -225,8 +233,10 @@ class Dispatcher:
     ) -> tuple[str, asyncio.Future[dict[str, Any]]]:
         """Accept an API execution (``call`` already checked against the manifest): its id and a future
         of its final response body. The stored request has its ``input.headers`` values redacted."""
-        if self.http is None:
+        if self._closing or self._slots is None:
             raise ApiError(500, "the sandbox is stopping")
+        if self.http is None:
+            self.http = new_transport()
         job = ApiJob(task, request, call, self.http, self.nodes.hub_address, self.config)
         return self._accept(job, counted_body(raw_body))
 
@@ -290,6 +300,7 @@ class Dispatcher:
             "queued": self.queued,
             "peakActive": self.peak_active,
             "executions": self.store.counts(),
+            "workers": self.runner.pool.stats(),
             **self.store.usage(),
         }
 

@@ -43,9 +43,10 @@ GiB of *virtual* memory, not resident): an ``RLIMIT_AS`` backstop must allow for
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._config import TaskLimits
+if TYPE_CHECKING:  # a worker process loads this without the settings (see _worker_process)
+    from ._config import TaskLimits
 
 __all__ = [
     "DISABLED",

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import Executor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import ApiTaskStatus, VerificationStatus
 from ._api_tasks import ApiOutcome, ApiTask, api_response_body, call_target
-from ._config import SandboxConfig
+from ._config import SandboxConfig, TaskLimits
 from ._manifest import PreparedCall
 from ._nodes import NodePool, Verdict, error_verdict, reach_consensus
 from ._registry import FunctionTask
 from ._validation import ApiRequest, FunctionRequest
-from ._wasm import WasmRunner
+from ._wasm import RunResult
 
 if TYPE_CHECKING:
     import httpx
@@ -60,7 +60,8 @@ class Job:
 
 
 class FunctionJob(Job):
-    """A function task: one run of the module in a worker thread, then the nodes' consensus."""
+    """A function task: one run of the module in a worker process (waited for in a thread), shared by
+    the honest nodes, then the nodes' consensus."""
 
     kind = "function"
 
@@ -68,7 +69,7 @@ class FunctionJob(Job):
         self,
         task: FunctionTask,
         request: FunctionRequest,
-        runner: WasmRunner,
+        runner: _Runner,
         nodes: NodePool,
         config: SandboxConfig,
     ) -> None:
@@ -84,7 +85,7 @@ class FunctionJob(Job):
         return response_body(execution_id, verdict), verdict.decided_after
 
     def _solve(self, execution_id: str) -> Verdict:
-        """In a worker thread: run the module once and let the nodes sign and agree (or not)."""
+        """In a thread: run the module once (in a worker process) and let the nodes sign and agree."""
         assert isinstance(self.task, FunctionTask)
         limits = self.task.limits(self.config.default_limits)
         gas = limits.gas_limit if self.request.gas_limit is None else self.request.gas_limit
@@ -111,6 +112,14 @@ class FunctionJob(Job):
     def summary(self, body: dict[str, Any]) -> str:
         solution = body.get("clearTextSolution") or {}
         return f"{body['verificationStatus']}, {solution.get('executionStatus', 'no solution')}"
+
+
+class _Runner(Protocol):
+    """What runs a function task (the dispatcher's ``PoolShare``)."""
+
+    def run(
+        self, task: FunctionTask, input_text: str, *, gas_limit: int, limits: TaskLimits
+    ) -> RunResult: ...
 
 
 class ApiJob(Job):

@@ -1,10 +1,16 @@
 """WebAssembly modules of function tasks: from text or binary to a validated binary, and the interface
 a task must have (a WASI preview-1 command). Validation uses the runners' engine (``_engine``), so a
-module using a proposal the sandbox switches off is refused here, when it is registered."""
+module using a proposal the sandbox switches off is refused here, when it is registered.
+
+Both answers depend on the bytes alone, so they are remembered by SHA-256 (the last
+:data:`_REMEMBERED`): a test suite building the same registry for every test compiles each module once.
+"""
 
 from __future__ import annotations
 
 import atexit
+import collections
+import hashlib
 import os
 import threading
 from pathlib import Path
@@ -27,6 +33,15 @@ def to_wasm(source: bytes | bytearray | str | os.PathLike[str]) -> bytes:
         data = bytes(source)
     else:
         data = source
+    key = (
+        b"to_wasm:"
+        + hashlib.sha256(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data).digest()
+    )
+    known = _remembered(key)
+    if known is not None:
+        if isinstance(known, str):
+            raise ValueError(known)
+        return known
     try:
         if isinstance(data, bytes) and data.startswith(b"\0asm"):
             wasm = data
@@ -35,7 +50,10 @@ def to_wasm(source: bytes | bytearray | str | os.PathLike[str]) -> bytes:
             wasm = bytes(wat2wasm(text))
         Module.validate(_validation_engine(), wasm)
     except (WasmtimeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"not a valid WebAssembly module: {exc}{_proposal_hint(str(exc))}") from None
+        message = f"not a valid WebAssembly module: {exc}{_proposal_hint(str(exc))}"
+        _remember(key, message)
+        raise ValueError(message) from None
+    _remember(key, wasm)
     return wasm
 
 
@@ -59,6 +77,25 @@ def _proposal_hint(message: str) -> str:
         " (a function task may use only the WebAssembly proposals Truebit's toolchains emit:"
         " see 'Resource bounds' in docs/sandbox.md)"
     )
+
+
+_REMEMBERED = 64
+_answers: collections.OrderedDict[bytes, bytes | str] = collections.OrderedDict()
+
+
+def _remembered(key: bytes) -> bytes | str | None:
+    with _engine_lock:
+        found = _answers.get(key)
+        if found is not None:
+            _answers.move_to_end(key)
+        return found
+
+
+def _remember(key: bytes, answer: bytes | str) -> None:
+    with _engine_lock:
+        _answers[key] = answer
+        while len(_answers) > _REMEMBERED:
+            _answers.popitem(last=False)
 
 
 _engine_lock = threading.Lock()
@@ -88,6 +125,20 @@ def _close_validation_engine() -> None:
 
 def check_interface(wasm: bytes) -> None:
     """A task is a WASI preview-1 command: it exports ``_start`` and imports nothing else."""
+    key = b"interface:" + hashlib.sha256(wasm).digest()
+    known = _remembered(key)
+    if known is None:
+        try:
+            _check_interface(wasm)
+            known = b""
+        except ValueError as exc:
+            known = str(exc)
+        _remember(key, known)
+    if isinstance(known, str):
+        raise ValueError(known)
+
+
+def _check_interface(wasm: bytes) -> None:
     from wasmtime import FuncType, Module
 
     module = Module(_validation_engine(), wasm)

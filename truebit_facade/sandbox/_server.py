@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ._config import SandboxConfig
 from ._registry import TaskRegistry
 from ._served import ServedContext
+from ._worker_pool import START_SECONDS, shared_pool
 
 if TYPE_CHECKING:
     import uvicorn
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
     from ._dispatcher import Dispatcher
     from ._faults import FaultInjector
+    from ._hosting import _HostedServer
 
 __all__ = ["Sandbox", "ThreadedServer", "serve"]
 
@@ -139,14 +141,20 @@ class Sandbox(ServedContext):
         host: str = "127.0.0.1",
         port: int = 0,
         log_level: str = "warning",
+        served: ThreadedServer | _HostedServer | None = None,
     ) -> None:
         from ._registry import default_registry
 
         self.config = config or SandboxConfig()
         self.registry = registry if registry is not None else default_registry()
         self.host = host
-        self._served = ThreadedServer(host, port, log_level)
+        #: What serves it: a thread of its own, or a ``SandboxHost``'s loop (``_hosting``).
+        self._served = served if served is not None else ThreadedServer(host, port, log_level)
         self._app: Starlette | None = None
+        # The first worker process starts now, in the background, so that it is ready (its
+        # interpreter and wasmtime loaded) by the first run.
+        self._pool = shared_pool(self.config.workers)
+        self._warming = self._pool.warm(1)
 
     @property
     def api_key(self) -> str:
@@ -185,7 +193,7 @@ class Sandbox(ServedContext):
 
         if self._served.started:
             return self
-        self._app = create_app(self.config, self.registry)
+        self._app = create_app(self.config, self.registry, pool=self._pool)
         try:
             self._served.start(self._app, "truebit-sandbox", timeout)
         except RuntimeError as exc:
@@ -203,6 +211,8 @@ class Sandbox(ServedContext):
             with contextlib.suppress(Exception):
                 asyncio.run_coroutine_threadsafe(self.dispatcher.close(), loop).result(timeout=15)
         self._served.stop()
+        if self._warming is not None:
+            self._warming.join(START_SECONDS)
 
 
 def _stopping_server(config: uvicorn.Config, dispatcher: Dispatcher) -> uvicorn.Server:

@@ -9,7 +9,14 @@ filesystem. Gas is wasmtime fuel (about one unit per WebAssembly instruction, ch
 entries and loop headers, so a run may finish a few straight-line steps past its budget but never
 loops or calls past it); memory is capped with a store limit; wall-clock time with an epoch deadline
 advanced by a ticker thread, and by the file functions for the host-side work they do. Each module is
-compiled once per runner and cached.
+compiled once per runner and cached (the last :data:`MAX_CACHED_MODULES`, by task id), and so is a
+module that fails to link (an import the sandbox does not define): its next run fails at once with the
+same reason. Compiling counts toward the run's wall clock: the clock starts at ``started`` (when the
+execution was handed over), not when the module begins to run.
+
+The server never calls this itself: a :class:`WasmRunner` lives in each worker process
+(``_worker_process``), and the parent (``_worker_pool``) also enforces the wall clock from outside, by
+killing a worker that overruns.
 
 A run fails (``executionStatus`` ``failed``) when it runs out of gas, exceeds the time, memory, output
 or write limit, traps, exits with a non-zero code, or leaves an empty ``output.txt``; the output of a
@@ -20,26 +27,43 @@ every node.
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import math
 import threading
 import time
 import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from ._config import TaskLimits
 from ._engine import apply_limits, limit_reason, new_engine
 from ._task_files import TaskFiles
 from ._wasi_linker import define_task_files
 
-if TYPE_CHECKING:  # the registry validates modules with this runner's engine (_modules): no circle
-    from ._registry import FunctionTask
+if TYPE_CHECKING:
+    from ._config import TaskLimits
 
-__all__ = ["MAX_GAS", "RunResult", "WasmRunner", "new_engine"]
+__all__ = ["MAX_CACHED_MODULES", "MAX_GAS", "ModuleMissing", "RunResult", "WasmRunner", "new_engine"]
 
 #: Fuel is a u64 in wasmtime; larger gas limits are clamped to it.
 MAX_GAS = (1 << 64) - 1
+#: Compiled modules (or link failures) a runner keeps, least recently used out first.
+MAX_CACHED_MODULES = 32
+
+
+class Module(Protocol):
+    """What a runner needs of a task: its id (the SHA-256 of its module) and the module
+    (:class:`~._registry.FunctionTask` is one)."""
+
+    @property
+    def task_id(self) -> str: ...
+
+    @property
+    def wasm(self) -> bytes: ...
+
+
+class ModuleMissing(LookupError):
+    """A run named a module by task id alone (``wasm`` empty) that this runner has not cached."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +98,12 @@ class WasmRunner:
         self._tick = tick_seconds
         self._engine: Any = new_engine()
         self._linker: Any = None
-        self._cache: dict[FunctionTask, Any] = {}
+        #: task id -> InstancePre, or the reason (str) the module failed to link.
+        self._cache: collections.OrderedDict[str, Any] = collections.OrderedDict()
+        #: Modules compiled, link failures among them, and task ids evicted since the last take_evicted().
+        self.compiles = 0
+        self.link_failures = 0
+        self._evicted: list[str] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
@@ -114,9 +143,9 @@ class WasmRunner:
         """Close and free the engine, linker and compiled modules (the runner is unusable after)."""
         self.close()
         with self._lock:
-            cached, self._cache = list(self._cache.values()), {}
+            cached, self._cache = list(self._cache.values()), collections.OrderedDict()
             linker, self._linker = self._linker, None
-        for obj in (*cached, linker, self._engine):
+        for obj in (*[c for c in cached if not isinstance(c, str)], linker, self._engine):
             close = getattr(obj, "close", None)
             if close is not None:
                 with contextlib.suppress(Exception):
@@ -134,36 +163,76 @@ class WasmRunner:
             for _ in range(self._max_ticks + 1 if self._closed else 1):
                 self._engine.increment_epoch()
 
-    def compiled(self, task: FunctionTask) -> Any:
-        """The task's module compiled and linked against WASI (an ``InstancePre``), cached per task."""
-        from wasmtime import Linker, Module
+    def compiled(self, task: Module) -> Any:
+        """The task's module compiled and linked against WASI (an ``InstancePre``), or the reason (a
+        ``str``) it cannot link; cached per task id. ``ModuleMissing`` if ``task.wasm`` is empty and
+        the module is not cached."""
+        from wasmtime import Linker, Module, WasmtimeError
 
         with self._lock:
-            pre = self._cache.get(task)
-            if pre is None:
-                if self._linker is None:
-                    self._linker = Linker(self._engine)
-                    self._linker.define_wasi()
-                    define_task_files(self._linker, self._current)
+            pre = self._cache.get(task.task_id)
+            if pre is not None:
+                self._cache.move_to_end(task.task_id)
+                return pre
+            if not task.wasm:
+                raise ModuleMissing(task.task_id)
+            if self._linker is None:
+                self._linker = Linker(self._engine)
+                self._linker.define_wasi()
+                define_task_files(self._linker, self._current)
+            self.compiles += 1
+            try:
                 pre = self._linker.instantiate_pre(Module(self._engine, task.wasm))
-                self._cache[task] = pre
+            except WasmtimeError as exc:
+                self.link_failures += 1
+                pre = "link error: " + _last_line(str(exc))
+            self._cache[task.task_id] = pre
+            while len(self._cache) > MAX_CACHED_MODULES:
+                evicted, old = self._cache.popitem(last=False)
+                self._evicted.append(evicted)
+                if not isinstance(old, str):
+                    with contextlib.suppress(Exception):
+                        old.close()
             return pre
 
-    def run(self, task: FunctionTask, input_text: str, *, gas_limit: int, limits: TaskLimits) -> RunResult:
-        """Run ``task`` on ``input_text`` with ``gas_limit`` fuel and ``limits``; never raises for task faults."""
+    def take_evicted(self) -> list[str]:
+        """Task ids dropped from the cache since the last call (the pool mirrors the cache)."""
+        with self._lock:
+            evicted, self._evicted = self._evicted, []
+        return evicted
+
+    def run(
+        self,
+        task: Module,
+        input_text: str,
+        *,
+        gas_limit: int,
+        limits: TaskLimits,
+        started: float | None = None,
+    ) -> RunResult:
+        """Run ``task`` on ``input_text`` with ``gas_limit`` fuel and ``limits``; never raises for task
+        faults. The wall clock runs from ``started`` (``time.monotonic()``, default now), compiling
+        included."""
         from wasmtime import ExitTrap, Store, Trap, TrapCode, WasiConfig, WasmtimeError
 
         if self._ticker is None or self._closed:
             raise RuntimeError("the runner is not started")
+        began = time.monotonic() if started is None else started
         pre = self.compiled(task)
         gas = min(max(gas_limit, 0), MAX_GAS)
-        ticks = max(1, math.ceil(limits.wall_clock_seconds / self._tick))
+        if isinstance(pre, str):
+            return RunResult(output=pre, execution_status="failed", gas_used=0, reason=pre)
+        remaining = limits.wall_clock_seconds - (time.monotonic() - began)
+        if remaining <= 0:
+            reason = f"time limit: still running after {limits.wall_clock_seconds:g} s (compiling the module)"
+            return RunResult(output=reason, execution_status="failed", gas_used=0, reason=reason)
+        ticks = max(1, math.ceil(remaining / self._tick))
         self._max_ticks = max(self._max_ticks, ticks)
         files = TaskFiles(
             input_text.encode("utf-8"),
             quota=limits.scratch_bytes,
             output_limit=limits.output_bytes,
-            deadline=time.monotonic() + limits.wall_clock_seconds,
+            deadline=began + limits.wall_clock_seconds,
             wall_clock=limits.wall_clock_seconds,
         )
         wasi = WasiConfig()  # arguments, clocks and randomness; no preopen, no host stdio
