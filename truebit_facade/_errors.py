@@ -147,6 +147,8 @@ class WaitTimeoutError(TruebitError, TimeoutError):
     """The overall deadline passed before the execution ended. Nothing is lost: resume with
     ``wait(err.execution_id)``. ``last_status`` and ``last_result`` are what was last seen."""
 
+    execution_id: str  # always known: a wait is about one execution
+
     def __init__(
         self,
         message: str,
@@ -167,6 +169,8 @@ class CallInterruptedError(TruebitError):
 
 class TaskError(TruebitError):
     """The execution ended without a verified success. ``result`` holds everything that came back."""
+
+    execution_id: str  # the result's
 
     def __init__(self, message: str, *, result: FunctionResult | ApiTaskResult) -> None:
         super().__init__(message, execution_id=result.execution_id)

@@ -178,6 +178,16 @@ def outcome_error(result: FunctionResult | ApiTaskResult, secrets: tuple[str, ..
     return cls(scrub(message, secrets), result=result)
 
 
+def unverifiable(result: FunctionResult | ApiTaskResult) -> MalformedResponseError:
+    """A success that cannot be relied on: ``succeed`` without the output it is about."""
+    eid = result.execution_id
+    return MalformedResponseError(
+        f"execution {eid}: verified as succeeded, but the solution carries no output; fetch it with "
+        f"get({eid!r}) to see everything that came back",
+        execution_id=eid,
+    )
+
+
 def _excerpt(text: str, secrets: tuple[str, ...], limit: int = 200) -> str:
     """A one-line excerpt: scrubbed *before* it is cut or its spaces collapsed, or a secret that
     crosses the cut, or holds runs of spaces and tabs, would no longer match and would leak."""

@@ -321,6 +321,18 @@ def test_run_returns_the_verified_type_and_a_failure_the_plain_one() -> None:
     assert type(Drive(script(answer(running())))(flow.get(FUNCTION, "e1", DEFAULT))) is FunctionResult
 
 
+def test_a_success_without_its_output_is_not_returned_as_verified() -> None:
+    from truebit_facade import VerifiedFunctionResult
+
+    body = done()
+    del body["clearTextSolution"]["output"]
+    with pytest.raises(MalformedResponseError, match="carries no output") as caught:
+        Drive(script(answer(body)))(run())
+    assert caught.value.execution_id == "e1"
+    loose = Drive(script(answer(body)))(run(raise_on_failure=False))
+    assert loose.ok and not isinstance(loose, VerifiedFunctionResult)
+
+
 # --- answers proving there is no such endpoint ----------------------------------------------
 
 
