@@ -44,7 +44,12 @@ class _AsyncPerformer(Protocol):
     @property
     def settings(self) -> Settings: ...
 
-    async def _perform(self, call: flow.Call[T], token: threading.Event | None = None) -> T: ...
+    async def _perform(
+        self,
+        call: flow.Call[T],
+        token: threading.Event | None = None,
+        group: list[flow.Progress] | None = None,
+    ) -> T: ...
 
 
 class _AsyncTasks(Generic[R, V]):
@@ -118,12 +123,13 @@ class _AsyncTasks(Generic[R, V]):
         raise_on_failure: bool,
         token: Any = None,
         on_status: Callable[[R], object] | None = None,
+        group: list[flow.Progress] | None = None,
     ) -> R:
         # The flow builds the request (checking every argument) before its first effect: a bad
         # argument raises before any I/O.
         _check_flags(on_status, raise_on_failure)
         call = flow.run(self._kind, build, timeout, raise_on_failure, on_status)
-        return await self._client._perform(call, token)
+        return await self._client._perform(call, token, group)
 
     async def _submit(self, build: Callable[[bool], WireRequest]) -> Execution:
         return await self._client._perform(flow.submit(self._kind, build))
@@ -146,8 +152,13 @@ class _AsyncTasks(Generic[R, V]):
     ) -> list[R | TruebitError]:
         self._client.settings.deadline(timeout)  # a bad timeout: one error, before anything is sent
         token = threading.Event()  # this run_many's own: an interruption stops its calls alone
-        calls = [partial(self._run, build, timeout, raise_on_failure, token) for build in builds]
-        return await gather_bounded(calls, concurrency, token)
+        group: list[flow.Progress] = []  # what its calls learnt: the ids a Ctrl-C must not lose
+        calls = [partial(self._run, build, timeout, raise_on_failure, token, group=group) for build in builds]
+        try:
+            return await gather_bounded(calls, concurrency, token)
+        except BaseException as exc:
+            flow.mark_group_interrupted(exc, group)
+            raise
 
 
 class AsyncFunctions(_AsyncTasks[FunctionResult, VerifiedFunctionResult]):

@@ -423,9 +423,16 @@ class Steps(Generic[T]):
     note saying whether the task may be running. The generator is closed on every exit."""
 
     def __init__(
-        self, call: Call[T], settings: Settings, book: SecretBook, token: Token | None = None
+        self,
+        call: Call[T],
+        settings: Settings,
+        book: SecretBook,
+        token: Token | None = None,
+        group: list[Progress] | None = None,
     ) -> None:
         self.progress = Progress()
+        if group is not None:  # the calls of one run_many: an interruption tells all their ids
+            group.append(self.progress)
         self.reply: Reply = None
         self._flow = call(settings, book, self.progress)
         self._token = token
@@ -477,4 +484,23 @@ def mark_interrupted(exc: BaseException, progress: Progress) -> None:
         exc.add_note(
             "truebit: interrupted while the execute request was in flight: the task may have been "
             "submitted, and no execution id was received (submit() + wait() learns the id first)"
+        )
+
+
+def mark_group_interrupted(exc: BaseException, group: list[Progress]) -> None:
+    """Tell whoever catches ``exc`` what the calls of one ``run_many`` knew: ``execution_ids``, every
+    id they received (finished or not: their results are lost with the interruption), and a note."""
+    if isinstance(exc, TruebitError | GeneratorExit):
+        return
+    ids = [p.execution_id for p in group if p.execution_id is not None]
+    exc.execution_ids = ids  # type: ignore[attr-defined]
+    in_flight = sum(1 for p in group if p.submitting)
+    if ids:
+        exc.add_note(
+            f"truebit: run_many interrupted; the executions it started: {ids} (collect each with wait())"
+        )
+    if in_flight:
+        exc.add_note(
+            f"truebit: {in_flight} execute request(s) were in flight: those tasks may have been submitted, "
+            "and no execution id was received"
         )

@@ -42,7 +42,12 @@ class _Performer(Protocol):
     @property
     def settings(self) -> Settings: ...
 
-    def _perform(self, call: flow.Call[T], token: threading.Event | None = None) -> T: ...
+    def _perform(
+        self,
+        call: flow.Call[T],
+        token: threading.Event | None = None,
+        group: list[flow.Progress] | None = None,
+    ) -> T: ...
 
 
 class _Tasks(Generic[R, V]):
@@ -116,12 +121,13 @@ class _Tasks(Generic[R, V]):
         raise_on_failure: bool,
         token: Any = None,
         on_status: Callable[[R], object] | None = None,
+        group: list[flow.Progress] | None = None,
     ) -> R:
         # The flow builds the request (checking every argument) before its first effect: a bad
         # argument raises before any I/O.
         _check_flags(on_status, raise_on_failure)
         call = flow.run(self._kind, build, timeout, raise_on_failure, on_status)
-        return self._client._perform(call, token)
+        return self._client._perform(call, token, group)
 
     def _submit(self, build: Callable[[bool], WireRequest]) -> Execution:
         return self._client._perform(flow.submit(self._kind, build))
@@ -144,8 +150,13 @@ class _Tasks(Generic[R, V]):
     ) -> list[R | TruebitError]:
         self._client.settings.deadline(timeout)  # a bad timeout: one error, before anything is sent
         token = threading.Event()  # this run_many's own: an interruption stops its calls alone
-        calls = [partial(self._run, build, timeout, raise_on_failure, token) for build in builds]
-        return map_bounded(calls, concurrency, token)
+        group: list[flow.Progress] = []  # what its calls learnt: the ids a Ctrl-C must not lose
+        calls = [partial(self._run, build, timeout, raise_on_failure, token, group=group) for build in builds]
+        try:
+            return map_bounded(calls, concurrency, token)
+        except BaseException as exc:
+            flow.mark_group_interrupted(exc, group)
+            raise
 
 
 class Functions(_Tasks[FunctionResult, VerifiedFunctionResult]):
