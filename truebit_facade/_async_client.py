@@ -20,6 +20,7 @@ import httpx
 from . import _flow as flow
 from . import _transport as transport
 from ._async_resources import AsyncApiTasks, AsyncFunctions
+from ._driver import Steps
 from ._errors import TruebitError, ValidationError
 from ._policy import PollPolicy, RetryPolicy
 from ._redact import SecretBook, log_request, log_response, log_sleep, mask_key
@@ -198,10 +199,10 @@ class AsyncTruebit:
         token: threading.Event | None = None,
         group: list[flow.Progress] | None = None,
     ) -> T:
-        """Run one call's flow to its end, doing the I/O it asks for (``flow.Steps`` is the loop).
+        """Run one call's flow to its end, doing the I/O it asks for (``Steps`` is the loop).
         ``token``, when set by another thread or task (an interrupted ``run_many``), stops the call at
         its next step; ``group`` collects what the calls of one ``run_many`` learn."""
-        with flow.Steps(call, self._settings, self._secrets, token, group) as steps:
+        with Steps(call, self._settings, self._secrets, token, group) as steps:
             for effect in steps:
                 if isinstance(effect, flow.Sleep):
                     log_sleep(effect.seconds, effect.why)
