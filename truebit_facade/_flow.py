@@ -6,9 +6,9 @@ came back") and :class:`Sleep`. A reply to a send is an :class:`Answer` (status,
 :class:`Failure` (whether the request may have left this machine, and why it failed); a reply to a
 sleep is ``None``. Either may be :data:`INTERRUPTED` when the call's token was set. Everything else is
 decided here: sync hold or async mode, how an answer is read, retry or not and for how long, poll or
-finish, what the deadline allows, which typed error with which execution id. The sync and async clients
-only turn effects into I/O, so they cannot drift; the tests drive these generators with no sockets,
-no sleeps and no clock but the one in the settings.
+finish, what the deadline allows, which typed error with which execution id. One loop advances a
+flow (``_driver.Steps``); the sync and async clients only answer its effects with I/O, so they cannot
+drift, and the tests answer them with a handler and a virtual clock: no sockets, no sleeps.
 
 The rules, each decided in one place:
 
@@ -18,6 +18,9 @@ The rules, each decided in one place:
   the retry policy, honouring ``Retry-After``; when the policy gives up, the call raises that error,
   with the execution id. Inside a wait this is the only rule: the poll policy spaces reads that
   *succeeded* and showed the execution still ``Running``.
+* An answer proving there is no such endpoint (404, 405, 410, 421, 501) started nothing: the error
+  says so, names the URL and points at the base URL.
+* An execution id that is (or holds) one of the client's secrets is refused, never shown or sent.
 * Every attempt has a wall-clock bound (headers and body together) clipped to the call's deadline,
   except the execute request of sync mode, which is chosen only when the deadline leaves room for the
   whole hold: cutting it would lose the id of a task that is running.
