@@ -31,6 +31,7 @@ from ._models import (
     verified_if_ok,
 )
 from ._redact import reveals
+from ._status import ExecutionStatus, VerificationStatus
 from ._wire import Answer
 
 __all__ = ["API", "FUNCTION", "Kind", "json_object", "read_execute", "read_status"]
@@ -208,9 +209,17 @@ def function_result(
             sender_address=_str(cts.sender_address, "senderAddress"),
             signature=signature,
         )
+    verification = _opt(model.verification_status)
+    if (
+        verification is VerificationStatus.SUCCESS
+        and solution is not None
+        and solution.execution_status is ExecutionStatus.SUCCEED
+        and solution.output is None
+    ):  # a verified success is its output: without one the answer cannot be trusted
+        raise TypeError("a verified success without clearTextSolution.output")
     result = FunctionResult(
         execution_id=execution_id,
-        verification=_opt(model.verification_status),
+        verification=verification,
         solution=solution,
         raw=freeze(body),
         extra=freeze(model.additional_properties),

@@ -27,7 +27,7 @@ words, the status and a scrubbed excerpt of the body.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._base_errors import MalformedResponseError, TruebitError, ValidationError
 
@@ -35,6 +35,11 @@ if TYPE_CHECKING:
     import httpx
 
     from ._models import ApiTaskResult, FunctionResult
+
+#: The result a task error carries: ``FunctionResult`` from ``functions``, ``ApiTaskResult`` from
+#: ``api_tasks``; ``except TaskFailedError as err`` leaves it open, ``TaskFailedError[FunctionResult]``
+#: says which.
+R = TypeVar("R", bound="FunctionResult | ApiTaskResult")
 
 __all__ = [
     "APIStatusError",
@@ -147,7 +152,7 @@ class WaitTimeoutError(TruebitError, TimeoutError):
     """The overall deadline passed before the execution ended. Nothing is lost: resume with
     ``wait(err.execution_id)``. ``last_status`` and ``last_result`` are what was last seen."""
 
-    execution_id: str  # always known: a wait is about one execution
+    execution_id: str  # always known: the deadline can only pass after the execution was accepted
 
     def __init__(
         self,
@@ -167,29 +172,30 @@ class CallInterruptedError(TruebitError):
     execution id had been received, ``execution_id`` has it: the task may still be running."""
 
 
-class TaskError(TruebitError):
+class TaskError(TruebitError, Generic[R]):
     """The execution ended without a verified success. ``result`` holds everything that came back."""
 
     execution_id: str  # the result's
+    result: R
 
-    def __init__(self, message: str, *, result: FunctionResult | ApiTaskResult) -> None:
+    def __init__(self, message: str, *, result: R) -> None:
         super().__init__(message, execution_id=result.execution_id)
         self.result = result
 
 
-class TaskFailedError(TaskError):
+class TaskFailedError(TaskError[R]):
     """The task failed (trap, out of gas, empty output, target API error) or verification says Error."""
 
 
-class VerificationIndeterminateError(TaskError):
+class VerificationIndeterminateError(TaskError[R]):
     """The nodes did not agree, or too few answered in time: the output is not verified."""
 
 
-class UnknownStatusError(TaskError):
+class UnknownStatusError(TaskError[R]):
     """The execution ended (its status is not ``Running``) in a status value this client version does
     not know: the service is newer than the spec it was generated from. ``status`` is the raw value;
     ``result`` holds everything that came back. Upgrade the client to interpret it."""
 
-    def __init__(self, message: str, *, result: FunctionResult | ApiTaskResult, status: str) -> None:
+    def __init__(self, message: str, *, result: R, status: str) -> None:
         super().__init__(message, result=result)
         self.status = status

@@ -138,7 +138,9 @@ def status_error(
     return cls(text, **kw)
 
 
-def outcome_error(result: FunctionResult | ApiTaskResult, secrets: tuple[str, ...] = ()) -> TaskError | None:
+def outcome_error(
+    result: FunctionResult | ApiTaskResult, secrets: tuple[str, ...] = ()
+) -> TaskError[Any] | None:
     """The error ``run``/``wait`` raise for a terminal result that is not a verified success, else
     ``None``. The message is scrubbed of ``secrets`` (an API target may echo injected headers)."""
     if result.ok:
@@ -157,7 +159,7 @@ def outcome_error(result: FunctionResult | ApiTaskResult, secrets: tuple[str, ..
             "ended (only Running has not); see .result for everything that came back"
         )
         return UnknownStatusError(scrub(message, secrets), result=result, status=raw)
-    cls: type[TaskError] = TaskFailedError
+    cls: type[TaskError[Any]] = TaskFailedError
     if isinstance(result, FunctionResult):
         v, es = result.verification, result.execution_status
         if v is VerificationStatus.INDETERMINATE:
@@ -176,16 +178,6 @@ def outcome_error(result: FunctionResult | ApiTaskResult, secrets: tuple[str, ..
             f"{detail}"
         )
     return cls(scrub(message, secrets), result=result)
-
-
-def unverifiable(result: FunctionResult | ApiTaskResult) -> MalformedResponseError:
-    """A success that cannot be relied on: ``succeed`` without the output it is about."""
-    eid = result.execution_id
-    return MalformedResponseError(
-        f"execution {eid}: verified as succeeded, but the solution carries no output; fetch it with "
-        f"get({eid!r}) to see everything that came back",
-        execution_id=eid,
-    )
 
 
 def _excerpt(text: str, secrets: tuple[str, ...], limit: int = 200) -> str:

@@ -314,16 +314,17 @@ class ApiTaskResult:
 class VerifiedFunctionResult(FunctionResult):
     """A :class:`FunctionResult` that is a verified success (``ok``): what ``run`` and ``wait``
     return (unless ``raise_on_failure=False``). Its ``verification``, ``solution`` and ``output`` are
-    never ``None``. Every result read as ``ok`` that carries an output has this type, so
-    ``isinstance(r, VerifiedFunctionResult)`` is the test ``r.ok`` makes, and narrows the type too."""
+    never ``None``. Every result read as ``ok`` has this type, so ``isinstance(r, VerifiedFunctionResult)``
+    is the test ``r.ok`` makes, and narrows the type too."""
 
     verification: VerificationStatus
     solution: Solution
 
     @property
     def output(self) -> str:
-        """The task's ``output.txt``: verified by the nodes' agreement."""
-        return self.solution.output or ""  # verified_if_ok gives this type only with an output
+        """The verified ``output.txt`` (an answer claiming success without one is refused as
+        malformed, so a verified result always has it)."""
+        return self.solution.output or ""
 
 
 @dataclass(frozen=True)
@@ -345,8 +346,6 @@ def verified_if_ok(result: Result) -> Result:
     """``result`` as its verified type when it is ``ok`` (else as it is): the one place that decides."""
     if not result.ok or is_verified(result):
         return result
-    if isinstance(result, FunctionResult) and (result.solution is None or result.solution.output is None):
-        return result  # "succeed" without an output: not a result to rely on (run refuses it)
     cls = VerifiedFunctionResult if isinstance(result, FunctionResult) else VerifiedApiTaskResult
     return cls(**{f.name: getattr(result, f.name) for f in fields(result)})
 

@@ -77,7 +77,7 @@ async def async_client(tb: AsyncTruebit) -> None:
     await tb.aclose()
 
 
-def results(result: FunctionResult, api: ApiTaskResult, error: UnknownStatusError) -> None:
+def results(result: FunctionResult, api: ApiTaskResult, error: UnknownStatusError[FunctionResult]) -> None:
     assert_type(result.output, str | None)
     assert_type(result.verification, VerificationStatus | None)
     assert_type(result.status_value, str | None)

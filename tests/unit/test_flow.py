@@ -323,15 +323,16 @@ def test_run_returns_the_verified_type_and_a_failure_the_plain_one() -> None:
 
 
 def test_a_success_without_its_output_is_not_returned_as_verified() -> None:
-    from truebit_facade import VerifiedFunctionResult
+    from truebit_facade import FunctionResult, VerifiedFunctionResult
 
     body = done()
     del body["clearTextSolution"]["output"]
-    with pytest.raises(MalformedResponseError, match="carries no output") as caught:
-        Drive(script(answer(body)))(run())
-    assert caught.value.execution_id == "e1"
-    loose = Drive(script(answer(body)))(run(raise_on_failure=False))
-    assert loose.ok and not isinstance(loose, VerifiedFunctionResult)
+    for raise_on_failure in (True, False):  # malformed: no result that claims success without it
+        with pytest.raises(MalformedResponseError, match="output") as caught:
+            Drive(script(answer(body)))(run(raise_on_failure=raise_on_failure))
+        assert caught.value.execution_id == "e1"
+    assert Drive(script(answer(done())))(run()).output == "17711"
+    assert issubclass(VerifiedFunctionResult, FunctionResult)
 
 
 # --- answers proving there is no such endpoint ----------------------------------------------
