@@ -7,13 +7,12 @@ from it; CI fails when the two differ. Edit this one, then run ``make unasync``.
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -39,9 +38,10 @@ from ._settings import (
 from ._version import __version__
 from ._wire import Answer, WireRequest
 
-__all__ = ["AsyncTruebit"]
+if TYPE_CHECKING:
+    from ._async_pool import AsyncCallerClient, AsyncPool
 
-_JSON = {"content-type": "application/json"}
+__all__ = ["AsyncTruebit"]
 
 T = TypeVar("T")
 
@@ -95,7 +95,6 @@ class AsyncTruebit:
         if sleep is not None and not callable(sleep):
             raise ValidationError("sleep", "must be a callable taking seconds")
         self._secrets = SecretBook(self._settings.api_key)
-        self._http = http_client
         self._owns_http = http_client is None
         self._http_owner: tuple[int, object] = (0, None)  # the (pid, event loop) that opened the pool
         self._max_connections = max_connections
@@ -109,8 +108,12 @@ class AsyncTruebit:
         }
         if self._settings.api_key is not None:
             self._headers["x-api-key"] = self._settings.api_key
-        self._json_headers = {**self._headers, "content-type": "application/json"}
-        self._timeouts: dict[tuple[int | None, ...], httpx.Timeout] = {}
+        self._http: AsyncPool | AsyncCallerClient | None = None
+        self._http_client = http_client  # a caller's own, passed on to with_options copies
+        if http_client is not None:
+            from ._async_pool import AsyncCallerClient
+
+            self._http = AsyncCallerClient(http_client, self._settings.base_url, self._headers)
         self._origin: AsyncTruebit | None = None  # the client a with_options copy shares its pool with
         if _origin is not None:  # a with_options copy: the origin's pool, and its secrets' scrubbing
             self._origin, self._secrets, self._owns_http = _origin, _origin._secrets, _origin._owns_http
@@ -165,7 +168,7 @@ class AsyncTruebit:
             retry=new.retry,
             max_response_bytes=new.max_response_bytes,
             max_connections=self._max_connections,
-            http_client=None if self._owns_http else self._http,
+            http_client=self._http_client,
             clock=new.clock,
             sleep=self._sleep,
             _origin=self._origin or self,
@@ -222,55 +225,17 @@ class AsyncTruebit:
         return await self._attempt(self._pool(), request, limits, send.attempt)
 
     async def _attempt(
-        self, http: httpx.AsyncClient, request: WireRequest, limits: flow.Limits, attempt: int
+        self, http: AsyncPool | AsyncCallerClient, request: WireRequest, limits: flow.Limits, attempt: int
     ) -> Answer | flow.Failure:
-        # The pool this client made carries the fixed headers itself; a caller's own gets them each time.
-        if self._owns_http:
-            headers = None if request.content is None else _JSON
-        else:
-            headers = self._headers if request.content is None else self._json_headers
-        if request.headers:
-            headers = {**(headers or {}), **request.headers}
-        timeout = self._timeout(limits)
         log_request(request.method, request.path, request.body_json, attempt)
         started = time.monotonic()
-        bound = transport.begin_attempt(limits.total)
-        try:
-            built = http.build_request(
-                request.method,
-                self._settings.base_url + request.path,
-                content=request.content,
-                headers=headers,
-                timeout=timeout,
-            )
-            response = await http.send(built, stream=True)
-            try:
-                content = await transport.body_async(response, limits.max_bytes)
-            finally:
-                await response.aclose()
-        except (httpx.HTTPError, transport.BodyTooLarge) as exc:
-            return transport.failure_of(exc)
-        finally:
-            transport.end_attempt(bound)
-        answer = Answer(response.status_code, response.headers, content, raw=response)
-        log_response(
-            request.method, request.path, answer.status, time.monotonic() - started, content, self._secrets
-        )
-        return answer
+        reply = await http.exchange(request, limits)
+        if isinstance(reply, Answer):
+            elapsed = time.monotonic() - started
+            log_response(request.method, request.path, reply.status, elapsed, reply.content, self._secrets)
+        return reply
 
-    def _timeout(self, limits: flow.Limits) -> httpx.Timeout:
-        """httpx's own timeouts of an attempt, in whole seconds rounded up: the exact wall-clock bound
-        is enforced below them, so a few values recur and each is made once. Waiting for a free
-        connection is bounded by the call's deadline (``queue``), not by the attempt's bound."""
-        key = tuple(None if v is None else math.ceil(v) for v in (limits.total, limits.connect, limits.queue))
-        found = self._timeouts.get(key)
-        if found is None:
-            found = httpx.Timeout(key[0], connect=key[1], pool=key[2])
-            if len(self._timeouts) < 256:
-                self._timeouts[key] = found
-        return found
-
-    def _pool(self) -> httpx.AsyncClient:
+    def _pool(self) -> AsyncPool | AsyncCallerClient:
         if self._origin is not None:
             return self._origin._pool()
         if self._closed:
@@ -286,10 +251,8 @@ class AsyncTruebit:
             return http
         with self._pool_lock:  # threads of run_many share one pool, not race to open several
             if self._http is None or self._http_owner != owner:
-                self._http = httpx.AsyncClient(
-                    transport=transport.pool_transport_async(self._max_connections),
-                    headers=self._headers,
-                    follow_redirects=False,
-                )
+                from ._async_pool import AsyncPool
+
+                self._http = AsyncPool(self._settings.base_url, self._max_connections, self._headers)
                 self._http_owner = owner
             return self._http
