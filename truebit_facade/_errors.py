@@ -175,6 +175,7 @@ class CallInterruptedError(TruebitError):
 class TaskError(TruebitError, Generic[R]):
     """The execution ended without a verified success. ``result`` holds everything that came back."""
 
+    execution_id: str  # the result's
     result: R
 
     def __init__(self, message: str, *, result: R) -> None:

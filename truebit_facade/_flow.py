@@ -6,9 +6,9 @@ came back") and :class:`Sleep`. A reply to a send is an :class:`Answer` (status,
 :class:`Failure` (whether the request may have left this machine, and why it failed); a reply to a
 sleep is ``None``. Either may be :data:`INTERRUPTED` when the call's token was set. Everything else is
 decided here: sync hold or async mode, how an answer is read, retry or not and for how long, poll or
-finish, what the deadline allows, which typed error with which execution id. The sync and async clients
-only turn effects into I/O, so they cannot drift; the tests drive these generators with no sockets,
-no sleeps and no clock but the one in the settings.
+finish, what the deadline allows, which typed error with which execution id. One loop advances a
+flow (``_driver.Steps``); the sync and async clients only answer its effects with I/O, so they cannot
+drift, and the tests answer them with a handler and a virtual clock: no sockets, no sleeps.
 
 The rules, each decided in one place:
 
@@ -18,6 +18,9 @@ The rules, each decided in one place:
   the retry policy, honouring ``Retry-After``; when the policy gives up, the call raises that error,
   with the execution id. Inside a wait this is the only rule: the poll policy spaces reads that
   *succeeded* and showed the execution still ``Running``.
+* An answer proving there is no such endpoint (404, 405, 410, 421, 501) started nothing: the error
+  says so, names the URL and points at the base URL.
+* An execution id that is (or holds) one of the client's secrets is refused, never shown or sent.
 * Every attempt has a wall-clock bound (headers and body together) clipped to the call's deadline,
   except the execute request of sync mode, which is chosen only when the deadline leaves room for the
   whole hold: cutting it would lose the id of a task that is running.
@@ -25,10 +28,9 @@ The rules, each decided in one place:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Final, Generic, Protocol, TypeVar
+from typing import Final, TypeVar
 
 from . import _failures as fail
 from ._answers import Kind, read_execute, read_status
@@ -39,7 +41,7 @@ from ._redact import SecretBook, reveals
 from ._settings import DEFAULT, SYNC_MARGIN, Settings, Timeout
 from ._wire import Answer, Failure, WireRequest, status_request
 
-__all__ = ["INTERRUPTED", "Effect", "Failure", "Flow", "Progress", "Reply", "Send", "Sleep", "Steps"]
+__all__ = ["INTERRUPTED", "Effect", "Failure", "Flow", "Progress", "Reply", "Send", "Sleep"]
 
 R = TypeVar("R", FunctionResult, ApiTaskResult)
 T = TypeVar("T")
@@ -267,7 +269,8 @@ def wait(
 
 
 def finish(result: R, raise_on_failure: bool, book: SecretBook) -> R:
-    if raise_on_failure and not result.ok:
+    """The result ``run``/``wait`` return: with ``raise_on_failure``, only a verified one (typed so)."""
+    if raise_on_failure:
         error = fail.outcome_error(result, book.known())
         if error is not None:
             raise error
@@ -394,84 +397,3 @@ def get(kind: Kind[R], execution_id: str, timeout: Timeout, extra_headers: objec
         return result
 
     return flow
-
-
-# --- the one loop that drives a flow ---------------------------------------------------------
-
-
-class Token(Protocol):
-    """What interrupts a call from outside: a ``threading.Event`` (set by an interrupted ``run_many``)."""
-
-    def is_set(self) -> bool: ...
-
-
-class Steps(Generic[T]):
-    """One call being driven: the only code that advances a flow, shared by both clients and the tests.
-    A driver iterates over the effects and answers each by setting ``reply``; the I/O is its own::
-
-        with flow.Steps(call, settings, book, token) as steps:
-            for effect in steps:
-                steps.reply = do(effect)      # an Answer or Failure for a Send, None for a Sleep
-        return steps.result
-
-    Once ``token`` is set, the call gets :data:`INTERRUPTED` instead of its next effect's reply and
-    ends with ``CallInterruptedError``. When anything else ends the call (Ctrl-C, cancellation), the
-    exception learns what the call knew: ``execution_id`` (``None`` when no id was received) and a
-    note saying whether the task may be running. The generator is closed on every exit."""
-
-    def __init__(
-        self, call: Call[T], settings: Settings, book: SecretBook, token: Token | None = None
-    ) -> None:
-        self.progress = Progress()
-        self.reply: Reply = None
-        self._flow = call(settings, book, self.progress)
-        self._token = token
-        self._result: tuple[T] | None = None
-
-    def __iter__(self) -> Iterator[Effect]:
-        return self
-
-    def __next__(self) -> Effect:
-        reply, self.reply = self.reply, None
-        try:
-            effect = self._flow.send(reply)
-            while self._token is not None and self._token.is_set():
-                effect = self._flow.send(INTERRUPTED)  # the flow raises CallInterruptedError
-        except StopIteration as done:
-            self._result = (done.value,)
-            raise StopIteration from None
-        return effect
-
-    @property
-    def result(self) -> T:
-        """What the call returned (only once the iteration has ended without an error)."""
-        if self._result is None:
-            raise RuntimeError("the call has not finished")
-        return self._result[0]
-
-    def __enter__(self) -> Steps[T]:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._flow.close()
-        if exc is not None and not isinstance(exc, TruebitError | GeneratorExit):
-            mark_interrupted(exc, self.progress)
-
-
-def mark_interrupted(exc: BaseException, progress: Progress) -> None:
-    """Tell whoever catches ``exc`` (a ``KeyboardInterrupt``, a ``CancelledError``) what the call knew."""
-    if getattr(exc, "execution_id", None) is not None:
-        return  # already told (the same exception through a second call)
-    exc.execution_id = progress.execution_id  # type: ignore[attr-defined]
-    if progress.execution_id is not None:
-        exc.add_note(
-            f"truebit: {progress.kind or 'the'} execution {progress.execution_id} may still be running: "
-            f"resume with wait({progress.execution_id!r})"
-        )
-    elif progress.submitting:
-        exc.add_note(
-            "truebit: interrupted while the execute request was in flight: the task may have been "
-            "submitted, and no execution id was received (submit() + wait() learns the id first)"
-        )

@@ -313,9 +313,9 @@ class ApiTaskResult:
 @dataclass(frozen=True)
 class VerifiedFunctionResult(FunctionResult):
     """A :class:`FunctionResult` that is a verified success (``ok``): what ``run`` and ``wait``
-    return (unless ``raise_on_failure=False``). Its ``verification`` and ``solution`` are never
-    ``None``. Every result read as ``ok`` has this type, so ``isinstance(r, VerifiedFunctionResult)``
-    is the same test as ``r.ok``, and narrows the type too."""
+    return (unless ``raise_on_failure=False``). Its ``verification``, ``solution`` and ``output`` are
+    never ``None``. Every result read as ``ok`` has this type, so ``isinstance(r, VerifiedFunctionResult)``
+    is the test ``r.ok`` makes, and narrows the type too."""
 
     verification: VerificationStatus
     solution: Solution
@@ -338,9 +338,13 @@ class VerifiedApiTaskResult(ApiTaskResult):
 Result = TypeVar("Result", FunctionResult, ApiTaskResult)
 
 
+def is_verified(result: FunctionResult | ApiTaskResult) -> bool:
+    return isinstance(result, VerifiedFunctionResult | VerifiedApiTaskResult)
+
+
 def verified_if_ok(result: Result) -> Result:
     """``result`` as its verified type when it is ``ok`` (else as it is): the one place that decides."""
-    if not result.ok or isinstance(result, VerifiedFunctionResult | VerifiedApiTaskResult):
+    if not result.ok or is_verified(result):
         return result
     cls = VerifiedFunctionResult if isinstance(result, FunctionResult) else VerifiedApiTaskResult
     return cls(**{f.name: getattr(result, f.name) for f in fields(result)})

@@ -17,6 +17,7 @@ import httpx
 
 from . import _flow as flow
 from . import _transport as transport
+from ._driver import Steps
 from ._errors import TruebitError, ValidationError
 from ._policy import PollPolicy, RetryPolicy
 from ._redact import SecretBook, log_request, log_response, log_sleep, mask_key
@@ -194,11 +195,16 @@ class Truebit:
 
     # --- the driver: the one narrow method the resources use ---------------------------------
 
-    def _perform(self, call: flow.Call[T], token: threading.Event | None = None) -> T:
-        """Run one call's flow to its end, doing the I/O it asks for (``flow.Steps`` is the loop).
+    def _perform(
+        self,
+        call: flow.Call[T],
+        token: threading.Event | None = None,
+        group: list[flow.Progress] | None = None,
+    ) -> T:
+        """Run one call's flow to its end, doing the I/O it asks for (``Steps`` is the loop).
         ``token``, when set by another thread or task (an interrupted ``run_many``), stops the call at
-        its next step."""
-        with flow.Steps(call, self._settings, self._secrets, token) as steps:
+        its next step; ``group`` collects what the calls of one ``run_many`` learn."""
+        with Steps(call, self._settings, self._secrets, token, group) as steps:
             for effect in steps:
                 if isinstance(effect, flow.Sleep):
                     log_sleep(effect.seconds, effect.why)

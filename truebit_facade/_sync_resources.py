@@ -15,7 +15,13 @@ from typing import Any, Generic, Literal, Protocol, TypeVar, overload
 
 from . import _flow as flow
 from ._answers import API, FUNCTION, Kind
-from ._errors import TruebitError, ValidationError
+from ._arguments import API_OPTIONS as _API_OPTIONS
+from ._arguments import FUNCTION_OPTIONS as _FUNCTION_OPTIONS
+from ._arguments import check_flags as _check_flags
+from ._arguments import check_keywords as _check_keywords
+from ._arguments import pick as _options
+from ._driver import mark_group_interrupted
+from ._errors import TruebitError
 from ._many import check_inputs, map_bounded
 from ._models import (
     ApiTaskResult,
@@ -42,7 +48,12 @@ class _Performer(Protocol):
     @property
     def settings(self) -> Settings: ...
 
-    def _perform(self, call: flow.Call[T], token: threading.Event | None = None) -> T: ...
+    def _perform(
+        self,
+        call: flow.Call[T],
+        token: threading.Event | None = None,
+        group: list[flow.Progress] | None = None,
+    ) -> T: ...
 
 
 class _Tasks(Generic[R, V]):
@@ -116,12 +127,13 @@ class _Tasks(Generic[R, V]):
         raise_on_failure: bool,
         token: Any = None,
         on_status: Callable[[R], object] | None = None,
+        group: list[flow.Progress] | None = None,
     ) -> R:
         # The flow builds the request (checking every argument) before its first effect: a bad
         # argument raises before any I/O.
         _check_flags(on_status, raise_on_failure)
         call = flow.run(self._kind, build, timeout, raise_on_failure, on_status)
-        return self._client._perform(call, token)
+        return self._client._perform(call, token, group)
 
     def _submit(self, build: Callable[[bool], WireRequest]) -> Execution:
         return self._client._perform(flow.submit(self._kind, build))
@@ -144,8 +156,13 @@ class _Tasks(Generic[R, V]):
     ) -> list[R | TruebitError]:
         self._client.settings.deadline(timeout)  # a bad timeout: one error, before anything is sent
         token = threading.Event()  # this run_many's own: an interruption stops its calls alone
-        calls = [partial(self._run, build, timeout, raise_on_failure, token) for build in builds]
-        return map_bounded(calls, concurrency, token)
+        group: list[flow.Progress] = []  # what its calls learnt: the ids a Ctrl-C must not lose
+        calls = [partial(self._run, build, timeout, raise_on_failure, token, group=group) for build in builds]
+        try:
+            return map_bounded(calls, concurrency, token)
+        except BaseException as exc:
+            mark_group_interrupted(exc, group)
+            raise
 
 
 class Functions(_Tasks[FunctionResult, VerifiedFunctionResult]):
@@ -388,47 +405,3 @@ class ApiTasks(_Tasks[ApiTaskResult, VerifiedApiTaskResult]):
         self._builder(namespace, task, {"path": "/", **options})(False)  # shared options, checked once
         builds = [self._builder(namespace, task, {**options, **call}) for call in items]
         return self._many(builds, concurrency, timeout, raise_on_failure)
-
-
-# extra_headers / extra_body: sent as given, for what the service accepts before this client knows it
-# (the API is a beta); they cannot replace what the client sets itself.
-_FUNCTION_OPTIONS = (
-    "version",
-    "label",
-    "total_solutions",
-    "required_solutions",
-    "gas_limit",
-    "requester_timestamp",
-    "extra_headers",
-    "extra_body",
-)
-_API_OPTIONS = (
-    "path",
-    "method",
-    "params",
-    "headers",
-    "body",
-    "execution_timeout",
-    "version",
-    "label",
-    "extra_headers",
-    "extra_body",
-)
-
-
-def _options(given: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
-    return {name: given[name] for name in names}
-
-
-def _check_keywords(options: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise ValidationError(unknown[0], f"is not an option here (allowed: {', '.join(allowed)})")
-
-
-def _check_flags(on_status: object, raise_on_failure: object = True) -> None:
-    """The call's own flags, checked before anything is sent."""
-    if on_status is not None and not callable(on_status):
-        raise ValidationError("on_status", "must be a callable taking the result, or None")
-    if not isinstance(raise_on_failure, bool):
-        raise ValidationError("raise_on_failure", "must be True or False")

@@ -85,7 +85,7 @@ def results(result: FunctionResult, api: ApiTaskResult, error: UnknownStatusErro
     assert_type(result.is_terminal, bool)
     assert_type(api.error_message, str | None)
     assert_type(error.status, str)
-    assert_type(error.execution_id, str | None)
+    assert_type(error.execution_id, str)  # a TaskError is about one execution
     assert result.response is not None
     assert_type(result.response.status_code, int)
     assert_type(result.response.headers, Mapping[str, str])
@@ -96,6 +96,7 @@ def verified(tb: Truebit, maybe: FunctionResult) -> None:
     r = tb.functions.run("ns", "task", "22")
     assert_type(r.solution.sender_address, str | None)
     assert_type(r.verification, VerificationStatus)
+    assert_type(r.output, str)
     assert_type(tb.api_tasks.wait("id").status, ApiTaskStatus)
     # raise_on_failure=False (or any bool) gives the plain result; isinstance narrows it.
     loose = tb.functions.run("ns", "task", "22", raise_on_failure=False)

@@ -6,6 +6,7 @@ sequences, non-standard statuses, malformed bodies); the end-to-end tests use th
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -590,3 +591,23 @@ def test_a_base_url_with_a_lone_surrogate_and_a_negative_hint_ceiling_are_refuse
         Truebit(api_key="k", base_url="http://x/\ud800")
     with pytest.raises(ValidationError, match="max_retry_after"):
         RetryPolicy(max_retry_after=-1)
+
+
+def test_an_interrupted_run_many_tells_every_id_it_received(harness: Harness) -> None:
+    # Sync: a Ctrl-C (here raised by the transport while e2 is polled); async: a cancellation.
+    stop: BaseException = asyncio.CancelledError() if harness.flavour == "async" else KeyboardInterrupt()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(200, json={"executionId": "e" + json.loads(request.content)["input"]})
+        eid = request.url.path.rsplit("/", 1)[-1]
+        if eid == "e2":
+            raise stop
+        return httpx.Response(200, json=done(eid))
+
+    tb = harness.client(handler)
+    with pytest.raises(type(stop)) as caught:
+        harness(tb.functions.run_many("ns", "fib", ["0", "1", "2", "3"], concurrency=1))
+    # (the sync pool's one thread may have started e3 before the interruption reached the caller)
+    assert caught.value.execution_ids[:3] == ["e0", "e1", "e2"]  # type: ignore[attr-defined]
+    assert any("e2" in note and "wait()" in note for note in caught.value.__notes__)

@@ -29,6 +29,7 @@ from truebit_facade import (
 from truebit_facade import _failures as fail
 from truebit_facade import _flow as flow
 from truebit_facade._answers import API, FUNCTION
+from truebit_facade._driver import Steps, Token
 from truebit_facade._redact import SecretBook
 from truebit_facade._settings import SYNC_MARGIN, Settings
 from truebit_facade._wire import Answer, api_request, function_request
@@ -52,9 +53,9 @@ class Drive:
         self.times: list[float] = []  # the clock when each effect was asked for
         self.progress = flow.Progress()
 
-    def __call__(self, call: flow.Call[Any], token: flow.Token | None = None) -> Any:
-        # The clients' own loop (flow.Steps), with this test's I/O: sleeps move the clock.
-        with flow.Steps(call, self.settings, SecretBook("key-123456"), token) as steps:
+    def __call__(self, call: flow.Call[Any], token: Token | None = None) -> Any:
+        # The clients' own loop (Steps), with this test's I/O: sleeps move the clock.
+        with Steps(call, self.settings, SecretBook("key-123456"), token) as steps:
             self.progress = steps.progress
             for effect in steps:
                 self.effects.append(effect)
@@ -321,6 +322,19 @@ def test_run_returns_the_verified_type_and_a_failure_the_plain_one() -> None:
     assert type(Drive(script(answer(running())))(flow.get(FUNCTION, "e1", DEFAULT))) is FunctionResult
 
 
+def test_a_success_without_its_output_is_not_returned_as_verified() -> None:
+    from truebit_facade import FunctionResult, VerifiedFunctionResult
+
+    body = done()
+    del body["clearTextSolution"]["output"]
+    for raise_on_failure in (True, False):  # malformed: no result that claims success without it
+        with pytest.raises(MalformedResponseError, match="output") as caught:
+            Drive(script(answer(body)))(run(raise_on_failure=raise_on_failure))
+        assert caught.value.execution_id == "e1"
+    assert Drive(script(answer(done())))(run()).output == "17711"
+    assert issubclass(VerifiedFunctionResult, FunctionResult)
+
+
 # --- answers proving there is no such endpoint ----------------------------------------------
 
 
@@ -422,7 +436,7 @@ def test_a_set_token_stops_the_call_at_its_next_step_with_the_id() -> None:
 
 
 def test_steps_closes_the_flow_and_has_no_result_before_the_end() -> None:
-    steps = flow.Steps(run(), Drive(script()).settings, SecretBook("key-123456"))
+    steps = Steps(run(), Drive(script()).settings, SecretBook("key-123456"))
     with steps:
         effect = next(steps)
         assert isinstance(effect, flow.Send)
