@@ -18,7 +18,7 @@ import pytest
 
 from truebit_facade import MAX_RETRY_AFTER, AsyncTruebit, PollPolicy, cli
 from truebit_facade.batch import AsyncBatch, Ledger, LedgerBusyError, LedgerError
-from truebit_facade.batch._plan import Planner, Sleep
+from truebit_facade.batch._plan import Planner, Sleep, Submit
 from truebit_facade.batch._rate import TokenBucket
 from truebit_facade.sandbox import FaultConfig, Sandbox, SandboxConfig
 
@@ -42,7 +42,12 @@ def test_a_second_process_on_one_ledger_by_any_name_is_refused(tmp_path: Path, m
         other.mkdir()
         os.link(ledger, other / "hard.ledger")
         monkeypatch.chdir(other)
-        for name in (tmp_path / "alias.ledger", other / "hard.ledger", Path("../run.ledger"), Path("hard.ledger")):
+        for name in (
+            tmp_path / "alias.ledger",
+            other / "hard.ledger",
+            Path("../run.ledger"),
+            Path("hard.ledger"),
+        ):
             probe = subprocess.run(
                 [sys.executable, "-c", _HOLD, str(name)], input=b"", capture_output=True, timeout=60
             )
@@ -140,7 +145,8 @@ def test_a_day_long_retry_after_pauses_the_planner_for_the_shared_cap_only() -> 
     from truebit_facade.batch._plan import OpenExecution
 
     later = now + MAX_RETRY_AFTER
-    assert planner.next(later, have_input=False).retry == "item"  # type: ignore[attr-defined]
+    resent = planner.next(later, have_input=False)
+    assert isinstance(resent, Submit) and resent.retry == "item"
     execution = OpenExecution(1, "k", "e1", later)
     planner.submitted(execution, later)
     planner._reads.clear()
@@ -160,7 +166,9 @@ class TestRetryAfterADay:
         return SandboxConfig(hold_seconds=1, faults=faults)
 
     @pytest.mark.timeout(60)
-    def test_the_longest_pause_is_the_cap(self, truebit_sandbox: Sandbox, ledger_path: Path, monkeypatch: Any) -> None:
+    def test_the_longest_pause_is_the_cap(
+        self, truebit_sandbox: Sandbox, ledger_path: Path, monkeypatch: Any
+    ) -> None:
         sleeps: list[float] = []
         original = Planner.next
         running: list[AsyncBatch] = []
@@ -176,10 +184,13 @@ class TestRetryAfterADay:
         monkeypatch.setattr(Planner, "next", spying)
 
         async def main() -> Any:
-            async with AsyncTruebit(api_key=truebit_sandbox.api_key, base_url=truebit_sandbox.url) as tb:
-                async with AsyncBatch(tb, ledger_path, rate=None, poll=PollPolicy(initial=0.05)) as batch:
-                    running.append(batch)
-                    return await batch.run_functions(NS, "echo", ["day-0"])
+            sb = truebit_sandbox
+            async with (
+                AsyncTruebit(api_key=sb.api_key, base_url=sb.url) as tb,
+                AsyncBatch(tb, ledger_path, rate=None, poll=PollPolicy(initial=0.05)) as batch,
+            ):
+                running.append(batch)
+                return await batch.run_functions(NS, "echo", ["day-0"])
 
         summary = asyncio.run(main())
         assert max(sleeps) == pytest.approx(MAX_RETRY_AFTER, abs=0.5), sleeps

@@ -71,7 +71,11 @@ def echo_target() -> Iterator[str]:
 
 def _manifest(url: str) -> dict[str, Any]:
     parameter = {"name": "form", "in": "path", "required": True, "schema": {"type": "string"}}
-    operation = {"operationId": "echo", "parameters": [parameter], "responses": {"200": {"description": "ok"}}}
+    operation = {
+        "operationId": "echo",
+        "parameters": [parameter],
+        "responses": {"200": {"description": "ok"}},
+    }
     return {
         "openapi": "3.0.3",
         "info": {"title": "echo", "version": "1"},
@@ -95,9 +99,13 @@ def truebit_sandbox_registry(echo_target: str) -> Any:
 @pytest.mark.timeout(120)
 def test_no_header_value_at_rest_in_any_encoding(truebit_sandbox: Sandbox, ledger_path: Path) -> None:
     sb = truebit_sandbox
-    calls = [BatchItem(f"{form}-shared", {"path": "/echo/{form}", "params": {"form": form}}) for form in FORMS]
+    calls = [
+        BatchItem(f"{form}-shared", {"path": "/echo/{form}", "params": {"form": form}}) for form in FORMS
+    ]
     calls += [
-        BatchItem(f"{form}-own", {"path": "/echo/{form}", "params": {"form": form}, "headers": {"X-Own": OWN}})
+        BatchItem(
+            f"{form}-own", {"path": "/echo/{form}", "params": {"form": form}, "headers": {"X-Own": OWN}}
+        )
         for form in FORMS
     ]
     with Truebit(api_key=sb.api_key, base_url=sb.url) as tb, Batch(tb, ledger_path) as batch:
@@ -126,6 +134,9 @@ def test_scrubbing_covers_every_alignment_of_base64_and_keeps_other_data() -> No
     secret = "abcdefghij-secret"
     for prefix in ("", "x", "xy", "xyz"):
         blob = base64.b64encode((prefix + secret + "tail").encode()).decode()
-        assert base64.b64encode(secret.encode()).decode()[:8] not in scrub_stored({"t": blob}, (secret,))["t"][4:]
+        assert (
+            base64.b64encode(secret.encode()).decode()[:8]
+            not in scrub_stored({"t": blob}, (secret,))["t"][4:]
+        )
     data = {"n": 1, "ok": True, "text": "nothing to see", "base64": base64.b64encode(b"\xff plain").decode()}
     assert scrub_stored(data, (secret,)) == data

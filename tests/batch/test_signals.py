@@ -43,7 +43,8 @@ def sandbox() -> Iterator[tuple[str, str]]:
 
 
 def _stats(url: str) -> dict[str, Any]:
-    return httpx.get(f"{url}/_sandbox/stats").json()
+    stats: dict[str, Any] = httpx.get(f"{url}/_sandbox/stats").json()
+    return stats
 
 
 def _settled(url: str) -> dict[str, Any]:
@@ -60,7 +61,18 @@ def _start(
     url: str, key: str, inputs: Path, ledger: Path, out: Path, resume: bool, rate: str = "40"
 ) -> subprocess.Popen[bytes]:
     env = dict(os.environ, TRUEBIT_BASE_URL=url, TRUEBIT_API_KEY=key)
-    cmd = [sys.executable, "-c", _IGNORING, "--json", "batch", NS, "echo", str(inputs), "--ledger", str(ledger)]
+    cmd = [
+        sys.executable,
+        "-c",
+        _IGNORING,
+        "--json",
+        "batch",
+        NS,
+        "echo",
+        str(inputs),
+        "--ledger",
+        str(ledger),
+    ]
     cmd += ["--rate", rate, "--concurrency", "8", *(["--resume"] if resume else [])]
     with out.open("wb") as stdout:
         return subprocess.Popen(cmd, env=env, stdout=stdout, stderr=subprocess.PIPE, start_new_session=True)

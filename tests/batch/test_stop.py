@@ -33,7 +33,7 @@ ROUNDS = 10
 def _settled(sb: Sandbox) -> dict[str, Any]:
     deadline = time.monotonic() + 20
     while True:
-        stats = httpx.get(f"{sb.url}/_sandbox/stats").json()
+        stats: dict[str, Any] = httpx.get(f"{sb.url}/_sandbox/stats").json()
         if (stats["active"] == 0 and stats["queued"] == 0) or time.monotonic() > deadline:
             return stats
         time.sleep(0.02)
@@ -118,21 +118,23 @@ def test_cancelling_an_async_batch_is_a_graceful_stop(truebit_sandbox: Sandbox, 
     sb, rng, n = truebit_sandbox, random.Random(3), 200
 
     async def one_round() -> Any:
-        async with AsyncTruebit(api_key=sb.api_key, base_url=sb.url) as tb:
-            async with AsyncBatch(tb, ledger_path, poll=POLL, rate=60.0, concurrency=8) as batch:
-                task = asyncio.ensure_future(batch.run_functions(NS, "echo", _items(n)))
-                await asyncio.sleep(rng.uniform(0.05, 0.4))
-                task.cancel()
-                try:
-                    await task
-                    cancelled = False
-                except asyncio.CancelledError:
-                    cancelled = True
-                summary = await batch.summary()
-                assert [row.key async for row in batch.in_doubt()] == []
-                keys = [row.key async for row in batch.results()]
-                assert len(keys) == summary.total
-                return cancelled, summary
+        async with (
+            AsyncTruebit(api_key=sb.api_key, base_url=sb.url) as tb,
+            AsyncBatch(tb, ledger_path, poll=POLL, rate=60.0, concurrency=8) as batch,
+        ):
+            task = asyncio.ensure_future(batch.run_functions(NS, "echo", _items(n)))
+            await asyncio.sleep(rng.uniform(0.05, 0.4))
+            task.cancel()
+            try:
+                await task
+                cancelled = False
+            except asyncio.CancelledError:
+                cancelled = True
+            summary = await batch.summary()
+            assert [row.key async for row in batch.in_doubt()] == []
+            keys = [row.key async for row in batch.results()]
+            assert len(keys) == summary.total
+            return cancelled, summary
 
     for _ in range(ROUNDS):
         before = _settled(sb)["startedTotal"]

@@ -275,7 +275,7 @@ class _Signals:
     signal stops the batch gracefully, the next abandons the requests in flight. The handler only
     asks; what is printed is printed from the run's loop (:meth:`notice`), between two writes."""
 
-    NAMES = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+    NAMES: dict[int, str] = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
 
     def __init__(self, batch: Batch) -> None:
         self._batch = batch

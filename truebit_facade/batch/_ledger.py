@@ -352,12 +352,10 @@ class Ledger:
     ) -> Iterator[BatchRow]:
         """Every row (or those in ``state``), in input order or in completion order (only ended rows
         have one), read page by page: memory stays bounded whatever the ledger's size."""
-        after = 0
-        while True:
+        after: int | None = 0
+        while after is not None:
             page, after = self.page(order, state, after)
             yield from page
-            if after is None:
-                return
 
     def page(
         self,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from .. import RetryPolicy
 from ._items import Job
@@ -34,7 +34,10 @@ def _submit_args(job: Job, value: Any) -> tuple[tuple[Any, ...], dict[str, Any]]
     return (job.namespace, job.task), call
 
 
-def _no_retries(client: Any) -> Any:
+C = TypeVar("C", "AsyncTruebit", "Truebit")
+
+
+def _no_retries(client: C) -> C:
     """The client as the batch drives it: the same pool and settings, retries off. One owner of
     retries per request: the batch decides (a refused submit goes back to pending, a failed status
     read is read again on the poll schedule, 429s slow the whole batch), never the client inside it."""
