@@ -18,6 +18,7 @@ import asyncio
 import functools
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .. import FunctionResult, RateLimitedError, TruebitError, ValidationError, to_builtin
@@ -44,7 +45,7 @@ __all__ = ["COMMIT_INTERVAL", "Driver", "summarize"]
 #: Submits of one input refused as "not started" (429, connection refused) before the batch gives up.
 MAX_SUBMIT_TRIES = 20
 #: The longest a write other than a submit's mark waits for its commit (ids, results, events).
-COMMIT_INTERVAL = 0.01
+COMMIT_INTERVAL = 0.1
 
 # An input on its way to a submit: (seq, key, value, header values, tries so far).
 _Pending = tuple[int, str, Any, tuple[str, ...], int]
@@ -53,6 +54,24 @@ _ABANDONED = {
     "type": "Abandoned",
     "message": "abandoned while its submit was in flight (a second interrupt): it may have reached the service",
 }
+
+
+class _Deferred:
+    """The ledger's writes as the request tasks make them: recorded, and applied by the loop's own
+    task (:meth:`Driver._apply`), so that only one task ever touches the connection, and a commit can
+    run in a thread while the requests in flight go on."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+        self.writes: list[tuple[Callable[..., None], tuple[Any, ...], dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        method = getattr(self._ledger, name)
+
+        def record(*args: Any, **kwargs: Any) -> None:
+            self.writes.append((method, args, kwargs))
+
+        return record
 
 
 def error_record(error: BaseException, secrets: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -101,7 +120,13 @@ class Driver:
         self._next: _Pending | None = None  # the next input to submit
         self._adopt_next: OpenExecution | None = None  # or the next execution to resume
         self._sweep_after = 0
-        self._events: list[BatchEvent] = []
+        self._events: list[BatchEvent] = []  # made with writes not yet applied
+        self._applied: list[BatchEvent] = []  # their writes applied, not yet committed
+        self._durable: list[BatchEvent] = []  # committed: to emit
+        self._deferred = _Deferred(ledger)
+        self._committer: Any = None
+        self._cancelled = False
+        self._woken = False
         self._fatal: BaseException | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._waiter: asyncio.Future[None] | None = None
@@ -127,21 +152,17 @@ class Driver:
         self._started = time.perf_counter()
         loop = asyncio.get_running_loop()
         self._control.attach(loop, self._on_control, lambda: self._planner.in_flight)
-        cancelled = False
         try:
             self._begin()
             self._on_control()  # a stop asked for before the loop ran
             while True:
-                action = self._round()
+                action = await self._round()
                 if isinstance(action, Done):
                     break
                 try:
                     await self._pause(action)
                 except asyncio.CancelledError:
-                    # The task running the batch was cancelled: the first time, a graceful stop; the
-                    # next, the requests in flight are abandoned. The cancellation is raised at the end.
-                    cancelled = True
-                    self._escalate(STOP if self._level < STOP else ABANDON)
+                    self._on_cancel()
         except BaseException as exc:
             # An error of the loop itself (a callback raising, the ledger failing): nothing more
             # starts; what is in flight is abandoned (it cannot be committed reliably).
@@ -153,7 +174,7 @@ class Driver:
             self._finish()
         if self._fatal is not None:
             raise self._fatal
-        if cancelled:
+        if self._cancelled:
             raise asyncio.CancelledError
         return self.summary()
 
@@ -163,15 +184,16 @@ class Driver:
         ledger.recover()
         self._committed_at = self._clock()
         for row in ledger.rows(state=RowState.IN_DOUBT):
-            self._emit(BatchEvent("in_doubt", row.key, row.seq, row.execution_id, error=row.error))
+            self._durable.append(BatchEvent("in_doubt", row.key, row.seq, row.execution_id, error=row.error))
             self._flush()
 
-    def _round(self) -> Any:
-        """Plan until the planner says wait; commit (before any submit of the round starts); start
-        the round's requests; emit what the commit made durable."""
+    async def _round(self) -> Any:
+        """Plan until the planner says wait; apply the requests' writes; commit (before any submit
+        of the round starts); start the round's requests; emit what the commit made durable."""
         planner, ledger = self._planner, self._ledger
         submits: list[Any] = []
         reads: list[Any] = []
+        self._woken = False  # what woke the loop is seen by this round's planning
         while True:
             self._fill()
             action = planner.next(self._clock(), have_input=self._next is not None)
@@ -183,24 +205,63 @@ class Driver:
                 reads.append(self._start_read(action.execution))
             else:
                 break
+        self._apply()
         now = self._clock()
         due = bool(submits) or isinstance(action, Done) or now - self._committed_at >= COMMIT_INTERVAL
         if ledger.dirty and due:
             try:
-                ledger.commit()
+                await self._commit()
             except BaseException:
                 for coroutine, _, unsent in (*submits, *reads):
                     coroutine.close()  # never started: their rows stay as last committed
                     unsent()
                 raise
             self._committed_at = now
+        if self._level >= ABANDON:  # abandoned during the commit: these never start
+            for coroutine, _, unsent in (*submits, *reads):
+                coroutine.close()
+                unsent()
+            submits, reads = [], []
         for coroutine, started, unsent in (*submits, *reads):
             task = asyncio.ensure_future(coroutine)
             self._tasks.add(task)
             task.add_done_callback(functools.partial(self._settled, started, unsent))
-        if not ledger.dirty:
-            self._flush()  # last: a callback that raises must find the round's requests started
+        self._flush()  # last: a callback that raises must find the round's requests started
         return action
+
+    def _apply(self) -> None:
+        """The requests' writes into the open transaction (their events then await its commit)."""
+        writes, self._deferred.writes = self._deferred.writes, []
+        for method, args, kwargs in writes:
+            method(*args, **kwargs)
+        self._applied.extend(self._events)
+        self._events = []
+
+    async def _commit(self) -> None:
+        """Commit in a thread of its own: the requests in flight go on meanwhile (their writes wait in
+        :class:`_Deferred`), and the loop is not frozen for a disk flush. Cancelled meanwhile, it
+        still waits for the commit (nothing may touch the connection during it) and counts the
+        cancellation as a stop."""
+        if self._committer is None:
+            self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="truebit-ledger")
+        done = asyncio.get_running_loop().run_in_executor(self._committer, self._ledger.commit)
+        while True:
+            try:
+                await asyncio.shield(done)
+                break
+            except asyncio.CancelledError:
+                if done.done() and not done.cancelled():
+                    done.result()
+                    break
+                self._on_cancel()
+        self._durable.extend(self._applied)
+        self._applied = []
+
+    def _on_cancel(self) -> None:
+        # The task running the batch was cancelled: the first time, a graceful stop; the next, the
+        # requests in flight are abandoned. The cancellation is raised at the end.
+        self._cancelled = True
+        self._escalate(STOP if self._level < STOP else ABANDON)
 
     def _settled(self, started: list[bool], unsent: Callable[[], None], task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -214,11 +275,11 @@ class Driver:
     async def _pause(self, action: Any) -> None:
         """Until a request ends, ``action``'s time comes, or (writes pending) the commit is due."""
         timeout = action.until - self._clock() if isinstance(action, Sleep) else None
-        if self._ledger.dirty or self._events:
+        if self._ledger.dirty or self._events or self._applied or self._deferred.writes:
             left = max(0.0, self._committed_at + COMMIT_INTERVAL - self._clock())
             timeout = left if timeout is None else min(timeout, left)
-        if timeout is not None and timeout <= 0:
-            return
+        if self._woken or (timeout is not None and timeout <= 0):
+            return  # something happened since the round planned (during its commit): plan again
         loop = asyncio.get_running_loop()
         waiter = self._waiter = loop.create_future()
         timer = None if timeout is None else loop.call_later(timeout, self._wake)
@@ -230,6 +291,7 @@ class Driver:
                 timer.cancel()
 
     def _wake(self) -> None:
+        self._woken = True
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -242,14 +304,20 @@ class Driver:
     def _finish(self) -> None:
         self._ended = time.perf_counter()
         self._control.detach()
+        if self._committer is not None:
+            self._committer.shutdown(wait=True)
+            self._committer = None
         ledger = self._ledger
         try:
+            self._apply()
             for execution in self._planner.open_executions():
                 ledger.add_reads(execution.seq, execution.reads)
             ledger.commit()
         except LedgerError as exc:
             self._fail(exc)
         else:
+            self._durable.extend(self._applied)
+            self._applied = []
             self._flush()
 
     # --- stopping ------------------------------------------------------------------------------------
@@ -302,7 +370,7 @@ class Driver:
         self._events.append(event)
 
     def _flush(self) -> None:
-        events, self._events = self._events, []
+        events, self._durable = self._durable, []
         if self._on_event is not None:
             for event in events:
                 self._on_event(event)
@@ -388,7 +456,7 @@ class Driver:
 
         def unsent() -> None:
             self._planner.submit_ended()
-            self._ledger.mark_pending(seq)
+            self._deferred.mark_pending(seq)
 
         return self._submit(pending, started), started, unsent
 
@@ -404,7 +472,7 @@ class Driver:
     async def _submit(self, pending: _Pending, started: list[bool]) -> None:
         started[0] = True
         seq, key, value, secrets, _ = pending
-        planner, ledger = self._planner, self._ledger
+        planner, ledger = self._planner, self._deferred
         try:
             try:
                 execution_id = await self._transport.submit(self._job, value)
@@ -435,7 +503,7 @@ class Driver:
 
     def _submit_failed(self, pending: _Pending, exc: TruebitError) -> None:
         seq, key, value, secrets, tries = pending
-        planner, ledger = self._planner, self._ledger
+        planner, ledger = self._planner, self._deferred
         outcome = after_submit_error(exc)
         if outcome == "retry" and tries + 1 >= MAX_SUBMIT_TRIES:
             outcome = "fatal"
@@ -464,7 +532,7 @@ class Driver:
 
     async def _read(self, execution: OpenExecution, started: list[bool]) -> None:
         started[0] = True
-        planner, ledger = self._planner, self._ledger
+        planner, ledger = self._planner, self._deferred
         seq, key, eid, secrets = execution.seq, execution.key, execution.execution_id, execution.secrets
         self.reads += 1
         try:
@@ -507,7 +575,7 @@ class Driver:
         if secrets:
             output, raw = scrub_stored(output, secrets), scrub_stored(to_builtin(raw), secrets)
         status = status if isinstance(status, str) else None
-        self._ledger.mark_finished(
+        self._deferred.mark_finished(
             execution.seq,
             ok=result.ok,
             status=status,
