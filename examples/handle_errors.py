@@ -33,7 +33,8 @@ def main() -> None:
         print("ok:", result.ok, "| verification:", result.verification, "| ran:", result.execution_status)
 
         # 2. A deadline shorter than the task: "loop" spins until its gas limit runs out (a second or so
-        #    with this budget). The WaitTimeoutError carries the execution id: resume with wait().
+        #    with this budget; on a slow machine the task's 10 s wall clock may end it first). The
+        #    WaitTimeoutError carries the execution id: resume with wait().
         try:
             tb.functions.run(NAMESPACE, "loop", "", gas_limit=10_000_000_000, timeout=0.2)
             raise SystemExit("expected the deadline to pass first")

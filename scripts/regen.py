@@ -21,10 +21,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+if not __package__:  # run as a file (python scripts/regen.py): make the scripts package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import spec
-import spec_diff
+from scripts import spec, spec_diff
 
 PACKAGE = "generated_client"
 SPEC_NAME = "openapi.json"

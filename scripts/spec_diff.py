@@ -1,6 +1,6 @@
 """Classify the changes between two versions of the final spec, for the `make regen` summary.
 
-The same change breaks a client or not depending on its direction (../shared/notes/spec-diff-rules.md):
+The same change breaks a client or not depending on its direction (the table is in docs/upgrading.md):
 a schema reached from a request body or parameter is *request* side (data the client sends), one reached
 from a response is *response* side (data the client receives). A component used on both sides is judged
 on both and reported once, at its worst level, with the operations it reaches.

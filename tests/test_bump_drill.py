@@ -1,8 +1,10 @@
 """The API-bump drill: a synthetic next version of the spec, regenerated on a temporary copy of the
 project, must reach the facade as type errors at exactly the lines that use what changed, and nowhere
-else. It fails if the facade stops building a request through a generated model (then removing a
-field it sets would not be a type error) or if a compatible change (a new status value, a new
-response property, a new operation) breaks anything.
+else. It fails if the facade stops building a request through a generated model (then removing or
+retyping a field it sets would not be a type error), if it stops reading answers through the
+generated models (then a renamed response field would not be one), or if a compatible change (a new
+status value, a new response property, a new operation) breaks anything. The bumped copy's tests must
+still be collected: a bump fails the tests that touch the change, not the whole suite at import.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ def _copy_project(tmp: Path) -> Path:
     root = tmp / "project"
     root.mkdir()
     ignore = shutil.ignore_patterns("__pycache__", ".ruff_cache")
-    for name in ("openapi", "generated_client", "truebit_facade", "scripts", "tests", "typing_tests"):
+    for name in ("openapi", "generated_client", "truebit_facade", "scripts", "tests", "typing_tests", "docs",
+                 "examples"):  # fmt: skip
         shutil.copytree(ROOT / name, root / name, symlinks=True, ignore=ignore)
-    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, root / name)
     if (ROOT / ".mypy_cache").is_dir():  # a warm cache only saves time; results are the same
         shutil.copytree(ROOT / ".mypy_cache", root / ".mypy_cache")
     return root
@@ -41,15 +45,23 @@ def _edit(path: Path, change: Any) -> None:
     path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
 
 
+def _rename_sender(sync_properties: dict[str, Any]) -> None:
+    """A response field the facade reads, renamed (``senderAddress`` -> ``signerAddress``)."""
+    solution = sync_properties["clearTextSolution"]["properties"]
+    solution["signerAddress"] = solution.pop("senderAddress")
+
+
 def _bump(root: Path) -> None:
     upstream = root / "openapi" / "upstream"
 
     def function_fragment(doc: dict[str, Any]) -> None:
         body = doc["paths"][FUNCTION_EXECUTE]["post"]["requestBody"]["content"]["application/json"]["schema"]
         del body["properties"]["label"]  # a request field the facade sets, removed
+        body["properties"]["totalSolutions"] = {"type": "string", "description": "Now a string."}  # retyped
         sync = doc["components"]["schemas"]["ExecuteTaskSyncResponse"]["properties"]
         sync["verificationStatus"]["enum"].append("Paused")  # a response enum value added
         sync["queuePosition"] = {"type": "integer", "description": "Place in the queue."}  # a property added
+        _rename_sender(sync)
 
     _edit(upstream / "execute-function-tasks.json", function_fragment)
     for name in ("get-task-status-function.json",):  # shared schemas must stay equal across fragments
@@ -58,6 +70,7 @@ def _bump(root: Path) -> None:
             sync = doc["components"]["schemas"]["ExecuteTaskSyncResponse"]["properties"]
             sync["verificationStatus"]["enum"].append("Paused")
             sync["queuePosition"] = {"type": "integer", "description": "Place in the queue."}
+            _rename_sender(sync)
 
         _edit(upstream / name, status_fragment)
     # An operation added, in its own fragment.
@@ -97,6 +110,8 @@ def test_a_bump_reaches_the_facade_as_type_errors_at_the_lines_to_change(tmp_pat
     assert regen.returncode == 0, regen.stdout + regen.stderr
     summary = regen.stdout
     assert re.search(r"BREAKING\s+\(request\).*label", summary), summary
+    assert re.search(r"BREAKING.*totalSolutions", summary), summary
+    assert re.search(r"BREAKING.*senderAddress", summary), summary
     assert re.search(r"info\s+\(request\+response\) listFunctionTasks: operation added", summary), summary
     assert "'Paused'" in summary and "queuePosition" in summary, summary
 
@@ -117,6 +132,20 @@ def test_a_bump_reaches_the_facade_as_type_errors_at_the_lines_to_change(tmp_pat
     )
     errors = [line for line in mypy.stdout.splitlines() if ": error:" in line]
     assert mypy.returncode == 1 and errors, mypy.stdout + mypy.stderr
-    # Every error is about the removed field, and the facade's request builder is among them.
-    assert all("label" in line for line in errors), "\n".join(errors)
-    assert any(re.match(r"truebit_facade/_wire\.py:\d+: error: .*label", line) for line in errors), errors
+    # Every error is about one of the three breaking changes, and each reaches the facade's line
+    # that uses it: the request builder for the request fields, the answer reader for the response one.
+    changed = ("label", "total_solutions", "sender_address")
+    assert all(any(name in line for name in changed) for line in errors), "\n".join(errors)
+    for module, name in (("_wire", "label"), ("_wire", "total_solutions"), ("_answers", "sender_address")):
+        pattern = rf"truebit_facade/{module}\.py:\d+: error: .*{name}"
+        assert any(re.match(pattern, line) for line in errors), (name, errors)
+
+    # The suite of the bumped copy is still collected (no test parses wire data at import time).
+    collect = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert collect.returncode == 0, collect.stdout[-3000:] + collect.stderr[-3000:]

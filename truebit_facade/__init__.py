@@ -42,6 +42,8 @@ from ._models import (
     Signature,
     Solution,
     TransferredBytes,
+    VerifiedApiTaskResult,
+    VerifiedFunctionResult,
     to_builtin,
 )
 from ._policy import MAX_RETRY_AFTER, PollPolicy, RetryPolicy, is_retryable_status
@@ -95,6 +97,8 @@ __all__ = [
     "ValidationError",
     "VerificationIndeterminateError",
     "VerificationStatus",
+    "VerifiedApiTaskResult",
+    "VerifiedFunctionResult",
     "WaitTimeoutError",
     "__version__",
     "is_retryable_status",

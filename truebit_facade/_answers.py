@@ -28,7 +28,10 @@ from ._models import (
     TaskKind,
     TransferredBytes,
     freeze,
+    verified_if_ok,
 )
+from ._redact import reveals
+from ._status import ExecutionStatus, VerificationStatus
 from ._wire import Answer
 
 __all__ = ["API", "FUNCTION", "Kind", "json_object", "read_execute", "read_status"]
@@ -81,6 +84,15 @@ def read_execute(
             status_code=answer.status,
             may_have_submitted=True,
         ) from None
+    if reveals(eid, secrets()):
+        # A server that answers with the API key (or a header value) as the id: refused, never shown,
+        # so it reaches no message, repr, attribute or log line (every later request would carry it).
+        raise MalformedResponseError(
+            "the response's executionId holds one of this client's secrets (the API key or a header "
+            "value), so it was refused and is not shown; the task may have been submitted",
+            status_code=answer.status,
+            may_have_submitted=True,
+        )
     if not (body.keys() & (kind.fields - {"executionId"})):  # the async shape: an id and nothing we know
         return Execution(eid, kind.name, _info(answer, secrets))
     return _result(body, kind, eid, answer, secrets, strict=False)
@@ -197,14 +209,23 @@ def function_result(
             sender_address=_str(cts.sender_address, "senderAddress"),
             signature=signature,
         )
-    return FunctionResult(
+    verification = _opt(model.verification_status)
+    if (
+        verification is VerificationStatus.SUCCESS
+        and solution is not None
+        and solution.execution_status is ExecutionStatus.SUCCEED
+        and solution.output is None
+    ):  # a verified success is its output: without one the answer cannot be trusted
+        raise TypeError("a verified success without clearTextSolution.output")
+    result = FunctionResult(
         execution_id=execution_id,
-        verification=_opt(model.verification_status),
+        verification=verification,
         solution=solution,
         raw=freeze(body),
         extra=freeze(model.additional_properties),
         response=response,
     )
+    return verified_if_ok(result)
 
 
 def api_result(
@@ -236,7 +257,7 @@ def api_result(
             _int(tb.request, "totalTransferredBytes.request"),
             _int(tb.response, "totalTransferredBytes.response"),
         )
-    return ApiTaskResult(
+    result = ApiTaskResult(
         execution_id=execution_id,
         status=_opt(model.status),
         output=freeze(output),
@@ -248,6 +269,7 @@ def api_result(
         extra=freeze(model.additional_properties),
         response=response,
     )
+    return verified_if_ok(result)
 
 
 @dataclass(frozen=True)

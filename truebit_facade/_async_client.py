@@ -7,13 +7,12 @@ from it; CI fails when the two differ. Edit this one, then run ``make unasync``.
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -23,6 +22,8 @@ from ._async_resources import AsyncApiTasks, AsyncFunctions
 from ._errors import TruebitError, ValidationError
 from ._policy import PollPolicy, RetryPolicy
 from ._redact import SecretBook, log_request, log_response, log_sleep, mask_key
+from ._runtime import current_loop_async as _running_loop
+from ._runtime import pause_async as _pause
 from ._settings import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -36,26 +37,12 @@ from ._settings import (
 from ._version import __version__
 from ._wire import Answer, WireRequest
 
+if TYPE_CHECKING:
+    from ._async_pool import AsyncCallerClient, AsyncPool
+
 __all__ = ["AsyncTruebit"]
 
-_JSON = {"content-type": "application/json"}
-
 T = TypeVar("T")
-
-
-# asyncio is imported on first use: it would double the import time of the package.
-def _running_loop() -> object:
-    import asyncio
-
-    return asyncio.get_running_loop()
-
-
-async def _pause(seconds: float, token: threading.Event | None) -> bool:
-    """Sleep; True when the call's token was set meanwhile (task cancellation also interrupts it)."""
-    import asyncio
-
-    await asyncio.sleep(seconds)
-    return token is not None and token.is_set()
 
 
 class AsyncTruebit:
@@ -86,6 +73,7 @@ class AsyncTruebit:
         http_client: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Any] | None = None,
+        _origin: AsyncTruebit | None = None,
     ) -> None:
         self._settings = Settings.make(
             api_key=api_key,
@@ -106,7 +94,6 @@ class AsyncTruebit:
         if sleep is not None and not callable(sleep):
             raise ValidationError("sleep", "must be a callable taking seconds")
         self._secrets = SecretBook(self._settings.api_key)
-        self._http = http_client
         self._owns_http = http_client is None
         self._http_owner: tuple[int, object] = (0, None)  # the (pid, event loop) that opened the pool
         self._max_connections = max_connections
@@ -120,9 +107,15 @@ class AsyncTruebit:
         }
         if self._settings.api_key is not None:
             self._headers["x-api-key"] = self._settings.api_key
-        self._json_headers = {**self._headers, "content-type": "application/json"}
-        self._timeouts: dict[tuple[int | None, ...], httpx.Timeout] = {}
+        self._http: AsyncPool | AsyncCallerClient | None = None
+        self._http_client = http_client  # a caller's own, passed on to with_options copies
+        if http_client is not None:
+            from ._async_pool import AsyncCallerClient
+
+            self._http = AsyncCallerClient(http_client, self._settings.base_url, self._headers)
         self._origin: AsyncTruebit | None = None  # the client a with_options copy shares its pool with
+        if _origin is not None:  # a with_options copy: the origin's pool, and its secrets' scrubbing
+            self._origin, self._secrets, self._owns_http = _origin, _origin._secrets, _origin._owns_http
         self.functions = AsyncFunctions(self)
         self.api_tasks = AsyncApiTasks(self)
 
@@ -162,15 +155,23 @@ class AsyncTruebit:
             "retry": retry,
             "max_response_bytes": max_response_bytes,
         }
-        copy = object.__new__(type(self))
-        copy.__dict__.update(self.__dict__)
-        copy._settings = self._settings.replace(
-            **{k: v for k, v in given.items() if not isinstance(v, _Keep)}
+        new = self._settings.replace(**{k: v for k, v in given.items() if not isinstance(v, _Keep)})
+        return type(self)(
+            new.api_key,
+            base_url=new.base_url,
+            wait_timeout=new.wait_timeout,
+            request_timeout=new.request_timeout,
+            connect_timeout=new.connect_timeout,
+            sync_hold=new.sync_hold,
+            poll=new.poll,
+            retry=new.retry,
+            max_response_bytes=new.max_response_bytes,
+            max_connections=self._max_connections,
+            http_client=self._http_client,
+            clock=new.clock,
+            sleep=self._sleep,
+            _origin=self._origin or self,
         )
-        copy._origin = self._origin or self
-        copy.functions = AsyncFunctions(copy)
-        copy.api_tasks = AsyncApiTasks(copy)
-        return copy
 
     @property
     def settings(self) -> Settings:
@@ -195,32 +196,17 @@ class AsyncTruebit:
     # --- the driver: the one narrow method the resources use ---------------------------------
 
     async def _perform(self, call: flow.Call[T], token: threading.Event | None = None) -> T:
-        """Run one call's flow to its end, doing the I/O it asks for. ``token``, when set by another
-        thread or task (an interrupted ``run_many``), stops the call at its next step."""
-        progress = flow.Progress()
-        steps = call(self._settings, self._secrets, progress)
-        reply: flow.Reply = None
-        try:
-            while True:
-                effect = steps.send(reply)
-                if token is not None and token.is_set():
-                    reply = flow.INTERRUPTED
-                elif isinstance(effect, flow.Sleep):
+        """Run one call's flow to its end, doing the I/O it asks for (``flow.Steps`` is the loop).
+        ``token``, when set by another thread or task (an interrupted ``run_many``), stops the call at
+        its next step."""
+        with flow.Steps(call, self._settings, self._secrets, token) as steps:
+            for effect in steps:
+                if isinstance(effect, flow.Sleep):
                     log_sleep(effect.seconds, effect.why)
-                    reply = await self._wait_for(effect.seconds, token)
+                    steps.reply = await self._wait_for(effect.seconds, token)
                 else:
-                    reply = await self._exchange(effect)
-        except StopIteration as done:
-            result: T = done.value
-            return result
-        except BaseException as exc:
-            # Ctrl-C or cancellation: whoever catches it learns which execution was under way.
-            if progress.execution_id is not None and not isinstance(exc, TruebitError):
-                exc.execution_id = progress.execution_id  # type: ignore[attr-defined]
-                exc.add_note(f"truebit execution {progress.execution_id} may still be running")
-            raise
-        finally:
-            steps.close()
+                    steps.reply = await self._exchange(effect)
+        return steps.result
 
     async def _wait_for(self, seconds: float, token: threading.Event | None) -> flow.Reply:
         if self._sleep is not None:  # an injected clock (tests): interruption is seen at the next step
@@ -233,55 +219,17 @@ class AsyncTruebit:
         return await self._attempt(self._pool(), request, limits, send.attempt)
 
     async def _attempt(
-        self, http: httpx.AsyncClient, request: WireRequest, limits: flow.Limits, attempt: int
+        self, http: AsyncPool | AsyncCallerClient, request: WireRequest, limits: flow.Limits, attempt: int
     ) -> Answer | flow.Failure:
-        # The pool this client made carries the fixed headers itself; a caller's own gets them each time.
-        if self._owns_http:
-            headers = None if request.content is None else _JSON
-        else:
-            headers = self._headers if request.content is None else self._json_headers
-        if request.headers:
-            headers = {**(headers or {}), **request.headers}
-        timeout = self._timeout(limits)
         log_request(request.method, request.path, request.body_json, attempt)
         started = time.monotonic()
-        bound = transport.begin_attempt(limits.total)
-        try:
-            built = http.build_request(
-                request.method,
-                self._settings.base_url + request.path,
-                content=request.content,
-                headers=headers,
-                timeout=timeout,
-            )
-            response = await http.send(built, stream=True)
-            try:
-                content = await transport.body_async(response, limits.max_bytes)
-            finally:
-                await response.aclose()
-        except (httpx.HTTPError, transport.BodyTooLarge) as exc:
-            return transport.failure_of(exc)
-        finally:
-            transport.end_attempt(bound)
-        answer = Answer(response.status_code, response.headers, content, raw=response)
-        log_response(
-            request.method, request.path, answer.status, time.monotonic() - started, content, self._secrets
-        )
-        return answer
+        reply = await http.exchange(request, limits)
+        if isinstance(reply, Answer):
+            elapsed = time.monotonic() - started
+            log_response(request.method, request.path, reply.status, elapsed, reply.content, self._secrets)
+        return reply
 
-    def _timeout(self, limits: flow.Limits) -> httpx.Timeout:
-        """httpx's own timeouts of an attempt, in whole seconds rounded up: the exact wall-clock bound
-        is enforced below them, so a few values recur and each is made once. Waiting for a free
-        connection is bounded by the call's deadline (``queue``), not by the attempt's bound."""
-        key = tuple(None if v is None else math.ceil(v) for v in (limits.total, limits.connect, limits.queue))
-        found = self._timeouts.get(key)
-        if found is None:
-            found = httpx.Timeout(key[0], connect=key[1], pool=key[2])
-            if len(self._timeouts) < 256:
-                self._timeouts[key] = found
-        return found
-
-    def _pool(self) -> httpx.AsyncClient:
+    def _pool(self) -> AsyncPool | AsyncCallerClient:
         if self._origin is not None:
             return self._origin._pool()
         if self._closed:
@@ -297,10 +245,8 @@ class AsyncTruebit:
             return http
         with self._pool_lock:  # threads of run_many share one pool, not race to open several
             if self._http is None or self._http_owner != owner:
-                self._http = httpx.AsyncClient(
-                    transport=transport.pool_transport_async(self._max_connections),
-                    headers=self._headers,
-                    follow_redirects=False,
-                )
+                from ._async_pool import AsyncPool
+
+                self._http = AsyncPool(self._settings.base_url, self._max_connections, self._headers)
                 self._http_owner = owner
             return self._http

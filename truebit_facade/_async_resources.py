@@ -1,5 +1,6 @@
 """The resources of ``AsyncTruebit``: ``functions`` and ``api_tasks``. They check arguments, build
-the call (a flow from ``_flow``) and hand it to the client's one narrow method, ``_perform``.
+the call (a flow from ``_flow``) and hand it to the client's one narrow method, ``_perform``. They
+know the client only as that (``_AsyncPerformer``), so this module does not import the client's.
 
 This file is the source of ``_sync_resources.py``, which ``scripts/unasync.py`` writes from it; CI
 fails when the two differ. Edit this one, then run ``make unasync``.
@@ -12,31 +13,46 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar, overload
 
 from . import _flow as flow
 from ._answers import API, FUNCTION, Kind
 from ._errors import TruebitError, ValidationError
 from ._many import check_inputs, gather_bounded
-from ._models import ApiTaskResult, Execution, FunctionResult
-from ._settings import DEFAULT, Timeout
+from ._models import (
+    ApiTaskResult,
+    Execution,
+    FunctionResult,
+    VerifiedApiTaskResult,
+    VerifiedFunctionResult,
+)
+from ._settings import DEFAULT, Settings, Timeout
 from ._validation import execution_id as check_execution_id
 from ._wire import WireRequest, api_request, function_request
-
-if TYPE_CHECKING:
-    from ._async_client import AsyncTruebit
 
 __all__ = ["AsyncApiTasks", "AsyncFunctions"]
 
 R = TypeVar("R", FunctionResult, ApiTaskResult)
+#: What ``run`` and ``wait`` return with ``raise_on_failure=True``: the verified form of ``R``.
+V = TypeVar("V", VerifiedFunctionResult, VerifiedApiTaskResult)
+T = TypeVar("T")
 
 
-class _AsyncTasks(Generic[R]):
+class _AsyncPerformer(Protocol):
+    """What the resources need of their client: its settings, and the method that runs a call."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    async def _perform(self, call: flow.Call[T], token: threading.Event | None = None) -> T: ...
+
+
+class _AsyncTasks(Generic[R, V]):
     """What function and API tasks share: status reads and waiting."""
 
     _kind: Kind[R]
 
-    def __init__(self, client: AsyncTruebit) -> None:
+    def __init__(self, client: _AsyncPerformer) -> None:
         self._client = client
 
     def __repr__(self) -> str:
@@ -51,6 +67,29 @@ class _AsyncTasks(Generic[R]):
         eid = check_execution_id(execution_id)
         return await self._client._perform(flow.get(self._kind, eid, timeout, extra_headers))
 
+    # R and V come in pairs (each subclass names both); mypy also checks pairs no subclass has.
+    @overload
+    async def wait(  # type: ignore[overload-overlap]
+        self,
+        execution_id: str,
+        *,
+        timeout: Timeout = DEFAULT,
+        raise_on_failure: Literal[True] = True,
+        on_status: Callable[[R], object] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> V: ...
+
+    @overload
+    async def wait(
+        self,
+        execution_id: str,
+        *,
+        timeout: Timeout = DEFAULT,
+        raise_on_failure: bool,
+        on_status: Callable[[R], object] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> R: ...
+
     async def wait(
         self,
         execution_id: str,
@@ -59,11 +98,12 @@ class _AsyncTasks(Generic[R]):
         raise_on_failure: bool = True,
         on_status: Callable[[R], object] | None = None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> R:
+    ) -> R | V:
         """Poll until the execution ends or ``timeout`` seconds pass (default: the client's
         ``wait_timeout``; ``None``: no deadline). Raises ``WaitTimeoutError`` carrying the execution id
         and the last state; with ``raise_on_failure`` (default) a failed, unverified or unknown result
-        raises a ``TaskError`` that carries it. ``on_status`` is called with each state whose status
+        raises a ``TaskError`` that carries it, so what returns is verified (typed as such: a
+        ``VerifiedFunctionResult`` or ``VerifiedApiTaskResult``). ``on_status`` is called with each state whose status
         differs from the previous one (the first read included)."""
         eid = check_execution_id(execution_id)
         _check_flags(on_status, raise_on_failure)
@@ -104,13 +144,13 @@ class _AsyncTasks(Generic[R]):
         timeout: Timeout,
         raise_on_failure: bool,
     ) -> list[R | TruebitError]:
-        self._client._settings.deadline(timeout)  # a bad timeout: one error, before anything is sent
+        self._client.settings.deadline(timeout)  # a bad timeout: one error, before anything is sent
         token = threading.Event()  # this run_many's own: an interruption stops its calls alone
         calls = [partial(self._run, build, timeout, raise_on_failure, token) for build in builds]
         return await gather_bounded(calls, concurrency, token)
 
 
-class AsyncFunctions(_AsyncTasks[FunctionResult]):
+class AsyncFunctions(_AsyncTasks[FunctionResult, VerifiedFunctionResult]):
     """Function tasks: WebAssembly programs run and cross-checked by several nodes."""
 
     _kind = FUNCTION
@@ -121,6 +161,46 @@ class AsyncFunctions(_AsyncTasks[FunctionResult]):
         stamp = options.get("requester_timestamp")
         fixed = {**options, "requester_timestamp": int(time.time()) if stamp is None else stamp}
         return lambda sync: function_request(namespace, task, input, sync=sync, **fixed)
+
+    @overload
+    async def run(
+        self,
+        namespace: str,
+        task: str,
+        input: Any,
+        *,
+        version: int | None = None,
+        label: str | None = None,
+        total_solutions: int = 1,
+        required_solutions: int | None = None,
+        gas_limit: int | None = None,
+        requester_timestamp: int | None = None,
+        timeout: Timeout = DEFAULT,
+        raise_on_failure: Literal[True] = True,
+        on_status: Callable[[FunctionResult], object] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> VerifiedFunctionResult: ...
+
+    @overload
+    async def run(
+        self,
+        namespace: str,
+        task: str,
+        input: Any,
+        *,
+        version: int | None = None,
+        label: str | None = None,
+        total_solutions: int = 1,
+        required_solutions: int | None = None,
+        gas_limit: int | None = None,
+        requester_timestamp: int | None = None,
+        timeout: Timeout = DEFAULT,
+        raise_on_failure: bool,
+        on_status: Callable[[FunctionResult], object] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> FunctionResult: ...
 
     async def run(
         self,
@@ -189,7 +269,7 @@ class AsyncFunctions(_AsyncTasks[FunctionResult]):
         return await self._many(builds, concurrency, timeout, raise_on_failure)
 
 
-class AsyncApiTasks(_AsyncTasks[ApiTaskResult]):
+class AsyncApiTasks(_AsyncTasks[ApiTaskResult, VerifiedApiTaskResult]):
     """API tasks: HTTP calls, declared in the task's manifest, that the hub makes for you."""
 
     _kind = API
@@ -199,6 +279,48 @@ class AsyncApiTasks(_AsyncTasks[ApiTaskResult]):
     ) -> Callable[[bool], WireRequest]:
         given = {"path": None, "method": "GET", **options}  # run()'s defaults, for run_many's mappings
         return lambda sync: api_request(namespace, task, sync=sync, **given)
+
+    @overload
+    async def run(
+        self,
+        namespace: str,
+        task: str,
+        *,
+        path: str,
+        method: str = "GET",
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+        execution_timeout: float | timedelta = 30.0,
+        version: int | None = None,
+        label: str | None = None,
+        timeout: Timeout = DEFAULT,
+        raise_on_failure: Literal[True] = True,
+        on_status: Callable[[ApiTaskResult], object] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> VerifiedApiTaskResult: ...
+
+    @overload
+    async def run(
+        self,
+        namespace: str,
+        task: str,
+        *,
+        path: str,
+        method: str = "GET",
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+        execution_timeout: float | timedelta = 30.0,
+        version: int | None = None,
+        label: str | None = None,
+        timeout: Timeout = DEFAULT,
+        raise_on_failure: bool,
+        on_status: Callable[[ApiTaskResult], object] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> ApiTaskResult: ...
 
     async def run(
         self,

@@ -1,5 +1,5 @@
 """Network backends for httpcore's connection pools that end every socket operation by the current
-attempt's wall-clock bound (see ``_transport``). A module of its own so that httpcore, which httpx
+attempt's wall-clock bound (see ``_bound``). A module of its own so that httpcore, which httpx
 imports only when a pool is made, is not imported with the package."""
 
 from __future__ import annotations
@@ -10,20 +10,34 @@ from typing import Any
 
 import httpcore
 
-from ._transport import clip as _clip
+from ._bound import clip as _clip
 
 __all__ = ["AsyncBackend", "Backend"]
 
 
 class _Stream(httpcore.NetworkStream):
+    """Writes are held until the next read, so that a request's head and body leave in one system
+    call and one segment (httpcore writes them apart; a client always reads after it has written)."""
+
     def __init__(self, inner: httpcore.NetworkStream) -> None:
         self._inner = inner
+        self._held: list[bytes] = []
+        self._write_timeout: float | None = None
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        if self._held:
+            self._flush()
         return self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _clip(timeout, httpcore.WriteTimeout))
+        if buffer:
+            self._held.append(buffer)
+            self._write_timeout = timeout
+
+    def _flush(self) -> None:
+        data = b"".join(self._held)
+        self._held.clear()
+        self._inner.write(data, _clip(self._write_timeout, httpcore.WriteTimeout))
 
     def close(self) -> None:
         self._inner.close()
@@ -65,14 +79,27 @@ class Backend(httpcore.NetworkBackend):
 
 
 class _AsyncStream(httpcore.AsyncNetworkStream):
+    """As :class:`_Stream`: writes are held until the next read."""
+
     def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
         self._inner = inner
+        self._held: list[bytes] = []
+        self._write_timeout: float | None = None
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        if self._held:
+            await self._flush()
         return await self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._inner.write(buffer, _clip(timeout, httpcore.WriteTimeout))
+        if buffer:
+            self._held.append(buffer)
+            self._write_timeout = timeout
+
+    async def _flush(self) -> None:
+        data = b"".join(self._held)
+        self._held.clear()
+        await self._inner.write(data, _clip(self._write_timeout, httpcore.WriteTimeout))
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -20,18 +20,26 @@
         ├── VerificationIndeterminateError
         └── UnknownStatusError          it ended in a status newer than this client (raw value in .status)
 
-Errors never contain the API key or ``input.headers`` values: messages are built from our own
+The root, ``ValidationError`` and ``MalformedResponseError`` are defined in ``_base_errors`` (below the
+results, which raise them) and re-exported here. Errors never contain the API key or ``input.headers`` values: messages are built from our own
 words, the status and a scrubbed excerpt of the body.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from ._base_errors import MalformedResponseError, TruebitError, ValidationError
 
 if TYPE_CHECKING:
     import httpx
 
     from ._models import ApiTaskResult, FunctionResult
+
+#: The result a task error carries: ``FunctionResult`` from ``functions``, ``ApiTaskResult`` from
+#: ``api_tasks``; ``except TaskFailedError as err`` leaves it open, ``TaskFailedError[FunctionResult]``
+#: says which.
+R = TypeVar("R", bound="FunctionResult | ApiTaskResult")
 
 __all__ = [
     "APIStatusError",
@@ -54,41 +62,6 @@ __all__ = [
     "VerificationIndeterminateError",
     "WaitTimeoutError",
 ]
-
-
-class TruebitError(Exception):
-    """Base of every error this library raises."""
-
-    def __init__(self, message: str, *, execution_id: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        #: The execution this error is about, when one is known: fetch it later with ``get``/``wait``.
-        self.execution_id = execution_id
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r})"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Picklable (process pools, task queues), although __init__ takes keyword arguments; the raw
-        # ``response`` stays behind (a live httpx object), everything else comes along.
-        state = {k: (None if k == "response" else v) for k, v in self.__dict__.items()}
-        return (_restore, (type(self), self.args, state))
-
-
-def _restore(cls: type[TruebitError], args: tuple[Any, ...], state: dict[str, Any]) -> TruebitError:
-    error = cls.__new__(cls)
-    Exception.__init__(error, *args)
-    error.__dict__.update(state)
-    return error
-
-
-class ValidationError(TruebitError, ValueError):
-    """An argument is invalid; raised before anything is sent. ``field`` names it."""
-
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.field = field
-        self.problem = problem
 
 
 class APIStatusError(TruebitError):
@@ -159,24 +132,6 @@ class UnexpectedStatusError(APIStatusError):
     """A registered status the API does not document (403, 409, 418, ...)."""
 
 
-class MalformedResponseError(TruebitError):
-    """The body is not what the API promises (not JSON, wrong types, missing execution id)."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int | None = None,
-        response: httpx.Response | None = None,
-        execution_id: str | None = None,
-        may_have_submitted: bool = False,
-    ) -> None:
-        super().__init__(message, execution_id=execution_id)
-        self.status_code = status_code
-        self.response = response
-        self.may_have_submitted = may_have_submitted
-
-
 class TransportError(TruebitError):
     """No usable answer: the connection failed, was dropped or timed out.
 
@@ -197,6 +152,8 @@ class WaitTimeoutError(TruebitError, TimeoutError):
     """The overall deadline passed before the execution ended. Nothing is lost: resume with
     ``wait(err.execution_id)``. ``last_status`` and ``last_result`` are what was last seen."""
 
+    execution_id: str  # always known: the deadline can only pass after the execution was accepted
+
     def __init__(
         self,
         message: str,
@@ -215,27 +172,29 @@ class CallInterruptedError(TruebitError):
     execution id had been received, ``execution_id`` has it: the task may still be running."""
 
 
-class TaskError(TruebitError):
+class TaskError(TruebitError, Generic[R]):
     """The execution ended without a verified success. ``result`` holds everything that came back."""
 
-    def __init__(self, message: str, *, result: FunctionResult | ApiTaskResult) -> None:
+    result: R
+
+    def __init__(self, message: str, *, result: R) -> None:
         super().__init__(message, execution_id=result.execution_id)
         self.result = result
 
 
-class TaskFailedError(TaskError):
+class TaskFailedError(TaskError[R]):
     """The task failed (trap, out of gas, empty output, target API error) or verification says Error."""
 
 
-class VerificationIndeterminateError(TaskError):
+class VerificationIndeterminateError(TaskError[R]):
     """The nodes did not agree, or too few answered in time: the output is not verified."""
 
 
-class UnknownStatusError(TaskError):
+class UnknownStatusError(TaskError[R]):
     """The execution ended (its status is not ``Running``) in a status value this client version does
     not know: the service is newer than the spec it was generated from. ``status`` is the raw value;
     ``result`` holds everything that came back. Upgrade the client to interpret it."""
 
-    def __init__(self, message: str, *, result: FunctionResult | ApiTaskResult, status: str) -> None:
+    def __init__(self, message: str, *, result: R, status: str) -> None:
         super().__init__(message, result=result)
         self.status = status

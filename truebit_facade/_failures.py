@@ -7,7 +7,7 @@ its execution id and whether the task may have been submitted.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._errors import (
     APIStatusError,
@@ -33,10 +33,7 @@ from ._models import ApiTaskResult, FunctionResult, TaskKind
 from ._policy import is_standard_status, parse_retry_after
 from ._redact import scrub, scrub_json
 from ._status import VerificationStatus, is_known
-from ._wire import Answer, Operation, WireRequest
-
-if TYPE_CHECKING:
-    from ._flow import Failure
+from ._wire import Answer, Failure, Operation, WireRequest
 
 _BLOCKCHAIN_FIELDS = frozenset(
     {
@@ -60,6 +57,19 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     429: RateLimitedError,
 }
 
+#: Answers proving that no handler exists for the request, so an execute request started nothing:
+#: none for that URL (404 Not Found, 410 Gone), none for that method (405 Method Not Allowed; 501 Not
+#: Implemented, the method unknown to the server), or the wrong server (421 Misdirected Request: "not
+#: processed"); RFC 9110, sections 15.5.5, 15.5.11, 15.5.6, 15.6.2 and 15.5.20. The spec documents
+#: none of them for execute (200, 400, 401, 402, 500): they come from a base URL that is not the API.
+NO_SUCH_ENDPOINT = frozenset({404, 405, 410, 421, 501})
+
+#: What a status read that found no execution adds: the id may be the other kind's.
+_OTHER_KIND: dict[TaskKind, str] = {
+    "function": "it may be an API task's id: use api_tasks instead of functions",
+    "api": "it may be a function task's id: use functions instead of api_tasks",
+}
+
 
 def status_error(
     answer: Answer,
@@ -68,14 +78,18 @@ def status_error(
     secrets: tuple[str, ...] = (),
     response: Any = None,
     execution_id: str | None = None,
+    kind: TaskKind | None = None,
+    target: str | None = None,
 ) -> APIStatusError:
-    """The error for a non-200 answer. Non-standard codes (499, 520, 599) are handled like any other."""
+    """The error for a non-200 answer to the request ``op`` (``target``: its method and URL, about an
+    execution of ``kind``). Non-standard codes (499, 520, 599) are handled like any other."""
     try:
         body: Any = json.loads(answer.content) if answer.content.strip() else None
         body = scrub_json(body, secrets)
     except (ValueError, UnicodeDecodeError, RecursionError):
         body = None
     message = body.get("message") if isinstance(body, dict) else None
+    api_said = isinstance(message, str) and bool(message)  # the API's own error shape
     if not isinstance(message, str) or not message:
         longest = max((len(x) for x in secrets), default=0)
         window = answer.content[: 200 + 4 * longest].decode("utf-8", "replace")
@@ -88,11 +102,24 @@ def status_error(
     )
     if status == 404 and op == "execute":
         cls = UnexpectedStatusError
-    # An execute that got 5xx or an undocumented status may still have started the task.
-    may_have_submitted = op == "execute" and (cls is ServerError or cls is UnexpectedStatusError)
+    no_endpoint = status in NO_SUCH_ENDPOINT and (op == "execute" or status != 404 or not api_said)
+    # An execute that got 5xx or an undocumented status may still have started the task, unless the
+    # answer proves there is no such endpoint.
+    may_have_submitted = (
+        op == "execute" and (cls is ServerError or cls is UnexpectedStatusError) and not no_endpoint
+    )
     text = f"HTTP {status}" + (f": {message}" if message else "")
     if may_have_submitted:
         text += " (the task may have been submitted; it was not resent)"
+    elif no_endpoint:
+        where = scrub(target, secrets) if target else "the request's URL"
+        text += (
+            f"; {where} is not an endpoint of the task API"
+            + (", so no task was started" if op == "execute" else "")
+            + ": check TRUEBIT_BASE_URL (or base_url)"
+        )
+    elif status == 404 and kind is not None:
+        text += f"; {_OTHER_KIND[kind]}"
     kw: dict[str, Any] = {
         "status_code": status,
         "body": body,
@@ -111,7 +138,9 @@ def status_error(
     return cls(text, **kw)
 
 
-def outcome_error(result: FunctionResult | ApiTaskResult, secrets: tuple[str, ...] = ()) -> TaskError | None:
+def outcome_error(
+    result: FunctionResult | ApiTaskResult, secrets: tuple[str, ...] = ()
+) -> TaskError[Any] | None:
     """The error ``run``/``wait`` raise for a terminal result that is not a verified success, else
     ``None``. The message is scrubbed of ``secrets`` (an API target may echo injected headers)."""
     if result.ok:
@@ -130,7 +159,7 @@ def outcome_error(result: FunctionResult | ApiTaskResult, secrets: tuple[str, ..
             "ended (only Running has not); see .result for everything that came back"
         )
         return UnknownStatusError(scrub(message, secrets), result=result, status=raw)
-    cls: type[TaskError] = TaskFailedError
+    cls: type[TaskError[Any]] = TaskFailedError
     if isinstance(result, FunctionResult):
         v, es = result.verification, result.execution_status
         if v is VerificationStatus.INDETERMINATE:

@@ -25,20 +25,21 @@ The rules, each decided in one place:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from typing import Final, Literal, TypeVar
+from types import TracebackType
+from typing import Final, Generic, Protocol, TypeVar
 
 from . import _failures as fail
 from ._answers import Kind, read_execute, read_status
-from ._errors import TruebitError
+from ._errors import TruebitError, ValidationError
 from ._models import ApiTaskResult, Execution, FunctionResult, TaskKind
 from ._policy import Deadline, is_retryable_status, parse_retry_after
-from ._redact import SecretBook
+from ._redact import SecretBook, reveals
 from ._settings import DEFAULT, SYNC_MARGIN, Settings, Timeout
-from ._wire import Answer, WireRequest, status_request
+from ._wire import Answer, Failure, WireRequest, status_request
 
-__all__ = ["INTERRUPTED", "Effect", "Failure", "Flow", "Progress", "Reply", "Send", "Sleep"]
+__all__ = ["INTERRUPTED", "Effect", "Failure", "Flow", "Progress", "Reply", "Send", "Sleep", "Steps"]
 
 R = TypeVar("R", FunctionResult, ApiTaskResult)
 T = TypeVar("T")
@@ -76,18 +77,6 @@ class Sleep:
     why: str = ""
 
 
-FailureReason = Literal["connect", "timeout", "dropped", "too_large", "unreadable"]
-
-
-@dataclass
-class Failure:
-    """No usable answer. ``sent`` is false only when the request provably never left this machine."""
-
-    reason: FailureReason
-    sent: bool
-    detail: str = ""
-
-
 class _Interrupted:
     def __repr__(self) -> str:
         return "INTERRUPTED"
@@ -103,10 +92,13 @@ Flow = Generator[Effect, Reply, T]
 
 @dataclass
 class Progress:
-    """What a call has learnt so far, readable by its driver when the call is torn down (Ctrl-C)."""
+    """What a call has learnt so far, readable by its driver when the call is torn down (Ctrl-C):
+    the execution id once known, and whether an execute request is in flight (then the id, if the
+    service assigns one, comes only with its answer)."""
 
     kind: TaskKind | None = None
     execution_id: str | None = None
+    submitting: bool = False
 
 
 class _OutOfTime(Exception):
@@ -138,6 +130,11 @@ def _limits(settings: Settings, deadline: Deadline, *, hold: bool = False) -> Li
     return Limits(min(settings.connect_timeout, total), total, settings.max_response_bytes, queue)
 
 
+def _target(settings: Settings, request: WireRequest) -> str:
+    """The method and URL of ``request``, for the messages of errors that say where it went."""
+    return f"{request.method} {settings.base_url}{request.path}"
+
+
 def _past_deadline(settings: Settings, deadline: Deadline, delay: float) -> bool:
     """Whether waiting ``delay`` before a retry would only end at the deadline."""
     left = deadline.remaining(settings.clock())
@@ -159,7 +156,9 @@ def execute(
     failures = 0
     while True:
         limits = _limits(settings, deadline, hold=request.sync)
+        progress.submitting = True
         reply = yield from _do(Send(request, limits, failures + 1), progress)
+        progress.submitting = False
         if isinstance(reply, Failure):
             error = fail.transport_error(reply, request, book.known())
             if reply.sent:
@@ -172,7 +171,7 @@ def execute(
             continue
         assert isinstance(reply, Answer)
         if not 200 <= reply.status < 300:
-            raise fail.status_error(reply, "execute", secrets=book.known())
+            raise fail.status_error(reply, "execute", secrets=book.known(), target=_target(settings, request))
         outcome = read_execute(reply, kind, book.known)
         progress.execution_id = outcome.execution_id
         return outcome, parse_retry_after(reply.headers.get("retry-after"))
@@ -199,7 +198,12 @@ def read(
             if 200 <= reply.status < 300:
                 return read_status(reply, kind, request.execution_id, book.known), hint
             error = fail.status_error(
-                reply, "status", secrets=book.known(), execution_id=request.execution_id
+                reply,
+                "status",
+                secrets=book.known(),
+                execution_id=request.execution_id,
+                kind=kind.name,
+                target=_target(settings, request),
             )
             if not is_retryable_status(reply.status):
                 raise error
@@ -349,6 +353,7 @@ def wait_call(
     def flow(settings: Settings, book: SecretBook, progress: Progress) -> Flow[R]:
         deadline = settings.deadline(timeout)
         headers = status_request(kind.name, execution_id, extra_headers).headers  # checked first
+        _not_a_secret(execution_id, book)
         return (
             yield from wait(
                 settings,
@@ -366,6 +371,12 @@ def wait_call(
     return flow
 
 
+def _not_a_secret(execution_id: str, book: SecretBook) -> None:
+    """An id that is (or holds) a secret is never put in a URL, a log line or a message."""
+    if reveals(execution_id, book.known()):
+        raise ValidationError("execution_id", "is (or holds) this client's API key or a secret header value")
+
+
 def get(kind: Kind[R], execution_id: str, timeout: Timeout, extra_headers: object = None) -> Call[R]:
     """One status read (retried under the retry policy), bounded by ``timeout`` (default: the
     client's ``request_timeout``); any status is returned, ``Running`` included."""
@@ -374,6 +385,7 @@ def get(kind: Kind[R], execution_id: str, timeout: Timeout, extra_headers: objec
         progress.kind, progress.execution_id = kind.name, execution_id
         deadline = settings.deadline(settings.request_timeout if timeout is DEFAULT else timeout)
         request = status_request(kind.name, execution_id, extra_headers)
+        _not_a_secret(execution_id, book)
         book.remember(request.secrets)
         try:
             result, _ = yield from read(settings, kind, request, deadline, book, progress)
@@ -382,3 +394,84 @@ def get(kind: Kind[R], execution_id: str, timeout: Timeout, extra_headers: objec
         return result
 
     return flow
+
+
+# --- the one loop that drives a flow ---------------------------------------------------------
+
+
+class Token(Protocol):
+    """What interrupts a call from outside: a ``threading.Event`` (set by an interrupted ``run_many``)."""
+
+    def is_set(self) -> bool: ...
+
+
+class Steps(Generic[T]):
+    """One call being driven: the only code that advances a flow, shared by both clients and the tests.
+    A driver iterates over the effects and answers each by setting ``reply``; the I/O is its own::
+
+        with flow.Steps(call, settings, book, token) as steps:
+            for effect in steps:
+                steps.reply = do(effect)      # an Answer or Failure for a Send, None for a Sleep
+        return steps.result
+
+    Once ``token`` is set, the call gets :data:`INTERRUPTED` instead of its next effect's reply and
+    ends with ``CallInterruptedError``. When anything else ends the call (Ctrl-C, cancellation), the
+    exception learns what the call knew: ``execution_id`` (``None`` when no id was received) and a
+    note saying whether the task may be running. The generator is closed on every exit."""
+
+    def __init__(
+        self, call: Call[T], settings: Settings, book: SecretBook, token: Token | None = None
+    ) -> None:
+        self.progress = Progress()
+        self.reply: Reply = None
+        self._flow = call(settings, book, self.progress)
+        self._token = token
+        self._result: tuple[T] | None = None
+
+    def __iter__(self) -> Iterator[Effect]:
+        return self
+
+    def __next__(self) -> Effect:
+        reply, self.reply = self.reply, None
+        try:
+            effect = self._flow.send(reply)
+            while self._token is not None and self._token.is_set():
+                effect = self._flow.send(INTERRUPTED)  # the flow raises CallInterruptedError
+        except StopIteration as done:
+            self._result = (done.value,)
+            raise StopIteration from None
+        return effect
+
+    @property
+    def result(self) -> T:
+        """What the call returned (only once the iteration has ended without an error)."""
+        if self._result is None:
+            raise RuntimeError("the call has not finished")
+        return self._result[0]
+
+    def __enter__(self) -> Steps[T]:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._flow.close()
+        if exc is not None and not isinstance(exc, TruebitError | GeneratorExit):
+            mark_interrupted(exc, self.progress)
+
+
+def mark_interrupted(exc: BaseException, progress: Progress) -> None:
+    """Tell whoever catches ``exc`` (a ``KeyboardInterrupt``, a ``CancelledError``) what the call knew."""
+    if getattr(exc, "execution_id", None) is not None:
+        return  # already told (the same exception through a second call)
+    exc.execution_id = progress.execution_id  # type: ignore[attr-defined]
+    if progress.execution_id is not None:
+        exc.add_note(
+            f"truebit: {progress.kind or 'the'} execution {progress.execution_id} may still be running: "
+            f"resume with wait({progress.execution_id!r})"
+        )
+    elif progress.submitting:
+        exc.add_note(
+            "truebit: interrupted while the execute request was in flight: the task may have been "
+            "submitted, and no execution id was received (submit() + wait() learns the id first)"
+        )

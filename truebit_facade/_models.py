@@ -8,7 +8,7 @@ Each result keeps the whole body (``raw``, read-only) including fields this vers
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ._status import (
@@ -24,7 +24,16 @@ if TYPE_CHECKING:
     from ._generated.models.execute_api_sync_response import ExecuteApiSyncResponse
     from ._generated.models.execute_task_sync_response import ExecuteTaskSyncResponse
 
-__all__ = ["ApiTaskResult", "Execution", "FunctionResult", "Signature", "Solution", "TransferredBytes"]
+__all__ = [
+    "ApiTaskResult",
+    "Execution",
+    "FunctionResult",
+    "Signature",
+    "Solution",
+    "TransferredBytes",
+    "VerifiedApiTaskResult",
+    "VerifiedFunctionResult",
+]
 
 TaskKind = Literal["function", "api"]
 
@@ -301,12 +310,48 @@ class ApiTaskResult:
         return _generated(ExecuteApiSyncResponse, self.raw)
 
 
+@dataclass(frozen=True)
+class VerifiedFunctionResult(FunctionResult):
+    """A :class:`FunctionResult` that is a verified success (``ok``): what ``run`` and ``wait``
+    return (unless ``raise_on_failure=False``). Its ``verification`` and ``solution`` are never
+    ``None``. Every result read as ``ok`` has this type, so ``isinstance(r, VerifiedFunctionResult)``
+    is the same test as ``r.ok``, and narrows the type too."""
+
+    verification: VerificationStatus
+    solution: Solution
+
+    @property
+    def output(self) -> str:
+        """The verified ``output.txt`` (an answer claiming success without one is refused as
+        malformed, so a verified result always has it)."""
+        return self.solution.output or ""
+
+
+@dataclass(frozen=True)
+class VerifiedApiTaskResult(ApiTaskResult):
+    """An :class:`ApiTaskResult` that is a verified success (``ok``): what ``run`` and ``wait``
+    return (unless ``raise_on_failure=False``). Its ``status`` is never ``None``."""
+
+    status: ApiTaskStatus
+
+
+Result = TypeVar("Result", FunctionResult, ApiTaskResult)
+
+
+def verified_if_ok(result: Result) -> Result:
+    """``result`` as its verified type when it is ``ok`` (else as it is): the one place that decides."""
+    if not result.ok or isinstance(result, VerifiedFunctionResult | VerifiedApiTaskResult):
+        return result
+    cls = VerifiedFunctionResult if isinstance(result, FunctionResult) else VerifiedApiTaskResult
+    return cls(**{f.name: getattr(result, f.name) for f in fields(result)})
+
+
 M = TypeVar("M", "ExecuteTaskSyncResponse", "ExecuteApiSyncResponse")
 
 
 def _generated(model: type[M], raw: Mapping[str, Any]) -> M:
     """Parse with a generated model; its parsers raise bare errors on values newer than the spec."""
-    from ._errors import MalformedResponseError
+    from ._base_errors import MalformedResponseError
 
     try:
         return model.from_dict(to_builtin(raw))

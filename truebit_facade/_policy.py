@@ -46,41 +46,54 @@ def _count(value: Any) -> int:
 
 #: The longest ``Retry-After`` a poll honours (a longer hint is read as this).
 _POLL_HINT_CEILING = 600.0
+#: The default schedule's early reads: the first after 50 ms, each then as long as the age, up to 1 s.
+_DEFAULT_FIRST = 0.05
+_DEFAULT_INITIAL = 1.0
 
 
 @dataclass(frozen=True, init=False)
 class PollPolicy:
     """How often a running execution is read.
 
-    The delay before the next read grows with the time the execution has already run:
-    ``clamp(fraction * elapsed, initial, maximum)``, shortened at random by up to ``jitter`` (a
-    fraction) so that many waiters do not read in lockstep. So a task is seen finished at most about
-    ``fraction`` of its duration late (10% by default) plus ``initial``, while a task of an hour costs a
-    few hundred reads instead of thousands. A ``Retry-After`` from the service is honoured as a lower
-    bound. Durations accept seconds or ``timedelta``.
+    The delay before the next read grows with the time the execution has already run (its age):
+    ``min(maximum, max(first, min(age, initial), fraction * age))``, shortened at random by up to
+    ``jitter`` (a fraction) so that many waiters do not read in lockstep. So the first reads come
+    early and each waits as long as the execution has run (50 ms, 100 ms, 200 ms...: a task that ends
+    in a few milliseconds is seen within about ``first``), up to ``initial``; from then on a task is
+    seen finished at most about ``fraction`` of its duration late (10% by default), while a task of
+    an hour costs a few hundred reads instead of thousands. ``first`` is 50 ms with the default
+    ``initial`` (1 s); given ``initial`` alone, ``first`` equals it: a fixed delay of ``initial`` until
+    ``fraction`` of the age exceeds it, as before early reads existed. A ``Retry-After`` from the
+    service is honoured as a lower bound. Durations accept seconds or ``timedelta``.
     """
 
     initial: float
     fraction: float
     maximum: float
     jitter: float
+    first: float
 
     # Written out so that type checkers see what is accepted (seconds or a timedelta) while the
     # fields are plain floats.
     def __init__(
         self,
-        initial: float | timedelta = 0.5,
+        initial: float | timedelta | None = None,
         fraction: float = 0.1,
         maximum: float | timedelta = 30.0,
         jitter: float = 0.2,
+        first: float | timedelta | None = None,
     ) -> None:
         _set(
             self,
-            initial=duration("PollPolicy.initial", initial),
+            initial=_DEFAULT_INITIAL if initial is None else duration("PollPolicy.initial", initial),
             maximum=duration("PollPolicy.maximum", maximum),
         )
         _set(self, fraction=_number(fraction))
         _set(self, jitter=_number(jitter))
+        if first is None:
+            first = _DEFAULT_FIRST if initial is None else self.initial
+        # A first delay above ``initial`` is ``initial`` (``PollPolicy(initial=0.01)`` stays valid).
+        _set(self, first=min(duration("PollPolicy.first", first), self.initial))
         self._check()
 
     def _check(self) -> None:
@@ -93,7 +106,8 @@ class PollPolicy:
         self, elapsed: float, *, retry_after: float | None = None, rng: random.Random | None = None
     ) -> float:
         """Seconds to wait before the next read, ``elapsed`` seconds after the execution started."""
-        base = min(self.maximum, max(self.initial, self.fraction * max(elapsed, 0.0)))
+        age = max(elapsed, 0.0)
+        base = min(self.maximum, max(self.first, min(age, self.initial), self.fraction * age))
         if self.jitter:
             base *= 1.0 - self.jitter * (rng or random).random()
         if retry_after is not None:

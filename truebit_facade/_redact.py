@@ -8,6 +8,7 @@ in reprs and in the body excerpts that errors carry.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -47,6 +48,7 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=1024)  # a client's few secrets, spelt once each
 def _spellings(secret: str) -> tuple[str, ...]:
     # The secret as sent (UTF-8) but read back by a server as latin-1 or cp1252 (mojibake): an HTTP
     # header value echoed that way would otherwise slip past.
@@ -62,6 +64,23 @@ def _spellings(secret: str) -> tuple[str, ...]:
             escaped = json.dumps(variant, ensure_ascii=ascii_only)[1:-1]
             forms.update((escaped, escaped.replace("/", "\\/")))
     return tuple(sorted(forms, key=len, reverse=True))
+
+
+#: The shortest secret whose presence *inside* an execution id refuses the id. Shorter ones refuse it
+#: only when they are the whole id: a random id of 32 hex digits holds a given 3-character value by
+#: chance (a header value of "123", say) about once in 130 ids, and refusing it would lose its task.
+MIN_SECRET_IN_ID = 8
+
+
+def reveals(value: str, secrets: Iterable[str]) -> bool:
+    """Whether showing ``value`` (an execution id the server assigned) would show a secret: it is
+    one, or holds one of ``MIN_SECRET_IN_ID`` characters or more, in any spelling ``scrub`` knows."""
+    for secret in secrets:
+        if value == secret:
+            return True
+        if len(secret) >= MIN_SECRET_IN_ID and any(form in value for form in _spellings(secret)):
+            return True
+    return False
 
 
 def scrub_json(value: Any, secrets: tuple[str, ...]) -> Any:

@@ -26,9 +26,19 @@ from . import _validation as check
 from ._errors import ValidationError
 from ._models import TaskKind
 
-__all__ = ["Answer", "Operation", "WireRequest", "api_request", "function_request", "status_request"]
+__all__ = [
+    "Answer",
+    "Failure",
+    "FailureReason",
+    "Operation",
+    "WireRequest",
+    "api_request",
+    "function_request",
+    "status_request",
+]
 
 Operation = Literal["execute", "status"]
+FailureReason = Literal["connect", "timeout", "dropped", "too_large", "unreadable"]
 
 
 @dataclass
@@ -62,6 +72,16 @@ class Answer:
     #: The transport's own response object, when there is one: the escape hatch errors carry as
     #: ``.response``. Nothing in the flow reads it.
     raw: Any = field(default=None, repr=False, compare=False)
+
+
+@dataclass
+class Failure:
+    """What one exchange gave when no usable answer came: ``sent`` is false only when the request
+    provably never left this machine (the connection could not be made)."""
+
+    reason: FailureReason
+    sent: bool
+    detail: str = ""
 
 
 def _from_kwargs(

@@ -10,15 +10,14 @@ from __future__ import annotations
 import sys
 
 from . import FunctionResult, TaskFailedError, Truebit, TruebitError, VerificationIndeterminateError
-from .signing import address_of, sandbox_solution_hash
+from .signing import sandbox_solution_hash
 
 NAMESPACE = "3a2b5129"
 
 
 def main() -> int:
     try:
-        from .sandbox import ExampleTarget, NodeFault, Sandbox, SandboxConfig, example_registry
-        from .sandbox._nodes import node_private_key as node_key
+        from .sandbox import ExampleTarget, NodeFault, Sandbox, SandboxConfig, example_registry, node_address
     except ImportError as exc:  # pragma: no cover - depends on the installation
         print(f"the demo needs the sandbox extra: pip install 'truebit-facade[sandbox]' ({exc})")
         return 1
@@ -44,7 +43,7 @@ def main() -> int:
         print(
             f"   recovered     {recovered} ({'matches' if recovered == solution.sender_address else 'MISMATCH'})"
         )
-        nodes = [address_of(node_key(config.node_seed, i)) for i in range(3)]
+        nodes = [node_address(config.node_seed, i) for i in range(3)]
         print("   the 3 nodes   " + "\n                 ".join(nodes))
 
         print("\n2. a task that traps: run() raises a typed error that carries the result")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 import time
 from typing import Any
@@ -550,22 +551,42 @@ def test_a_terminal_gets_a_live_status_line_that_is_cleared(
 ) -> None:
     terminal = FakeTerminal()
     monkeypatch.setattr("sys.stderr", terminal)
-    service.handler = slow_answer(0.6)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":  # a terminal: poll mode, the id at once
+            return respond({"executionId": "exec-1"})
+        bound = time.monotonic() + 60  # the status read answers once the line has ticked 3 times
+        while terminal.getvalue().count("\r") < 3 and time.monotonic() < bound:
+            time.sleep(0.01)
+        return respond(function_body())
+
+    service.handler = handler
     assert cli.main(["run", "3a2b5129", "fibonacci", "22"]) == 0
     text = terminal.getvalue()
     frames = [f for f in text.split("\r") if f.strip()]
-    assert "running 3a2b5129/fibonacci" in frames[0] and frames[0].rstrip().endswith(" s")
-    assert len(frames) >= 3  # it ticks
-    assert "\r" + " " * 10 in text  # and is wiped before the summary
-    assert frames[-1].lstrip().startswith("execution exec-1: Success")
+    assert len(frames) >= 3, text  # it ticked
+    for frame in frames[:-1]:
+        assert re.fullmatch(r"running 3a2b5129/fibonacci  execution exec-1: Submitted  \d+\.\d s *", frame)
+    assert "\r" + " " * len(frames[0].rstrip()) + "\r" in text  # and is wiped before the summary
+    assert re.fullmatch(
+        r"execution exec-1: Success \(succeed\), signed by 0x(ab){20}, \d+\.\d s\n", frames[-1]
+    )
     assert capsys.readouterr().out == "17711\n"
     assert not any(t.name == "truebit-status-line" for t in threading.enumerate())
 
 
-def test_no_status_line_when_not_a_terminal(service: MockService, capsys: pytest.CaptureFixture[str]) -> None:
-    service.handler = slow_answer(0.4)
-    rc, out, err = run_cli(["run", "3a2b5129", "fibonacci", "22"], capsys)
-    assert rc == 0 and "\r" not in out + err and "running" not in err
+def test_no_status_line_when_not_a_terminal(
+    service: MockService, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from truebit_facade.cli import _status_line
+
+    monkeypatch.setattr(_status_line, "TICK_FIRST", 0.0)  # on a terminal it would draw at once
+    service.handler = slow_answer(0.3)
+    for argv in (["run", "3a2b5129", "fibonacci", "22"], ["status", "exec-1", "--wait"]):
+        rc, out, err = run_cli(argv, capsys)
+        # stderr has the summary line and nothing else: no frame, no wipe, no label
+        assert (rc, out) == (0, "17711\n")
+        assert re.fullmatch(r"execution exec-1: Success \(succeed\), signed by 0x(ab){20}, \d+\.\d s\n", err)
 
 
 def test_ctrl_c_exits_130(service: MockService, capsys: pytest.CaptureFixture[str]) -> None:
@@ -623,46 +644,53 @@ def test_a_malformed_base_url_is_one_line_and_a_usage_error(
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
-def test_sandbox_delegates_its_arguments(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    import types
-
-    seen: list[list[str]] = []
-    fake = types.ModuleType("truebit_facade.sandbox.__main__")
-
-    def fake_main(argv: list[str]) -> int:
-        seen.append(list(argv))
-        return 0
-
-    fake.main = fake_main  # type: ignore[attr-defined]
-    monkeypatch.setitem(__import__("sys").modules, "truebit_facade.sandbox.__main__", fake)
-    assert cli.main(["sandbox", "--port", "0", "--hold", "1"]) == 0
-    assert cli.main(["--debug", "sandbox", "--help"]) == 0
-    assert seen == [["--port", "0", "--hold", "1"], ["--help"]]
-
-
 def fake_sandbox(monkeypatch: pytest.MonkeyPatch, main: Any) -> None:
+    """The sandbox's command module with its real options and ``main`` replaced."""
     import sys
     import types
 
+    real = pytest.importorskip("truebit_facade.sandbox.__main__")
     fake = types.ModuleType("truebit_facade.sandbox.__main__")
+    fake.add_arguments = real.add_arguments  # type: ignore[attr-defined]
     fake.main = main  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "truebit_facade.sandbox.__main__", fake)
 
 
-def test_sandbox_help_names_the_command_truebit_sandbox(
+def test_sandbox_gets_the_options_its_own_parser_reads(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def sandbox_main(argv: list[str]) -> int:
-        print("usage: truebit-sandbox [-h] [--port PORT]\n\nThe local dispatcher; see truebit-sandbox docs.")
-        raise SystemExit(0)
+    import argparse
 
-    fake_sandbox(monkeypatch, sandbox_main)
-    for argv in (["sandbox", "--help"], ["--debug", "sandbox", "-h"]):
-        rc, out, _ = run_cli(argv, capsys)
-        assert rc == 0 and out.startswith("usage: truebit sandbox [-h] [--port PORT]\n")
-        assert out.endswith("see truebit-sandbox docs.\n")  # only the usage line's program name
+    sandbox_main = pytest.importorskip("truebit_facade.sandbox.__main__")
+    seen: list[argparse.Namespace] = []
+
+    def serve(args: argparse.Namespace) -> int:
+        seen.append(args)
+        return 0
+
+    fake_sandbox(monkeypatch, serve)
+    argv = ["--port", "0", "--hold", "1.5", "--faulty", "1:slow:2", "--no-examples"]
+    assert cli.main(["sandbox", *argv]) == 0
+    assert cli.main(["--debug", "sandbox"]) == 0
+    own = argparse.ArgumentParser()
+    sandbox_main.add_arguments(own)
+    [given, defaults] = seen
+    cli_only = {"command", "json", "debug", "base_url"}
+    assert {k: v for k, v in vars(given).items() if k not in cli_only} == vars(own.parse_args(argv))
+    assert given.port == 0 and given.hold == 1.5 and given.no_examples is True
+    assert defaults.debug is True and defaults.port == own.parse_args([]).port
+    assert capsys.readouterr().out == ""
+
+
+def test_sandbox_usage_errors_name_truebit_sandbox(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_sandbox(monkeypatch, lambda args: pytest.fail("the sandbox must not start"))
+    rc, out, err = run_cli(["sandbox", "--port", "many"], capsys)
+    assert rc == cli.EXIT_USAGE and out == ""
+    assert err.startswith("usage: truebit sandbox ") and "truebit sandbox: error: argument --port" in err
+    rc, out, _ = run_cli(["--json", "sandbox", "--bogus"], capsys)
+    assert rc == 2 and json.loads(out)["error"]["type"] == "UsageError"
 
 
 @pytest.mark.parametrize("where", ["import", "run"])
@@ -673,16 +701,19 @@ def test_sandbox_without_the_extra_is_a_usage_error_with_the_install_hint(
         monkeypatch.setitem(__import__("sys").modules, "truebit_facade.sandbox.__main__", None)
     else:  # a dependency the sandbox imports only when it starts
 
-        def sandbox_main(argv: list[str]) -> int:
+        def sandbox_main(args: Any) -> int:
             raise ModuleNotFoundError("No module named 'uvicorn'", name="uvicorn")
 
         fake_sandbox(monkeypatch, sandbox_main)
-    rc, out, err = run_cli(["sandbox"], capsys)
-    assert rc == cli.EXIT_USAGE == 2 and out == ""
-    assert err.startswith(
-        "truebit: the sandbox needs the 'sandbox' extra: pip install 'truebit-facade[sandbox]'"
-    )
-    assert err.count("\n") == 1
+    for argv in (["sandbox"], ["sandbox", "--port", "0"]):
+        rc, out, err = run_cli(argv, capsys)
+        assert rc == cli.EXIT_USAGE == 2 and out == ""
+        assert err.startswith(
+            "truebit: the sandbox needs the 'sandbox' extra: pip install 'truebit-facade[sandbox]'"
+        )
+        assert err.count("\n") == 1
+        missing = "uvicorn" if where == "run" else "truebit_facade.sandbox.__main__"
+        assert f"(missing module {missing})" in err
 
 
 def test_input_from_stdin_and_output_printed_as_is(

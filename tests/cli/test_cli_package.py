@@ -24,9 +24,10 @@ def test_cli_is_a_package_of_small_modules() -> None:
 
 
 def test_the_public_names_are_re_exported() -> None:
-    from truebit_facade.cli import _entry, _exits
+    from truebit_facade.cli import _exits
 
-    assert cli.main is _entry.main
+    assert callable(cli.main) and cli.__all__ == sorted(cli.__all__)
+    assert set(cli.__all__) == {"main"} | {name for name in vars(_exits) if name.startswith("EXIT_")}
     assert (cli.EXIT_OK, cli.EXIT_TASK_FAILED, cli.EXIT_USAGE, cli.EXIT_INDETERMINATE) == (0, 1, 2, 3)
     assert (cli.EXIT_API_ERROR, cli.EXIT_NOT_FINISHED, cli.EXIT_INTERRUPTED) == (4, 5, 130)
     assert cli.EXIT_USAGE is _exits.EXIT_USAGE
@@ -44,3 +45,42 @@ def test_the_console_script_and_python_m_reach_main() -> None:
         [sys.executable, "-m", "truebit_facade.cli", "--version"], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0 and done.stdout == f"truebit-facade {truebit_facade.__version__}\n"
+
+
+def _fresh(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+
+
+def test_the_leaf_modules_import_without_the_commands() -> None:
+    # The batch command imports the exit codes, the option values and the status line from here:
+    # none of them may pull in the commands (which import the batch command back).
+    done = _fresh(
+        "import sys\n"
+        "import truebit_facade.cli._exits, truebit_facade.cli._values, truebit_facade.cli._status_line\n"
+        "loaded = [m for m in ('truebit_facade.cli._commands', 'truebit_facade.cli._entry',"
+        " 'truebit_facade.batch._cli') if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_either_import_order_works() -> None:
+    for first, second in (("batch._cli", "cli._entry"), ("cli._entry", "batch._cli")):
+        done = _fresh(f"import truebit_facade.{first}, truebit_facade.{second}")
+        assert done.returncode == 0, (first, done.stderr)
+
+
+def test_commands_other_than_sandbox_do_not_import_the_sandbox() -> None:
+    # Its dependencies (starlette, wasmtime) cost every `truebit run` time, and may not be installed.
+    done = _fresh(
+        "import contextlib, io, sys\n"
+        "from truebit_facade import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    for argv in (['--help'], ['run', '--help'], ['batch', '--help'], ['status', '-V']):\n"
+        "        assert cli.main(argv) == 0, argv\n"
+        "assert 'truebit_facade.sandbox' not in sys.modules\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert cli.main(['sandbox', '--help']) == 0\n"
+        "assert 'truebit_facade.sandbox.__main__' in sys.modules\n"
+    )
+    assert done.returncode == 0, done.stderr

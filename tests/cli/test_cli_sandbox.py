@@ -167,3 +167,39 @@ def test_the_installed_command_in_a_subprocess(sandbox_factory: StartSandbox) ->
     assert done.returncode == 1 and json.loads(done.stdout)["error"]["type"] == "TaskFailedError"
     assert done.stderr == ""
     assert truebit("run", NS).returncode == 2
+
+
+@pytest.mark.timeout(120)
+def test_truebit_sandbox_serves_until_sigint(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real ``truebit sandbox`` command (not ``truebit-sandbox``), its options parsed by the one parser."""
+    pytest.importorskip("truebit_facade.sandbox.__main__", reason="the sandbox extra is not installed")
+    import signal
+
+    child = (
+        "import signal, sys\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"  # whatever this process inherited
+        "from truebit_facade.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    argv = ["sandbox", "--port", "0", "--api-key", "cli-sandbox-key-42", "--log-level", "warning"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", child, *argv], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # blocks until it listens (or exits: then the line is empty)
+        assert first.startswith("Truebit sandbox listening on http://127.0.0.1:"), first
+        assert proc.stdout.readline() == "API key: cli-sandbox-key-42\n"
+        monkeypatch.setenv("TRUEBIT_BASE_URL", first.split()[-1])
+        monkeypatch.setenv("TRUEBIT_API_KEY", "cli-sandbox-key-42")
+        assert run_cli(["run", NS, "fibonacci", "22"], capsys)[:2] == (0, "17711\n")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=60)
+        if proc.stdout is not None:
+            proc.stdout.close()

@@ -3,7 +3,8 @@
 All four operations, every default check, positive and negative modes, the examples, coverage and
 fuzzing phases (schemathesis' pytest integration runs them all), and the stateful flow
 execute -> status through ``executionId`` (links added in openapi/errata.json). The API key comes
-from ``schemathesis.toml``. ``TRUEBIT_SCHEMATHESIS_EXAMPLES`` bounds examples per operation.
+from ``schemathesis.toml``. Examples per operation: ``TRUEBIT_SCHEMATHESIS_EXAMPLES`` (default 60), or the thorough hypothesis profile's
+count under ``make fuzz``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from hypothesis import HealthCheck, settings
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "openapi" / "truebit-api.json"
 EXAMPLES = int(os.environ.get("TRUEBIT_SCHEMATHESIS_EXAMPLES", "60"))
+if settings().max_examples > EXAMPLES:  # the thorough profile (make fuzz)
+    EXAMPLES = settings().max_examples
 
 os.chdir(ROOT)  # schemathesis finds schemathesis.toml from the working directory
 SCHEMA = schemathesis.openapi.from_path(SPEC)

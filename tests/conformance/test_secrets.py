@@ -4,14 +4,18 @@ never reveal the API key or an ``input.headers`` value in logs, reprs or excepti
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import http.server
+import json
 import logging
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from truebit_facade import AsyncTruebit, Truebit, TruebitError
+from truebit_facade import AsyncTruebit, MalformedResponseError, Truebit, TruebitError, ValidationError
 
 NS = "3a2b5129"
 API_KEY = "sk-live-Zq8SECRETKEY-4242"
@@ -143,3 +147,122 @@ def test_a_truebit_log_that_is_not_a_level_warns() -> None:
         text=True,
     )
     assert "TRUEBIT_LOG='verbose' is not a level" in out.stderr
+
+
+# --- a server that answers with a secret as the execution id ----------------------------------
+
+HEADER_TOKEN = "tok-HEADERSECRET-77"  # an input.headers value (no "/": a usable id shape)
+
+
+@contextlib.contextmanager
+def id_echoing_server(execution_id: str, *, sync_shape: bool) -> Iterator[tuple[str, list[str]]]:
+    """A real HTTP server on 127.0.0.1 that answers every execute request with ``execution_id`` (the
+    async shape, or a verified sync result) and every status read as a success; records the paths."""
+    paths: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _answer(self, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:
+            paths.append(self.path)
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            done = {
+                "verificationStatus": "Success",
+                "clearTextSolution": {"output": "1", "executionStatus": "succeed"},
+            }
+            self._answer({"executionId": execution_id, **(done if sync_shape else {})})
+
+        def do_GET(self) -> None:
+            paths.append(self.path)
+            eid = self.path.rsplit("/", 1)[-1]
+            self._answer({"executionId": eid, "verificationStatus": "Success", "status": "Success"})
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", paths
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def _every_view(error: BaseException) -> list[str]:
+    """Everything a user (or a logger, or an error tracker) can see of ``error``."""
+    views = [*_texts_of(error), repr(vars(error))]
+    views += [repr(getattr(error, name, None)) for name in dir(error) if not name.startswith("__")]
+    return views
+
+
+@pytest.mark.parametrize("sync_shape", [False, True], ids=["async-shape", "sync-result"])
+@pytest.mark.parametrize("template", ["{}", "exec-{}-1"], ids=["is-the-key", "holds-the-key"])
+def test_an_execution_id_that_is_the_api_key_is_refused_and_shown_nowhere(
+    caplog: pytest.LogCaptureFixture, sync_shape: bool, template: str
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    seen: list[str] = []
+    with id_echoing_server(template.format(API_KEY), sync_shape=sync_shape) as (url, paths):
+        with Truebit(api_key=API_KEY, base_url=url) as tb:
+            calls: list[Callable[[], Any]] = [
+                lambda: tb.functions.run(NS, "fibonacci", "1"),
+                lambda: tb.functions.run(NS, "fibonacci", "1", timeout=5),  # async mode, then polling
+                lambda: tb.functions.submit(NS, "fibonacci", "1"),
+                lambda: tb.api_tasks.run(NS, "custom", path="/x"),
+            ]
+            for call in calls:
+                with pytest.raises(MalformedResponseError) as info:
+                    call()
+                assert info.value.may_have_submitted and info.value.execution_id is None
+                assert "secrets" in str(info.value) and "may have been submitted" in str(info.value)
+                seen += _every_view(info.value)
+
+        async def async_run() -> None:
+            async with AsyncTruebit(api_key=API_KEY, base_url=url) as atb:
+                with pytest.raises(MalformedResponseError) as info:
+                    await atb.functions.run(NS, "fibonacci", "1")
+                seen.extend(_every_view(info.value))
+
+        asyncio.run(async_run())
+        assert all(p.endswith("execute-by-name") for p in paths), paths  # never polled with the key
+    seen += [logging.Formatter().format(record) for record in caplog.records]
+    assert any("response POST" in r.getMessage() for r in caplog.records)
+    for text in seen:
+        assert API_KEY not in text and "Zq8SECRETKEY" not in text, text[:300]
+
+
+def test_an_execution_id_that_is_a_header_value_is_refused(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    with (
+        id_echoing_server(HEADER_TOKEN, sync_shape=False) as (url, paths),
+        Truebit(API_KEY, base_url=url) as tb,
+    ):
+        with pytest.raises(MalformedResponseError) as info:
+            tb.api_tasks.run(NS, "custom", path="/x", headers={"Authorization": HEADER_TOKEN})
+        # A user's own id that is a secret is never sent either (nothing reaches a URL or a log).
+        with pytest.raises(ValidationError, match="execution_id"):
+            tb.functions.wait(API_KEY)
+        with pytest.raises(ValidationError, match="execution_id"):
+            tb.api_tasks.get(HEADER_TOKEN)
+    assert len(paths) == 1
+    views = _every_view(info.value) + [logging.Formatter().format(r) for r in caplog.records]
+    assert not [v for v in views if HEADER_TOKEN in v or "HEADERSECRET" in v]
+
+
+def test_an_id_holding_a_short_header_value_by_chance_is_kept() -> None:
+    # A random id holds a 3-character value now and then: refusing it would lose a running task.
+    with (
+        id_echoing_server("9f3a-123-77c1", sync_shape=False) as (url, _),
+        Truebit(API_KEY, base_url=url) as tb,
+    ):
+        execution = tb.api_tasks.submit(NS, "custom", path="/x", headers={"X-Version": "123"})
+    assert execution.execution_id == "9f3a-123-77c1"

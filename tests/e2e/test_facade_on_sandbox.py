@@ -173,17 +173,23 @@ def test_debug_logs_carry_no_secret(truebit_sandbox: Any, caplog: pytest.LogCapt
 def test_sync_run_many_shares_one_connection_pool(
     truebit_sandbox: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import httpcore
     import httpx
 
-    created: list[int] = []
-    real_init = httpx.Client.__init__
+    created: list[str] = []
 
-    def counting_init(self: httpx.Client, *args: Any, **kwargs: Any) -> None:
-        created.append(1)
-        real_init(self, *args, **kwargs)
+    def counting(cls: type[Any]) -> None:
+        real_init = cls.__init__
 
-    monkeypatch.setattr(httpx.Client, "__init__", counting_init)
+        def counting_init(self: Any, *args: Any, **kwargs: Any) -> None:
+            created.append(cls.__name__)
+            real_init(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "__init__", counting_init)
+
+    counting(httpcore.ConnectionPool)
+    counting(httpx.Client)
     with Truebit(api_key=truebit_sandbox.api_key, base_url=truebit_sandbox.url) as tb:
         results = tb.functions.run_many(NS, "echo", [str(i) for i in range(24)], concurrency=8)
     assert [r.output for r in results] == [str(i) for i in range(24)]  # type: ignore[union-attr]
-    assert len(created) == 1
+    assert created == ["ConnectionPool"]  # one pool, httpcore's, and no httpx.Client above it

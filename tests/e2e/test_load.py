@@ -1,5 +1,7 @@
 """Many runs at once through ``AsyncTruebit`` against a sandbox in its own process on 127.0.0.1:
-none is lost, and the client's peak memory stays bounded. Bounded in count (1000) and time."""
+none is lost, and the client's peak memory stays bounded. Bounded in count and time: 300 runs at once are
+three times the client's 100 connections, so most wait for a connection and every one waits for one of
+the sandbox's 4 execution slots, which is the property; more would only take longer."""
 
 from __future__ import annotations
 
@@ -25,9 +27,9 @@ def sandbox_process() -> Iterator[tuple[str, str]]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(240)
-def test_a_thousand_concurrent_runs_lose_nothing(sandbox_process: tuple[str, str]) -> None:
+def test_many_concurrent_runs_lose_nothing(sandbox_process: tuple[str, str]) -> None:
     url, key = sandbox_process
-    n = 1000
+    n = 300
     inputs = [str(i % 91) for i in range(n)]
 
     async def main() -> list[FunctionResult | TruebitError]:
@@ -54,7 +56,7 @@ def test_a_thousand_concurrent_runs_lose_nothing(sandbox_process: tuple[str, str
         for r, i in zip(results, inputs, strict=True)
         if isinstance(r, FunctionResult)
     )
-    print(f"\n1000 concurrent runs: {len(ok)} results, {len(errors)} typed errors, {elapsed:.1f} s, "
+    print(f"\n{n} concurrent runs: {len(ok)} results, {len(errors)} typed errors, {elapsed:.1f} s, "
           f"client peak traced memory {peak / 2**20:.1f} MiB")  # fmt: skip
     assert not errors, errors[:3]
-    assert peak < 200 * 2**20
+    assert peak < 64 * 2**20  # measured: about 7 MiB

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from truebit_facade.sandbox import Manifest
-from truebit_facade.sandbox._schema import SchemaError, validate
 from truebit_facade.sandbox._validation import ApiInput, RequestError
 
 BASE: dict[str, Any] = {
@@ -101,41 +100,68 @@ def test_body_with_a_json_suffix_media_type_and_recursive_schema() -> None:
             manifest.prepare(call("/items/1", "PUT", body=bad, has_body=True))
 
 
+def body_manifest(schema: Any, version: str = "3.1.0", components: dict[str, Any] | None = None) -> Manifest:
+    """A one-operation manifest whose POST /x takes a JSON body of ``schema``."""
+    body = {"required": True, "content": {"application/json": {"schema": schema}}}
+    return Manifest(
+        {
+            "openapi": version,
+            "info": {"title": "t", "version": "1"},
+            "servers": [{"url": "http://127.0.0.1:1"}],
+            "paths": {"/x": {"post": {"requestBody": body}}},
+            "components": components or {},
+        }
+    )
+
+
 @pytest.mark.parametrize(
-    ("value", "schema", "ok"),
+    ("version", "value", "schema", "ok"),
     [
-        (3.0, {"type": "integer"}, True),
-        (True, {"type": "integer"}, False),
-        (1, {"type": "number", "exclusiveMinimum": 1}, False),
-        (1, {"type": "number", "minimum": 1, "exclusiveMinimum": True}, False),
-        (0.3, {"multipleOf": 0.1}, True),
-        ("abc", {"pattern": "^a"}, True),
-        ("xbc", {"pattern": "^a"}, False),
-        ({"a": 1}, {"additionalProperties": {"type": "string"}}, False),
-        ({}, {"minProperties": 1}, False),
-        ([1, "a"], {"prefixItems": [{"type": "integer"}, {"type": "string"}]}, True),
-        (None, {"type": "string", "nullable": True}, True),
-        (1, {"anyOf": [{"type": "string"}, {"type": "integer"}]}, True),
-        (1, {"not": {"type": "integer"}}, False),
-        (1, {"allOf": [{"type": "integer"}, {"minimum": 2}]}, False),
-        (1, False, False),
-        (1, True, True),
-        (True, {"enum": [1]}, False),
+        ("3.1.0", 3.0, {"type": "integer"}, True),
+        ("3.1.0", True, {"type": "integer"}, False),
+        ("3.1.0", 1, {"type": "number", "exclusiveMinimum": 1}, False),
+        ("3.0.3", 1, {"type": "number", "minimum": 1, "exclusiveMinimum": True}, False),
+        ("3.0.3", 2, {"type": "number", "minimum": 1, "exclusiveMinimum": True}, True),
+        ("3.1.0", 0.3, {"multipleOf": 0.1}, True),
+        ("3.1.0", "abc", {"pattern": "^a"}, True),
+        ("3.1.0", "xbc", {"pattern": "^a"}, False),
+        ("3.1.0", "12\n", {"pattern": "^[0-9]+$"}, False),
+        ("3.1.0", {"a": 1}, {"additionalProperties": {"type": "string"}}, False),
+        ("3.1.0", {}, {"minProperties": 1}, False),
+        ("3.1.0", [1, "a"], {"prefixItems": [{"type": "integer"}, {"type": "string"}]}, True),
+        ("3.0.3", None, {"type": "string", "nullable": True}, True),
+        ("3.0.3", None, {"type": "string"}, False),
+        ("3.1.0", None, {"type": ["string", "null"]}, True),
+        ("3.1.0", 1, {"anyOf": [{"type": "string"}, {"type": "integer"}]}, True),
+        ("3.1.0", 1, {"not": {"type": "integer"}}, False),
+        ("3.1.0", 1, {"allOf": [{"type": "integer"}, {"minimum": 2}]}, False),
+        ("3.1.0", 1, False, False),
+        ("3.1.0", 1, True, True),
+        ("3.1.0", True, {"enum": [1]}, False),
     ],
 )
-def test_schema_subset(value: Any, schema: Any, ok: bool) -> None:
+def test_schema_rules_of_both_versions(version: str, value: Any, schema: Any, ok: bool) -> None:
+    manifest = body_manifest(schema, version)
     if ok:
-        validate(value, schema, root={})
+        manifest.prepare(call("/x", "POST", body=value, has_body=True))
     else:
-        with pytest.raises(SchemaError):
-            validate(value, schema, root={})
+        with pytest.raises(RequestError, match=r"^input\.body"):
+            manifest.prepare(call("/x", "POST", body=value, has_body=True))
 
 
-def test_schema_ref_cycles_and_bad_refs_are_errors_not_crashes() -> None:
-    root = {"a": {"$ref": "#/a"}}
-    with pytest.raises(SchemaError, match="cycle"):
-        validate(1, {"$ref": "#/a"}, root=root)
-    with pytest.raises(SchemaError, match="points nowhere"):
-        validate(1, {"$ref": "#/missing"}, root=root)
-    with pytest.raises(SchemaError, match="only local"):
-        validate(1, {"$ref": "http://elsewhere/schema"}, root=root)
+@pytest.mark.parametrize(
+    ("schema", "components", "reason"),
+    [
+        ({"$ref": "#/components/schemas/A"}, {"schemas": {"A": {"$ref": "#/components/schemas/A"}}}, "cycle"),
+        ({"$ref": "#/components/schemas/Missing"}, {}, "points nowhere"),
+        ({"$ref": "http://elsewhere/schema"}, {}, "only local"),
+        ({"type": "object", "properties": {"default": {"$ref": "#/nowhere"}}}, {}, "points nowhere"),
+        ({"type": "integer", "pattern": "("}, {}, "not a valid OpenAPI 3.1 schema"),
+        ({"type": "integer", "minimum": "1"}, {}, "not a valid OpenAPI 3.1 schema"),
+    ],
+)
+def test_a_manifest_the_validator_cannot_handle_is_refused_with_the_reason(
+    schema: Any, components: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(ValueError, match=reason):
+        body_manifest(schema, components=components)

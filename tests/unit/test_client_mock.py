@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from truebit_facade import (
+    AsyncTruebit,
     MalformedResponseError,
     PollPolicy,
     RateLimitedError,
@@ -340,7 +341,7 @@ def test_on_status_through_both_clients(harness: Harness) -> None:
     assert harness(tb.functions.wait("e1", on_status=seen.append)).ok
     assert [r.status_value for r in seen] == ["Running", "Success"]
     with pytest.raises(TruebitError, match="on_status"):
-        harness(tb.functions.wait("e1", on_status=5))  # type: ignore[arg-type]
+        harness(tb.functions.wait("e1", on_status=5))  # type: ignore[call-overload]
 
 
 def test_with_options_is_a_light_copy_sharing_the_pool(harness: Harness) -> None:
@@ -357,6 +358,46 @@ def test_with_options_is_a_light_copy_sharing_the_pool(harness: Harness) -> None
     with pytest.raises(TruebitError, match="not both"):
         tb.with_options(timeout=1, wait_timeout=2)
     assert quick.with_options(poll=PollPolicy(initial=2)).settings.retry.attempts == 1  # copies stack
+    # Made by the constructor like any client: the same attributes, the origin's secrets and pool.
+    assert sorted(vars(quick)) == sorted(vars(tb)) and quick._secrets is tb._secrets
+    assert quick.functions._client is quick and quick.settings.api_key == tb.settings.api_key
+    if isinstance(quick, AsyncTruebit):
+        harness(quick.aclose())
+    else:
+        quick.close()
+    assert tb._pool() is not None  # closing a copy closes nothing
+
+
+def test_a_copy_of_a_client_with_its_own_http_client_still_sends_the_key(harness: Harness) -> None:
+    tb = harness.client(lambda r: httpx.Response(200, json=done()))
+    harness(tb.with_options(timeout=5).functions.get("e1"))
+    assert harness.requests[-1].headers["x-api-key"] == "test-key-123456"
+
+
+@pytest.mark.parametrize("phase", ["execute", "status"])
+def test_a_ctrl_c_carries_the_execution_id_whenever_it_is_known(harness: Harness, phase: str) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if (request.method == "POST") == (phase == "execute"):
+            raise KeyboardInterrupt
+        return httpx.Response(200, json={"executionId": "e1"})
+
+    tb = harness.client(handler)
+    with pytest.raises(KeyboardInterrupt) as caught:
+        harness(tb.functions.run("ns", "fib", "22"))
+    known = None if phase == "execute" else "e1"
+    assert caught.value.execution_id == known  # type: ignore[attr-defined]
+    expected = "may have been submitted" if known is None else "may still be running"
+    assert any(expected in note for note in caught.value.__notes__)
+
+
+def test_a_ctrl_c_during_wait_carries_the_id_it_was_given(harness: Harness) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise KeyboardInterrupt
+
+    tb = harness.client(handler)
+    with pytest.raises(KeyboardInterrupt) as caught:
+        harness(tb.functions.wait("e9"))
+    assert caught.value.execution_id == "e9"  # type: ignore[attr-defined]
 
 
 def test_extra_headers_and_extra_body_reach_the_wire_and_the_status_reads(harness: Harness) -> None:

@@ -3,6 +3,8 @@ clock but a number this test moves."""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
 from collections.abc import Callable
 from typing import Any
@@ -12,7 +14,9 @@ import pytest
 from tests.support import VirtualClock, unknown_value
 from truebit_facade import (
     DEFAULT,
+    APIStatusError,
     CallInterruptedError,
+    ExecutionNotFoundError,
     MalformedResponseError,
     RequestTimeoutError,
     RetryPolicy,
@@ -22,6 +26,7 @@ from truebit_facade import (
     ValidationError,
     WaitTimeoutError,
 )
+from truebit_facade import _failures as fail
 from truebit_facade import _flow as flow
 from truebit_facade._answers import API, FUNCTION
 from truebit_facade._redact import SecretBook
@@ -47,22 +52,19 @@ class Drive:
         self.times: list[float] = []  # the clock when each effect was asked for
         self.progress = flow.Progress()
 
-    def __call__(self, call: flow.Call[Any]) -> Any:
-        steps = call(self.settings, SecretBook("key-123456"), self.progress)
-        reply: flow.Reply = None
-        try:
-            while True:
-                effect = steps.send(reply)
+    def __call__(self, call: flow.Call[Any], token: flow.Token | None = None) -> Any:
+        # The clients' own loop (flow.Steps), with this test's I/O: sleeps move the clock.
+        with flow.Steps(call, self.settings, SecretBook("key-123456"), token) as steps:
+            self.progress = steps.progress
+            for effect in steps:
                 self.effects.append(effect)
                 self.times.append(self.clock.now)
                 if isinstance(effect, flow.Sleep):
                     assert effect.seconds >= 0
                     self.clock.now += effect.seconds
-                    reply = None
                 else:
-                    reply = self.handler(effect)
-        except StopIteration as done:
-            return done.value
+                    steps.reply = self.handler(effect)
+        return steps.result
 
     @property
     def sends(self) -> list[flow.Send]:
@@ -304,3 +306,126 @@ def test_an_enormous_timeout_never_reaches_a_lock_or_a_sleep_unbounded() -> None
     drive(run(timeout=1e12))
     assert all(s.limits.queue is not None and s.limits.queue <= flow.MAX_WAIT for s in drive.sends)
     assert all(s <= flow.MAX_WAIT for s in drive.sleeps)
+
+
+# --- verified results ----------------------------------------------------------------------
+
+
+def test_run_returns_the_verified_type_and_a_failure_the_plain_one() -> None:
+    from truebit_facade import FunctionResult, VerifiedFunctionResult
+
+    result = Drive(script(answer(done())))(run())
+    assert type(result) is VerifiedFunctionResult and result.solution.sender_address == "0x1"
+    failed = Drive(script(answer(done(verification="Error"))))(run(raise_on_failure=False))
+    assert type(failed) is FunctionResult and not isinstance(failed, VerifiedFunctionResult)
+    assert type(Drive(script(answer(running())))(flow.get(FUNCTION, "e1", DEFAULT))) is FunctionResult
+
+
+# --- answers proving there is no such endpoint ----------------------------------------------
+
+
+@pytest.mark.parametrize("status", sorted(fail.NO_SUCH_ENDPOINT))
+def test_an_execute_answered_no_such_endpoint_started_nothing_and_names_the_url(status: int) -> None:
+    drive = Drive(lambda send: answer(b"Not Found", status))
+    with pytest.raises(APIStatusError) as caught:
+        drive(run())
+    error = caught.value
+    assert not error.may_have_submitted and "may have been submitted" not in str(error)
+    assert "POST http://tb.test/task/function/execute-by-name" in str(error)
+    assert "TRUEBIT_BASE_URL" in str(error) and "no task was started" in str(error)
+    assert len(drive.sends) == 1
+
+
+@pytest.mark.parametrize("status", [403, 409, 418, 500, 502])
+def test_other_execute_statuses_still_may_have_submitted(status: int) -> None:
+    with pytest.raises(APIStatusError) as caught:
+        Drive(lambda send: answer({"message": "x"}, status))(run())
+    assert caught.value.may_have_submitted and "TRUEBIT_BASE_URL" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("kind", "hint"),
+    [
+        (FUNCTION, "it may be an API task's id: use api_tasks"),
+        (API, "it may be a function task's id: use functions"),
+    ],
+)
+def test_a_status_read_that_finds_no_execution_hints_at_the_other_kind(kind: Any, hint: str) -> None:
+    drive = Drive(lambda send: answer({"message": "execution id not found"}, 404))
+    with pytest.raises(ExecutionNotFoundError) as caught:
+        drive(flow.wait_call(kind, "e1", 60, True))
+    assert str(caught.value).startswith("HTTP 404: execution id not found; " + hint)
+    assert "TRUEBIT_BASE_URL" not in str(caught.value) and len(drive.sends) == 1
+
+
+def test_a_status_read_404_that_is_not_the_api_s_says_to_check_the_base_url() -> None:
+    with pytest.raises(ExecutionNotFoundError) as caught:
+        Drive(lambda send: answer(b"<html>nginx</html>", 404))(flow.get(API, "a1", DEFAULT))
+    assert "GET http://tb.test/task/api/execution-status/a1" in str(caught.value)
+    assert "TRUEBIT_BASE_URL" in str(caught.value)
+
+
+# --- Ctrl-C and cancellation: what the exception learns -------------------------------------
+
+
+def _raising(exc: BaseException, op: str) -> Handler:
+    def handler(send: flow.Send) -> flow.Reply:
+        if send.request.op == op:
+            raise exc
+        return answer({"executionId": "e1"})
+
+    return handler
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt(), asyncio.CancelledError()])
+def test_an_interruption_after_the_id_carries_it(exc: BaseException) -> None:
+    drive = Drive(_raising(exc, "status"))
+    with pytest.raises(type(exc)) as caught:
+        drive(run())
+    assert getattr(caught.value, "execution_id", None) == "e1"
+    assert any("wait('e1')" in note for note in caught.value.__notes__)
+
+
+def test_an_interruption_during_the_sync_hold_says_the_id_is_not_known() -> None:
+    drive = Drive(_raising(KeyboardInterrupt(), "execute"))
+    with pytest.raises(KeyboardInterrupt) as caught:
+        drive(run())
+    assert drive.sends[0].request.sync  # the hold: the id would come only with the answer
+    assert caught.value.execution_id is None  # type: ignore[attr-defined]
+    (note,) = caught.value.__notes__
+    assert "may have been submitted" in note and "submit() + wait()" in note
+
+
+@pytest.mark.parametrize(
+    "call", [flow.wait_call(FUNCTION, "e7", 60, True), flow.get(FUNCTION, "e7", DEFAULT)], ids=["wait", "get"]
+)
+def test_an_interrupted_wait_or_get_carries_the_id_it_was_given(call: flow.Call[Any]) -> None:
+    drive = Drive(_raising(KeyboardInterrupt(), "status"))
+    with pytest.raises(KeyboardInterrupt) as caught:
+        drive(call)
+    assert caught.value.execution_id == "e7"  # type: ignore[attr-defined]
+
+
+def test_a_set_token_stops_the_call_at_its_next_step_with_the_id() -> None:
+    import threading
+
+    token = threading.Event()
+
+    def handler(send: flow.Send) -> flow.Reply:
+        token.set()  # set while the execute request was answered: the next step stops the call
+        return answer({"executionId": "e1"})
+
+    drive = Drive(handler)
+    with pytest.raises(CallInterruptedError) as caught:
+        drive(run(), token)
+    assert caught.value.execution_id == "e1" and len(drive.sends) == 1
+
+
+def test_steps_closes_the_flow_and_has_no_result_before_the_end() -> None:
+    steps = flow.Steps(run(), Drive(script()).settings, SecretBook("key-123456"))
+    with steps:
+        effect = next(steps)
+        assert isinstance(effect, flow.Send)
+        with pytest.raises(RuntimeError, match="not finished"):
+            _ = steps.result
+    assert inspect.getgeneratorstate(steps._flow) == "GEN_CLOSED"  # no flow left suspended

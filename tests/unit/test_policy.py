@@ -2,23 +2,71 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import httpx
 import pytest
 
 from truebit_facade import PollPolicy, RetryPolicy
 from truebit_facade._policy import Deadline, is_retryable_status, parse_retry_after
 
 
-@pytest.mark.parametrize("elapsed", [0, 0.3, 1, 5, 42, 600, 3600, 86400])
-def test_poll_delay_is_bounded_by_a_fraction_of_elapsed_plus_initial(elapsed: float) -> None:
+@pytest.mark.parametrize("elapsed", [0, 0.01, 0.3, 1, 5, 42, 600, 3600, 86400])
+def test_poll_delay_is_the_age_early_then_a_fraction_of_it(elapsed: float) -> None:
     policy = PollPolicy()
+    full = min(policy.maximum, max(policy.first, min(elapsed, policy.initial), policy.fraction * elapsed))
     rng = random.Random(7)
     for _ in range(200):
         d = policy.delay(elapsed, rng=rng)
-        assert 0 < d <= max(policy.initial, min(policy.maximum, policy.fraction * elapsed))
-        assert d >= (1 - policy.jitter) * min(policy.maximum, max(policy.initial, policy.fraction * elapsed))
+        assert (1 - policy.jitter) * full <= d <= full
+        # Never later than the age (early) or 10% of it (late), and never later than the budget.
+        assert d <= max(policy.first, elapsed, 0.1 * elapsed) and d <= 0.1 * elapsed + 1
+
+
+def test_first_equal_to_initial_is_a_fixed_delay_until_the_fraction_takes_over() -> None:
+    policy = PollPolicy(initial=0.5, first=0.5, jitter=0)
+    assert [policy.delay(e) for e in (0, 0.2, 4, 10)] == [0.5, 0.5, 0.5, 1.0]
+    assert PollPolicy(initial=0.01, first=0.05).first == 0.01  # a first delay above initial is initial
+    # Given initial alone, the first delay is initial: the schedule of policies written before
+    # early reads existed is unchanged.
+    assert PollPolicy(initial=2).first == 2 and PollPolicy(initial=2, first=0.1).first == 0.1
+    assert (PollPolicy().first, PollPolicy().initial) == (0.05, 1.0)
+
+
+def _reads_until_seen(policy: PollPolicy, duration: float, rng: random.Random) -> tuple[int, float]:
+    """Status reads of a task submitted at 0 that ends at ``duration``, polled from 0 on the virtual
+    clock as the flow does (sleep ``delay(age)``, read); (reads, how late it was seen)."""
+    now, reads = 0.0, 0
+    while True:
+        now += policy.delay(now, rng=rng)
+        reads += 1
+        if now >= duration:
+            return reads, now - duration
+
+
+def test_a_task_of_5_ms_is_seen_within_100_ms_in_a_handful_of_reads() -> None:
+    rng = random.Random(3)
+    for _ in range(200):
+        reads, late = _reads_until_seen(PollPolicy(), 0.005, rng)
+        assert reads <= 4 and 0.005 + late <= 0.1
+
+
+@pytest.mark.parametrize("duration", [0.3, 2.5, 9.0, 61.0, 700.0, 3600.0])
+def test_long_tasks_cost_no_more_reads_than_the_old_schedule_and_stay_within_budget(duration: float) -> None:
+    old = PollPolicy(initial=0.5, first=0.5)  # the schedule before early reads
+    rng = random.Random(11)
+    new_reads, old_reads, lates = [], [], []
+    for _ in range(100):
+        reads, late = _reads_until_seen(PollPolicy(), duration, rng)
+        new_reads.append(reads)
+        lates.append(late)
+        old_reads.append(_reads_until_seen(old, duration, rng)[0])
+    if duration >= 600:
+        assert sum(new_reads) <= sum(old_reads)
+    assert sorted(lates)[94] <= 0.1 * duration + 1  # p95 delay within 10% of the duration + 1 s
 
 
 def test_poll_delay_honours_retry_after_as_a_lower_bound() -> None:
@@ -85,3 +133,27 @@ def test_deadline() -> None:
     assert d.clip(30, now=105) == 5
     forever = Deadline.after(None, now=0)
     assert forever.remaining(1e9) is None and not forever.expired(1e9) and forever.clip(3, 1e9) == 3
+
+
+def test_run_in_async_mode_sees_a_quick_task_at_the_first_reads(harness: Any) -> None:
+    """The whole call on the virtual clock: a deadline too short for the hold submits in async mode,
+    and a task that ends 5 ms after submission is seen within 0.1 s, in at most 4 status reads."""
+    start = harness.clock.now
+    done = {
+        "executionId": "e1",
+        "verificationStatus": "Success",
+        "clearTextSolution": {"output": "1", "executionStatus": "succeed"},
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            assert json.loads(request.content)["async"] is True
+            return httpx.Response(200, json={"executionId": "e1"})
+        if harness.clock.now - start >= 0.005:
+            return httpx.Response(200, json=done)
+        return httpx.Response(200, json={"executionId": "e1", "verificationStatus": "Running"})
+
+    tb = harness.client(handler)
+    assert harness(tb.functions.run("ns", "fib", "1", timeout=30)).output == "1"
+    reads = [r for r in harness.requests if r.method == "GET"]
+    assert 1 <= len(reads) <= 4 and harness.clock.now - start <= 0.1

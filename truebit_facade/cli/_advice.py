@@ -48,6 +48,12 @@ _PHRASES: Final = (
     ("give version or label, not both", "give --task-version or --label, not both"),
     (" or a timedelta", ""),
     ("see .result for everything that came back", "--json shows everything that came back"),
+    ("; it may be an API task's id: use api_tasks instead of functions", ""),  # --api, added below
+    (
+        "; it may be a function task's id: use functions instead of api_tasks",
+        "; if it is a function task's, drop --api",
+    ),
+    ("check TRUEBIT_BASE_URL (or base_url)", "check TRUEBIT_BASE_URL / --base-url"),
 )
 _CALL_WAIT: Final = re.compile(r"call wait\((['\"])(?P<id>.*?)\1\) to resume")
 _IDENTIFIERS: Final = re.compile(
@@ -111,12 +117,13 @@ def describe(exc: TruebitError, *, api: bool, waited: float) -> str:
             return problem
         return f"invalid {field_name(exc.field)}: {problem}"
     if isinstance(exc, WaitTimeoutError):
-        last = exc.last_status or "none"
+        # No status read before the deadline (it passed during the submit): say so, not "status: none".
+        last = f"last status: {exc.last_status}" if exc.last_status else "no status read yet"
         if exc.execution_id is None:
-            return f"not finished after {waited:.1f} s (last status: {last})"
+            return f"not finished after {waited:.1f} s ({last})"
         return (
             f"execution {exc.execution_id} has not finished after {waited:.1f} s "
-            f"(last status: {last}); resume with: {resume_command(exc.execution_id, api)}"
+            f"({last}); resume with: {resume_command(exc.execution_id, api)}"
         )
     text = _status_detail(exc) if isinstance(exc, APIStatusError) else exc.message
     text = cli_words(text, api)

@@ -4,26 +4,20 @@ one thing through the public client, and returns the exit code. Errors go up to 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
-import re
 import sys
-import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Final
 
 from .._errors import ValidationError
-from .._models import ApiTaskResult, FunctionResult
 from .._sync_client import Truebit
 from ..batch import _cli as batch_cli
-from ._exits import EXIT_OK, EXIT_USAGE
-from ._parsing import VERSION
+from . import _waiting as waiting
+from ._exits import EXIT_USAGE
+from ._parsing import SANDBOX_HINT
 from ._render import Output, finish, submitted
 
 Command = Callable[[argparse.Namespace, Truebit, Output], int]
-
-SANDBOX_HINT: Final = "truebit: the sandbox needs the 'sandbox' extra: pip install 'truebit-facade[sandbox]'"
 
 
 def is_api(args: argparse.Namespace) -> bool:
@@ -60,21 +54,24 @@ def _call_options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
-def _wait(out: Output, label: str, call: Callable[[Any], FunctionResult | ApiTaskResult]) -> int:
-    """Wait with the status line; the result, failed or not, is rendered by :func:`finish`."""
-    started = time.monotonic()
-    with out.status_line(label) as line:
-        result = call(line.on_status)
-    return finish(out, result, time.monotonic() - started)
-
-
 def run(args: argparse.Namespace, client: Truebit, out: Output) -> int:
     text, options = _input(args), _function_options(args)
     if args.submit_only:
         return submitted(out, client.functions.submit(args.namespace, args.task, text, **options))
-    return _wait(
+    label = f"running {args.namespace}/{args.task}"
+    if waiting.mode(args.wait_mode) == "poll":
+        return waiting.submit_then_wait(
+            out,
+            label,
+            client,
+            lambda: client.functions.submit(args.namespace, args.task, text, **options),
+            client.functions.wait,
+            timeout=args.timeout,
+            api=False,
+        )
+    return waiting.wait(
         out,
-        f"running {args.namespace}/{args.task}",
+        label,
         lambda on_status: client.functions.run(
             args.namespace,
             args.task,
@@ -91,9 +88,20 @@ def call(args: argparse.Namespace, client: Truebit, out: Output) -> int:
     options = _call_options(args)
     if args.submit_only:
         return submitted(out, client.api_tasks.submit(args.namespace, args.task, **options))
-    return _wait(
+    label = f"calling {args.namespace}/{args.task} {options['method']} {args.path}"
+    if waiting.mode(args.wait_mode) == "poll":
+        return waiting.submit_then_wait(
+            out,
+            label,
+            client,
+            lambda: client.api_tasks.submit(args.namespace, args.task, **options),
+            client.api_tasks.wait,
+            timeout=args.timeout,
+            api=True,
+        )
+    return waiting.wait(
         out,
-        f"calling {args.namespace}/{args.task} {options['method']} {args.path}",
+        label,
         lambda on_status: client.api_tasks.run(
             args.namespace,
             args.task,
@@ -138,7 +146,7 @@ def status(args: argparse.Namespace, client: Truebit, out: Output) -> int:
     tasks = client.api_tasks if args.api else client.functions
     if not args.wait:
         return finish(out, tasks.get(args.execution_id), None)
-    return _wait(
+    return waiting.wait(
         out,
         f"waiting for execution {args.execution_id}",
         lambda on_status: tasks.wait(
@@ -156,43 +164,16 @@ COMMANDS: Final[dict[str, Command]] = {
 }
 
 
-# --- the sandbox: its own parser, reached through `truebit sandbox` --------------------------------
-
-_USAGE_PROG: Final = re.compile(r"^usage: \S+", re.MULTILINE)
-
-
-def sandbox(argv: list[str], debug: bool) -> int:
-    """``truebit sandbox ARGS``: the sandbox's own command, its usage under the name ``truebit sandbox``.
-    Without the sandbox extra: the install hint and the usage exit code (nothing ran)."""
-    if argv and argv[0] in ("-V", "--version") and len(argv) == 1:
-        print(VERSION, flush=True)  # the program's version, after the command as before it
-        return EXIT_OK
+def sandbox(args: argparse.Namespace, out: Output) -> int:
+    """``truebit sandbox``: the sandbox's command with the options the parser read for it. A dependency
+    it imports only when it starts (uvicorn) missing: the install hint and the usage exit code."""
     try:
-        from truebit_facade.sandbox.__main__ import main as sandbox_main
+        from truebit_facade.sandbox import main as serve
 
-        if "-h" in argv or "--help" in argv:
-            return _sandbox_help(sandbox_main, argv)
-        return _exit_status(sandbox_main, argv)
+        return serve(args)
     except ImportError as exc:
-        if debug:
-            traceback.print_exc()
+        if args.debug:
+            out.err(traceback.format_exc().rstrip())
         missing = f" (missing module {exc.name})" if exc.name else ""
-        print(SANDBOX_HINT + missing, file=sys.stderr, flush=True)
+        out.err(f"truebit: {SANDBOX_HINT}{missing}")
         return EXIT_USAGE
-
-
-def _exit_status(sandbox_main: Callable[[Sequence[str]], int], argv: list[str]) -> int:
-    try:
-        return sandbox_main(argv)
-    except SystemExit as exc:  # its --help and usage errors
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-
-
-def _sandbox_help(sandbox_main: Callable[[Sequence[str]], int], argv: list[str]) -> int:
-    """The sandbox's help, whose parser names itself ``truebit-sandbox``, as ``truebit sandbox``'s."""
-    text = io.StringIO()
-    with contextlib.redirect_stdout(text):
-        code = _exit_status(sandbox_main, argv)
-    sys.stdout.write(_USAGE_PROG.sub("usage: truebit sandbox", text.getvalue(), count=1))
-    sys.stdout.flush()
-    return code

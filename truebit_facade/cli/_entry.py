@@ -15,7 +15,7 @@ from .._sync_client import Truebit
 from . import _commands
 from ._commands import COMMANDS, is_api
 from ._exits import EXIT_INTERRUPTED, EXIT_USAGE
-from ._parsing import build_parser, header_secrets, sandbox_argv
+from ._parsing import UsageError, build_parser, header_secrets
 from ._render import Output, interrupted, report
 
 
@@ -33,26 +33,40 @@ class _ScrubbingFormatter(logging.Formatter):
         return scrub(super().format(record), self._secrets)
 
 
+def _usage_error(out: Output, exc: UsageError) -> int:
+    """A bad command line, as argparse would print it (the usage, then ``prog: error: ...``), scrubbed;
+    with ``--json`` one JSON object on stdout and nothing else."""
+    if out.as_json:
+        error = {"type": "UsageError", "message": exc.message, "execution_id": None}
+        out.json({"ok": False, "exit_code": EXIT_USAGE, "error": error})
+    elif not exc.usage:
+        out.err(f"truebit: {exc.message}")
+    else:
+        out.err(exc.parser.format_usage().rstrip("\n"))
+        out.err(f"{exc.parser.prog}: error: {exc.message}")
+    return EXIT_USAGE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``truebit`` command with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    try:
-        sandbox = sandbox_argv(args_list)
-        if sandbox is not None:
-            return _commands.sandbox(*sandbox)
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
     env_key = os.environ.get("TRUEBIT_API_KEY") or ""
     secrets = tuple(s for s in (*header_secrets(args_list), env_key.strip(), env_key) if s)
-    parser = build_parser(secrets, json_errors="--json" in args_list)
     try:
-        args = parser.parse_args(args_list)
-    except SystemExit as exc:  # --help, -V and usage errors: argparse has printed them
+        args = build_parser().parse_args(args_list)
+    except UsageError as exc:  # before parsing succeeded, --json can only be looked for
+        return _usage_error(Output("--json" in args_list, secrets), exc)
+    except SystemExit as exc:  # --help and -V: argparse has printed them
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    if args.command == "sandbox":  # only reached through an unusual spelling; the sandbox parses
-        return _commands.sandbox([], args.debug)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
     secrets = (*secrets, *(value for _, value in getattr(args, "headers", [])))
     out = Output(args.json, secrets, live=not args.debug)
+    if args.command == "sandbox":  # a server, not a client of one
+        try:
+            return _commands.sandbox(args, out)
+        except KeyboardInterrupt:
+            return EXIT_INTERRUPTED
     handler: logging.Handler | None = None
     level = logger.level
     if args.debug:

@@ -1,16 +1,13 @@
-"""The command line of ``truebit``: its argparse parsers, the option types, and the help text."""
+"""The command line of ``truebit``: one argparse parser with a subcommand each for ``run``, ``call``,
+``submit``, ``status``, ``batch`` and ``sandbox``, and the help text. A usage error is raised as
+:class:`UsageError`; the entry point prints it (scrubbed, as JSON with ``--json``)."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-from collections.abc import Sequence
-from typing import Any, NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any, Final, NoReturn
 
-from .._redact import scrub
-from .._settings import DEFAULT
-from .._version import __version__
 from ..batch import _cli as batch_cli
 from ._exits import (
     EXIT_API_ERROR,
@@ -21,9 +18,22 @@ from ._exits import (
     EXIT_TASK_FAILED,
     EXIT_USAGE,
 )
-from ._values import header, json_body, param, positive_seconds, timeout
+from ._options import (
+    VERSION,
+    ProgramVersion,
+    async_option,
+    call_options,
+    common_options,
+    function_options,
+    mode_options,
+    program_version,
+    version_options,
+    wait_options,
+)
 
-VERSION = f"truebit-facade {__version__}"
+__all__ = ["SANDBOX_HINT", "VERSION", "Parser", "UsageError", "build_parser", "header_secrets"]
+
+SANDBOX_HINT: Final = "the sandbox needs the 'sandbox' extra: pip install 'truebit-facade[sandbox]'"
 
 EPILOG = f"""\
 environment:
@@ -38,7 +48,7 @@ exit codes:
   {EXIT_API_ERROR}    API or network error: the service refused the request or could not be reached
   {EXIT_NOT_FINISHED}    not finished: the wait deadline passed (or, for status without --wait, still
        running); the execution id is printed: resume with `truebit status ID --wait`
-  {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C); the execution id, when there is one, is printed
 
 examples:
   truebit sandbox &                                  # a local dispatcher; prints its URL and key
@@ -49,54 +59,54 @@ examples:
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose error messages are scrubbed of header values, and are one JSON object on
-    stdout when the command line has ``--json``. :func:`build_parser` binds both per command line."""
+class UsageError(Exception):
+    """A bad command line: ``parser`` is the (sub)command's parser, for its usage line. ``usage`` is
+    false for a usage error that is not about the command line's shape (the missing sandbox extra)."""
 
-    secrets: tuple[str, ...] = ()
-    json_errors: bool = False
+    def __init__(self, parser: argparse.ArgumentParser, message: str, *, usage: bool = True) -> None:
+        super().__init__(message)
+        self.parser = parser
+        self.message = message
+        self.usage = usage
+
+
+class Parser(argparse.ArgumentParser):
+    """The parser of ``truebit`` and of each of its commands. Errors are raised, not printed; and a
+    command's options can be ``deferred``: added the first time the command is parsed or its help
+    shown (the sandbox's, which import the sandbox and its dependencies)."""
+
+    def __init__(self, *args: Any, deferred: Callable[[Parser], None] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deferred = deferred
 
     def error(self, message: str) -> NoReturn:
-        message = scrub(message, self.secrets)
-        if self.json_errors:  # one JSON object on stdout and nothing else
-            error = {"type": "UsageError", "message": message, "execution_id": None}
-            print(json.dumps({"ok": False, "exit_code": EXIT_USAGE, "error": error}), flush=True)
-            self.exit(EXIT_USAGE)
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        raise UsageError(self, message)
 
+    def parse_known_args(  # type: ignore[override]  # argparse's overloads; same behaviour
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        self._add_deferred()
+        return super().parse_known_args(args, namespace)
 
-class _ProgramVersion(argparse.Action):
-    """``-V/--version`` after a command: the program's version, as before it. Given a value (``--version
-    2``, the task's version in older releases) it is a usage error pointing at ``--task-version``, never
-    a version string printed where a script expects the task's output."""
+    def format_help(self) -> str:
+        self._add_deferred()
+        return super().format_help()
 
-    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
-        kwargs.pop("default", None)
-        super().__init__(option_strings, dest, nargs="?", default=argparse.SUPPRESS, **kwargs)
+    def format_usage(self) -> str:
+        self._add_deferred()
+        return super().format_usage()
 
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: str | Sequence[Any] | None,
-        option_string: str | None = None,
-    ) -> None:
-        if values is not None:
-            takes = any("--task-version" in action.option_strings for action in parser._actions)
-            parser.error(
-                f"{option_string} prints the program's version"
-                + (f"; for the task's version use --task-version {values}" if takes else "")
-            )
-        print(VERSION, flush=True)
-        parser.exit(EXIT_OK)
+    def _add_deferred(self) -> None:
+        deferred, self._deferred = self._deferred, None
+        if deferred is not None:
+            deferred(self)
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
     """The epilog as written; ``-V, --version`` shown without the value it only takes to refuse it."""
 
     def _format_action_invocation(self, action: argparse.Action) -> str:
-        if isinstance(action, _ProgramVersion):
+        if isinstance(action, ProgramVersion):
             return ", ".join(action.option_strings)
         return super()._format_action_invocation(action)
 
@@ -123,123 +133,22 @@ def header_secrets(argv: Sequence[str]) -> tuple[str, ...]:
     return tuple(sorted(set(found), key=len, reverse=True))
 
 
-# --- option groups --------------------------------------------------------------------------------
+def _sandbox_options(p: Parser) -> None:
+    """The sandbox's own options, defined once in its command module (``truebit-sandbox`` has the
+    same). Without the sandbox extra, ``truebit sandbox`` is a usage error that says what to install."""
+    try:
+        from truebit_facade.sandbox import add_arguments
+
+        add_arguments(p)  # imports the command's module (and what it needs) only now
+    except ImportError as exc:
+        missing = f" (missing module {exc.name})" if exc.name else ""
+        raise UsageError(p, SANDBOX_HINT + missing, usage=False) from exc
 
 
-def _common_options(defaults: bool) -> argparse.ArgumentParser:
-    """Options accepted before and after the command (``truebit --json run ...`` = ``truebit run ... --json``)."""
-    p = argparse.ArgumentParser(add_help=False)
-    kw: dict[str, Any] = {} if defaults else {"default": argparse.SUPPRESS}
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout", **kw)
-    p.add_argument(
-        "--debug", action="store_true", help="log requests (secrets redacted) and show tracebacks", **kw
-    )
-    p.add_argument(
-        "--base-url",
-        metavar="URL",
-        help="the service's URL (default: $TRUEBIT_BASE_URL, else Truebit's)",
-        **kw,
-    )
-    return p
-
-
-def _program_version(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-V", "--version", action=_ProgramVersion, metavar="", help="print the program's version")
-
-
-def _wait_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--timeout",
-        type=timeout,
-        default=DEFAULT,
-        metavar="SECONDS",
-        help="overall wait deadline (default 1800; 'none' waits as long as it takes); when it passes, "
-        f"the execution id is printed and the exit code is {EXIT_NOT_FINISHED}",
-    )
-
-
-def _version_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--task-version", type=int, metavar="N", help="the task's version (default: latest)")
-    p.add_argument("--label", help="the task's version by label, such as stable")
-    _program_version(p)
-
-
-def _function_options(p: argparse.ArgumentParser, total_default: int | None) -> None:
-    p.add_argument(
-        "--total-solutions",
-        type=int,
-        default=total_default,
-        metavar="N",
-        help="nodes that solve the task (default 1)",
-    )
-    p.add_argument(
-        "--required-solutions",
-        type=int,
-        metavar="N",
-        help="matching solutions needed for a verified result (default: all)",
-    )
-    p.add_argument("--gas-limit", type=int, metavar="N", help="instruction budget (default: the task's)")
-
-
-def _call_options(p: argparse.ArgumentParser, *, path_required: bool, method_default: str | None) -> None:
-    p.add_argument(
-        "--path",
-        required=path_required,
-        help="the manifest's path, such as '/store/order/{orderId}'" + ("" if path_required else " (--api)"),
-    )
-    p.add_argument("--method", default=method_default, help="HTTP method (default GET)")
-    p.add_argument(
-        "--param",
-        dest="params",
-        action="append",
-        type=param,
-        default=[],
-        metavar="NAME=VALUE",
-        help="fills {NAME} in the path or adds a query parameter; VALUE is JSON when it parses "
-        "(Id=12345 is a number), else text; repeatable",
-    )
-    p.add_argument(
-        "--header",
-        dest="headers",
-        action="append",
-        type=header,
-        default=[],
-        metavar="'NAME: VALUE'",
-        help="a header injected into the outgoing call (secret: never printed); repeatable",
-    )
-    p.add_argument("--body", type=json_body, metavar="JSON", help="the JSON request body")
-    p.add_argument(
-        "--execution-timeout",
-        type=positive_seconds,
-        default=30.0 if path_required else None,
-        metavar="SECONDS",
-        help="time limit of the outgoing call (default 30)",
-    )
-
-
-def _async_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--async",
-        dest="submit_only",
-        action="store_true",
-        help="submit and print the execution id at once, without waiting (= truebit submit)",
-    )
-
-
-# --- the parser -----------------------------------------------------------------------------------
-
-
-def build_parser(secrets: tuple[str, ...] = (), *, json_errors: bool = False) -> argparse.ArgumentParser:
-    """The parser of one command line; its errors are scrubbed of ``secrets``, and JSON with
-    ``json_errors``."""
-
-    class Parser(_Parser):
-        pass
-
-    Parser.secrets, Parser.json_errors = secrets, json_errors
-    common = _common_options(defaults=False)
+def build_parser() -> Parser:
+    """The parser of every ``truebit`` command line."""
     shared: dict[str, Any] = {
-        "parents": [common],
+        "parents": [common_options(defaults=False)],
         "allow_abbrev": False,
         "epilog": EPILOG,
         "formatter_class": _Formatter,
@@ -249,13 +158,13 @@ def build_parser(secrets: tuple[str, ...] = (), *, json_errors: bool = False) ->
         description="Run tasks on Truebit's task-execution API and wait for their verified results.",
         epilog=EPILOG,
         formatter_class=_Formatter,
-        parents=[_common_options(defaults=True)],
+        parents=[common_options(defaults=True)],
         allow_abbrev=False,
     )
     parser.add_argument(
         "-V", "--version", action="version", version=VERSION, help="print the program's version"
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     run = sub.add_parser(
         "run",
@@ -267,10 +176,11 @@ def build_parser(secrets: tuple[str, ...] = (), *, json_errors: bool = False) ->
     run.add_argument("namespace", metavar="NAMESPACE")
     run.add_argument("task", metavar="TASK")
     run.add_argument("input", metavar="INPUT", help="the text of the task's input.txt; '-' reads stdin")
-    _function_options(run, total_default=1)
-    _version_options(run)
-    _async_option(run)
-    _wait_options(run)
+    function_options(run, total_default=1)
+    version_options(run)
+    async_option(run)
+    wait_options(run)
+    mode_options(run)
 
     call = sub.add_parser(
         "call",
@@ -281,10 +191,11 @@ def build_parser(secrets: tuple[str, ...] = (), *, json_errors: bool = False) ->
     )
     call.add_argument("namespace", metavar="NAMESPACE")
     call.add_argument("task", metavar="TASK")
-    _call_options(call, path_required=True, method_default="GET")
-    _version_options(call)
-    _async_option(call)
-    _wait_options(call)
+    call_options(call, path_required=True, method_default="GET")
+    version_options(call)
+    async_option(call)
+    wait_options(call)
+    mode_options(call)
 
     submit = sub.add_parser(
         "submit",
@@ -300,9 +211,9 @@ def build_parser(secrets: tuple[str, ...] = (), *, json_errors: bool = False) ->
         "input", nargs="?", metavar="INPUT", help="function tasks: the text of input.txt; '-' reads stdin"
     )
     submit.add_argument("--api", action="store_true", help="an API task: give --path (and the call options)")
-    _function_options(submit, total_default=None)
-    _call_options(submit, path_required=False, method_default=None)
-    _version_options(submit)
+    function_options(submit, total_default=None)
+    call_options(submit, path_required=False, method_default=None)
+    version_options(submit)
 
     status = sub.add_parser(
         "status",
@@ -313,33 +224,21 @@ def build_parser(secrets: tuple[str, ...] = (), *, json_errors: bool = False) ->
     status.add_argument("execution_id", metavar="EXECUTION_ID")
     status.add_argument("--wait", action="store_true", help="wait until the execution ends")
     status.add_argument("--api", action="store_true", help="the execution is an API task's")
-    _wait_options(status)
-    _program_version(status)
+    wait_options(status)
+    program_version(status)
 
-    _program_version(batch_cli.add_parser(sub))
+    batch = batch_cli.add_parser(sub)  # the batch command defines its own options
+    batch.formatter_class = _Formatter
+    program_version(batch, task_version=True)
 
-    sub.add_parser(
+    sandbox = sub.add_parser(
         "sandbox",
-        add_help=False,
         help="serve the local dispatcher (truebit sandbox --help for its options)",
+        description="Serve Truebit's task-execution API on this machine (the local dispatcher), until\n"
+        "Ctrl-C. Prints its URL and API key. The same options as truebit-sandbox.",
+        allow_abbrev=False,
+        formatter_class=_Formatter,
+        deferred=_sandbox_options,
     )
+    program_version(sandbox)
     return parser
-
-
-def sandbox_argv(argv: Sequence[str]) -> tuple[list[str], bool] | None:
-    """The arguments after ``sandbox`` (and whether ``--debug`` came before), or ``None``: the
-    sandbox parses its own options."""
-    debug = False
-    i = 0
-    while i < len(argv):
-        token = argv[i]
-        if token in ("--json", "--debug"):
-            debug = debug or token == "--debug"
-        elif token == "--base-url":
-            i += 1
-        elif not token.startswith("--base-url="):
-            break
-        i += 1
-    if i < len(argv) and argv[i] == "sandbox":
-        return list(argv[i + 1 :]), debug
-    return None

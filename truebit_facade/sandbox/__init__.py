@@ -61,6 +61,9 @@ printed, and may come from the environment::
 The JSON form is ``{"tasks": [{"namespace": ..., "name": ..., "path": ..., ...}]}`` with the same keys.
 """
 
+import argparse
+from collections.abc import Sequence
+
 # What a user needs: serve the sandbox, configure it, register tasks, the example target. Internals
 # (the dispatcher, the threaded server, the WASM runner, canonical JSON, node and hub keys) stay in
 # their private modules; tests/test_public_surface.py pins this list.
@@ -70,9 +73,28 @@ from ._bounds import ApiInputLimits
 from ._config import DEV_API_KEY, NodeFault, SandboxConfig, TaskLimits
 from ._faults import FAULT_KINDS, FaultConfig
 from ._manifest import Manifest
+from ._nodes import node_address
 from ._registry import EXAMPLES_NAMESPACE, FunctionTask, Task, TaskNotFound, TaskRegistry, default_registry
 from ._server import Sandbox, sandbox_process, serve
 from .example_target import ExampleTarget, example_registry, register_example_api_task
+
+
+def main(argv: Sequence[str] | argparse.Namespace | None = None) -> int:
+    """The ``truebit-sandbox`` command (``truebit sandbox``, ``python -m truebit_facade.sandbox``):
+    serve until interrupted; ``--help`` lists its options. ``argv`` may be the arguments already
+    parsed by a parser that :func:`add_arguments` filled (the ``truebit`` CLI reaches it so)."""
+    from .__main__ import main as command  # on call: ``python -m`` runs that module as __main__
+
+    return command(argv)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the sandbox command's options to ``parser`` (defined once, for ``truebit sandbox`` and
+    ``truebit-sandbox`` alike)."""
+    from .__main__ import add_arguments as add
+
+    add(parser)
+
 
 __all__ = [
     "DEV_API_KEY",
@@ -93,9 +115,12 @@ __all__ = [
     "TaskLimits",
     "TaskNotFound",
     "TaskRegistry",
+    "add_arguments",
     "create_app",
     "default_registry",
     "example_registry",
+    "main",
+    "node_address",
     "register_example_api_task",
     "sandbox_process",
     "serve",

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ._config import NodeFault, TaskLimits
     from ._faults import FaultConfig
 
-__all__ = ["main"]
+__all__ = ["add_arguments", "main"]
 
 
 def _rate(text: str) -> tuple[str, float]:
@@ -80,12 +80,18 @@ def _limits(args: argparse.Namespace) -> TaskLimits:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from ._config import DEV_API_KEY
-
     p = argparse.ArgumentParser(
         prog="truebit-sandbox",
         description="Truebit's task-execution API on this machine (the local dispatcher).",
     )
+    add_arguments(p)
+    return p
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The sandbox's options, on ``truebit-sandbox``'s parser or on ``truebit sandbox``'s: defined once."""
+    from ._config import DEV_API_KEY
+
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 for a free one)")
     p.add_argument("--tasks", action="append", default=[], metavar="FILE", help="tasks file (TOML or JSON)")
@@ -100,6 +106,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-retained", type=int, default=10_000, help="finished executions kept (default 10000)"
     )
+    p.add_argument(
+        "--max-stored-bytes", type=int, default=256 << 20, metavar="N",
+        help="most bytes stored executions may hold; the oldest finished go first (default 256 MiB)",
+    )  # fmt: skip
+    p.add_argument(
+        "--max-input-bytes", type=int, default=1 << 20, metavar="N",
+        help="largest function-task input accepted, in UTF-8 bytes (default 1 MiB)",
+    )  # fmt: skip
     p.add_argument("--node-seed", default="truebit-sandbox", help="seed of the nodes' keys")
     p.add_argument(
         "--faulty", action="append", default=[], type=_fault, metavar="INDEX:KIND[:DELAY]",
@@ -146,7 +160,6 @@ def _parser() -> argparse.ArgumentParser:
         help="most bytes a function task's files may hold at once, input.txt included (default 64 MiB)",
     )  # fmt: skip
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
-    return p
 
 
 def _log_to_stderr(level: str) -> None:
@@ -164,9 +177,10 @@ def _log_to_stderr(level: str) -> None:
         logger.propagate = False
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Parse arguments, build the registry and serve until interrupted."""
-    args = _parser().parse_args(argv)
+def main(argv: Sequence[str] | argparse.Namespace | None = None) -> int:
+    """Serve until interrupted: ``argv`` is the command line (default ``sys.argv[1:]``), or the
+    options already parsed by a parser :func:`add_arguments` built (``truebit sandbox``)."""
+    args = argv if isinstance(argv, argparse.Namespace) else _parser().parse_args(argv)
     _log_to_stderr(args.log_level)
     from ._config import SandboxConfig
     from ._registry import TaskRegistry, default_registry
@@ -187,6 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             api_keys={args.api_key: args.credit},
             max_concurrent_executions=args.max_concurrent,
             max_retained_results=args.max_retained,
+            max_stored_bytes=args.max_stored_bytes,
+            max_input_bytes=args.max_input_bytes,
             db_path=args.db,
             node_seed=args.node_seed,
             faulty_nodes=dict(args.faulty),

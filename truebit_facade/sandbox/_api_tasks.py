@@ -17,7 +17,7 @@ are httpx's defaults, a ``User-Agent: truebit-sandbox``, the ``Content-Type`` of
 ``max_execution_timeout_seconds``; the response by ``max_api_response_bytes``. How many headers and
 how long a path or a parameter may be is bounded before any of this (``_bounds``).
 
-**Secrets** are scrubbed with the client's one scrubber (``truebit_facade._redact``: the same
+**Secrets** are scrubbed with the client's one scrubber (``truebit_facade.rules``, from ``_redact``: the same
 spellings, JSON escapes and latin-1/UTF-8 re-encodings), from the output and the error message.
 
 **The answer** is the spec's ``ExecuteApiSyncResponse``:
@@ -49,11 +49,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .._errors import ValidationError
-from .._redact import REDACTED, scrub, scrub_json
-from .._status import ApiTaskStatus
-from .._validation import _HEADER_VALUE_BAD
-from .._validation import headers as checked_headers
+from .. import ApiTaskStatus, ValidationError
+from ..rules import REDACTED, scrub, scrub_json
+from ..rules import check_headers as checked_headers
 from ._manifest import Manifest, PreparedCall
 from ._validation import MAX_JSON_DEPTH, RESERVED_HEADERS
 
@@ -97,7 +95,13 @@ class ApiCredentials:
             if len(self.basic) != 2 or not all(isinstance(p, str) for p in self.basic):
                 raise ValueError("basic must be (user, password)")
             user, password = self.basic
-            if ":" in user or _HEADER_VALUE_BAD.search(user) or _HEADER_VALUE_BAD.search(password):
+            try:  # the header-value rule: both go into the Authorization header
+                checked_headers({"user": user, "password": password}, "basic")
+            except ValidationError:
+                raise ValueError(
+                    "the basic-auth user and password must not contain control characters"
+                ) from None
+            if ":" in user:
                 raise ValueError("the basic-auth user must not contain ':' or control characters")
             if any(n.lower() == "authorization" for n in headers):
                 raise ValueError("give either basic or an Authorization credential header, not both")

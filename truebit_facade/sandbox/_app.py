@@ -14,7 +14,8 @@
   "Running"}`` until the call ends; 404 for an unknown id. An id of one kind is 404 on the other's path,
   and a task of one kind named on the other's execute path is 400.
 * Every error is JSON ``{"message": ...}``: 405 (with ``Allow``) for other methods on these paths, 404
-  for other paths, 500 only for a fault of the sandbox itself.
+  for other paths, 500 only for a fault of the sandbox itself (answered by ``_boundary``, which keeps
+  the connection open for the client's next call).
 * ``GET /_sandbox/stats`` (not in the spec, no API key): the dispatcher's start counters, executions by
   status and the injected faults, as JSON (see :meth:`Dispatcher.stats`); ``DELETE`` sets the counters
   back to zero (and restarts the fault sequence) and answers the zeroed stats.
@@ -37,7 +38,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from .. import _spec
+from .. import rules as _spec
+from ._boundary import ErrorBoundary
 from ._config import SandboxConfig
 from ._dispatcher import ApiError, Dispatcher
 from ._faults import FaultInjector, FaultMiddleware
@@ -198,7 +200,7 @@ def create_app(
             _get_only(API_STATUS_PATH, api_status),
             Route(STATS_PATH, stats, methods=["GET", "DELETE"]),
         ],
-        middleware=list(middleware),
+        middleware=[Middleware(ErrorBoundary), *middleware],  # a 500 that keeps the connection
         exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
     )

@@ -1,8 +1,9 @@
-"""Bounds on an API task's input, checked before any other work and before any credit is taken.
+"""Bounds on an execution's input, checked before any other work and before any credit is taken.
 
-Past them a request is a 400 whose message names the bound (the :class:`ApiInputLimits` field), never
-a value: a header value is a credential, and a path or parameter may carry one too. Each check is
-linear in the size of the input, so an oversized request costs about as much as reading it.
+Past them a request is a 400 whose message names the bound (the :class:`ApiInputLimits` field, or
+``max_input_bytes`` / ``scratch_bytes`` for a function task), never a value: a header value is a
+credential, and a path or parameter may carry one too. Each check is linear in the size of the input,
+so an oversized request costs about as much as reading it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from ._validation import ApiInput, RequestError
 
-__all__ = ["ApiInputLimits", "check_api_input"]
+__all__ = ["ApiInputLimits", "check_api_input", "check_function_input"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,23 @@ def check_api_input(call: ApiInput, limits: ApiInputLimits) -> None:
                 f"'input.params': a name or value is longer than {limits.max_param_chars} characters"
                 " (max_param_chars)"
             )
+
+
+def check_function_input(text: str, *, max_input_bytes: int, scratch_bytes: int) -> None:
+    """:class:`RequestError` (400) if a function task's input (``input.txt``) is larger than
+    ``max_input_bytes`` (``SandboxConfig``) or than the task's whole file quota (``scratch_bytes``)."""
+    if len(text) <= min(max_input_bytes, scratch_bytes) // 4:  # at most 4 bytes a character
+        return
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > max_input_bytes:
+        raise RequestError(
+            f"input too large: 'input' is {size} bytes in UTF-8, more than {max_input_bytes} (max_input_bytes)"
+        )
+    if size > scratch_bytes:
+        raise RequestError(
+            f"input too large: 'input' is {size} bytes in UTF-8, more than the task's file quota of"
+            f" {scratch_bytes} bytes (scratch_bytes)"
+        )
 
 
 def _too_long(value: Any, limit: int) -> bool:

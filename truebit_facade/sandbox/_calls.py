@@ -9,8 +9,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from ._manifest import _PARAM, Manifest, Operation, Parameter, PreparedCall, _Template
-from ._schema import SchemaError, resolve_ref, validate
+from ._operations import PATH_PARAM, ApiDescription, Operation, Parameter, PathTemplate, PreparedCall
+from ._schema import SchemaError
 from ._validation import ApiInput, RequestError
 
 __all__ = ["prepare_call"]
@@ -22,7 +22,9 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _MAX_PATH = 2048
 
 
-def prepare_call(self: Manifest, call: ApiInput, *, credential_headers: Iterable[str] = ()) -> PreparedCall:
+def prepare_call(
+    self: ApiDescription, call: ApiInput, *, credential_headers: Iterable[str] = ()
+) -> PreparedCall:
     """Check ``call`` against the manifest and build the outgoing request; :class:`RequestError` (400)."""
     path_part, query_part = _split_path(call.path)
     template, from_path = _match(self, path_part)
@@ -59,7 +61,7 @@ def prepare_call(self: Manifest, call: ApiInput, *, credential_headers: Iterable
                 raise RequestError(f"missing required query parameter {param.name!r} for {where}")
             continue
         value = params[param.name]
-        _check_param(value, param, self.document)
+        _check_param(value, param)
         values = value if isinstance(value, list) else [value]
         query.extend((param.name, _text(v, param.name)) for v in values)
     present = {name.lower() for name in call.headers} | {name.lower() for name in credential_headers}
@@ -76,17 +78,17 @@ def prepare_call(self: Manifest, call: ApiInput, *, credential_headers: Iterable
     return PreparedCall(method, url, template, dict(call.headers), content, content_type)
 
 
-def _match(self: Manifest, path: str) -> tuple[str, dict[str, str]]:
+def _match(self: ApiDescription, path: str) -> tuple[str, dict[str, str]]:
     if path in self.operations:
         return path, {}
-    best: tuple[_Template, re.Match[str]] | None = None
+    best: tuple[PathTemplate, re.Match[str]] | None = None
     if "{" not in path and "}" not in path:
-        for compiled in self._templates.values():
+        for compiled in self.path_templates.values():
             match = compiled.regex.fullmatch(path)
             if match and (best is None or compiled.literal_chars > best[0].literal_chars):
                 best = (compiled, match)
     if best is None:
-        known = self.templates()
+        known = list(self.operations)
         shown = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "")
         raise RequestError(f"path {_show(path)} matches no path of the task's manifest (paths: {shown})")
     compiled, match = best
@@ -95,7 +97,7 @@ def _match(self: Manifest, path: str) -> tuple[str, dict[str, str]]:
 
 
 def _query_in_path(
-    self: Manifest, operation: Operation, query_part: str, params: Mapping[str, Any], where: str
+    self: ApiDescription, operation: Operation, query_part: str, params: Mapping[str, Any], where: str
 ) -> tuple[list[tuple[str, str]], set[str]]:
     pairs: list[tuple[str, str]] = []
     used: set[str] = set()
@@ -107,7 +109,7 @@ def _query_in_path(
         param = operation.parameter(key, "query")
         if param is None:
             raise RequestError(f"query parameter {key!r} in the path is not declared for {where}")
-        whole = _PARAM.fullmatch(raw)
+        whole = PATH_PARAM.fullmatch(raw)
         if whole:
             name = whole.group(1)
             if name not in params or params[name] is None:
@@ -118,13 +120,13 @@ def _query_in_path(
             raise RequestError(f"query parameter {key!r} in the path has a malformed template")
         else:
             value = unquote(raw)
-        _check_param(value, param, self.document)
+        _check_param(value, param)
         pairs.append((key, _text(value, key)))
     return pairs, used
 
 
 def _fill_path(
-    self: Manifest, template: str, operation: Operation, params: Mapping[str, Any], where: str
+    self: ApiDescription, template: str, operation: Operation, params: Mapping[str, Any], where: str
 ) -> str:
     def substitute(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -134,17 +136,17 @@ def _fill_path(
         param = operation.parameter(name, "path") or Parameter(name, "path", True)
         if isinstance(value, list | dict):
             raise RequestError(f"path parameter {name!r} must be a single value")
-        _check_param(value, param, self.document)
+        _check_param(value, param)
         text = _text(value, name)
         if text in ("", ".", ".."):
             raise RequestError(f"path parameter {name!r} must not be empty, '.' or '..'")
         return quote(text, safe="")
 
-    return _PARAM.sub(substitute, template)
+    return PATH_PARAM.sub(substitute, template)
 
 
 def _content(
-    self: Manifest, operation: Operation, call: ApiInput, where: str
+    self: ApiDescription, operation: Operation, call: ApiInput, where: str
 ) -> tuple[bytes | None, str | None]:
     spec = operation.body
     if not call.has_body:
@@ -153,9 +155,9 @@ def _content(
         return None, None
     if spec is None:
         raise RequestError(f"{where} declares no request body, but input.body is given")
-    if spec.schema is not None:
+    if spec.check is not None:
         try:
-            validate(call.body, spec.schema, root=self.document, where="input.body")
+            spec.check(call.body, "input.body")
         except SchemaError as exc:
             raise RequestError(str(exc)) from None
     media = spec.media_type or "application/json"
@@ -168,9 +170,9 @@ def _content(
     raise RequestError(f"{where} takes a {media} body; the sandbox sends only JSON or text bodies")
 
 
-def _check_origin(self: Manifest, url: str) -> None:
+def _check_origin(self: ApiDescription, url: str) -> None:
     parts = urlsplit(url)
-    if (parts.scheme, parts.hostname, parts.port) != self._origin:  # pragma: no cover - defence in depth
+    if (parts.scheme, parts.hostname, parts.port) != self.origin:  # pragma: no cover - defence in depth
         raise RequestError("the call would leave the manifest's server")
 
 
@@ -228,7 +230,7 @@ def _coerced(value: Any, schema: Any) -> Any:
     return value
 
 
-def _check_param(value: Any, param: Parameter, root: Any) -> None:
+def _check_param(value: Any, param: Parameter) -> None:
     if isinstance(value, dict):
         raise RequestError(f"parameter {param.name!r} must be a string, number, boolean or list")
     if isinstance(value, list):
@@ -236,21 +238,16 @@ def _check_param(value: Any, param: Parameter, root: Any) -> None:
             raise RequestError(f"parameter {param.name!r} must be a single value")
         for item in value:
             _text(item, param.name)
-    if param.schema is None:
+    if param.check is None:
         return
     schema = param.schema
-    if isinstance(schema, Mapping) and "$ref" in schema:
-        try:
-            schema = resolve_ref(root, str(schema["$ref"]))
-        except SchemaError as exc:
-            raise RequestError(f"parameter {param.name!r}: {exc}") from None
     if isinstance(value, list):
         items = schema.get("items") if isinstance(schema, Mapping) else None
         candidate: Any = [_coerced(v, items) for v in value]
     else:
         candidate = _coerced(value, schema)
     try:
-        validate(candidate, schema, root=root, where=f"parameter {param.name!r}")
+        param.check(candidate, f"parameter {param.name!r}")
     except SchemaError as exc:
         raise RequestError(str(exc)) from None
 

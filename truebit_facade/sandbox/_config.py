@@ -87,6 +87,11 @@ class SandboxConfig:
       report Running meanwhile).
     * ``max_retained_results``: finished executions kept; beyond it the oldest finished are forgotten
       (their ids then answer 404).
+    * ``max_stored_bytes``: the most bytes the stored executions (requests and response bodies) may
+      hold in all; beyond it the oldest finished are forgotten too (counted as ``evictedTotal`` in
+      ``GET /_sandbox/stats``).
+    * ``max_input_bytes``: the largest function-task ``input`` (UTF-8 bytes) accepted (400 beyond,
+      before any charge); an input must also fit the task's ``scratch_bytes``.
     * ``db_path``: SQLite file for executions, so a restarted sandbox still answers for finished ones;
       ``None`` keeps them in memory.
     * ``node_seed``: node ``i``'s secp256k1 key is derived from ``(node_seed, i)``, so addresses are
@@ -110,6 +115,8 @@ class SandboxConfig:
     api_keys: Mapping[str, int | None] = field(default_factory=_default_keys)
     max_concurrent_executions: int = 4
     max_retained_results: int = 10_000
+    max_stored_bytes: int = 256 << 20
+    max_input_bytes: int = 1 << 20
     db_path: str | None = None
     node_seed: str = "truebit-sandbox"
     faulty_nodes: Mapping[int, NodeFault] = field(default_factory=dict)
@@ -136,6 +143,10 @@ class SandboxConfig:
             raise ValueError("max_concurrent_executions must be >= 1")
         if self.max_retained_results < 1:
             raise ValueError("max_retained_results must be >= 1")
+        if self.max_stored_bytes < 1:
+            raise ValueError("max_stored_bytes must be >= 1")
+        if self.max_input_bytes < 1:
+            raise ValueError("max_input_bytes must be >= 1")
         if self.max_total_solutions < 1:
             raise ValueError("max_total_solutions must be >= 1")
         if self.verification_timeout_seconds < 0:

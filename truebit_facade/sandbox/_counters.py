@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .._redact import redact_body
+from ..rules import redact_body
 
 __all__ = ["MAX_COUNTER_KEY", "canonical_json", "counted_body", "counter_key"]
 

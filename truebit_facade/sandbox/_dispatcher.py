@@ -45,10 +45,10 @@ from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from .. import _spec
-from .._status import ApiTaskStatus, VerificationStatus
+from .. import ApiTaskStatus, VerificationStatus
+from .. import rules as _spec
 from ._api_tasks import ApiTask, new_transport
-from ._bounds import check_api_input
+from ._bounds import check_api_input, check_function_input
 from ._config import SandboxConfig
 from ._counters import MAX_COUNTER_KEY, canonical_json, counted_body, counter_key
 from ._jobs import ApiJob, FunctionJob, Job, response_body
@@ -85,7 +85,9 @@ class Dispatcher:
     def __init__(self, config: SandboxConfig, registry: TaskRegistry) -> None:
         self.config = config
         self.registry = registry
-        self.store = ExecutionStore(config.db_path, max_retained=config.max_retained_results)
+        self.store = ExecutionStore(
+            config.db_path, max_retained=config.max_retained_results, max_bytes=config.max_stored_bytes
+        )
         self.nodes = NodePool(config.node_seed, config.faulty_nodes)
         self.runner = WasmRunner()
         self.credits: dict[str, int | None] = dict(config.api_keys)
@@ -183,7 +185,8 @@ class Dispatcher:
             raise ApiError(400, str(exc)) from None
 
     def resolve(self, request: FunctionRequest) -> FunctionTask:
-        """The function task a request names; 400 if there is none (or it is an API task)."""
+        """The function task a request names; 400 if there is none (or it is an API task), or if its
+        input is larger than the bounds (``_bounds``)."""
         task = self._resolve(request)
         if not isinstance(task, FunctionTask):
             raise ApiError(
@@ -191,6 +194,10 @@ class Dispatcher:
                 f"{_name(task)} is an API task, not a function task: execute it with POST "
                 + _spec.operation(API_OPERATION)[1],
             )
+        scratch = task.limits(self.config.default_limits).scratch_bytes
+        check_function_input(
+            request.input, max_input_bytes=self.config.max_input_bytes, scratch_bytes=scratch
+        )
         return task
 
     def resolve_api(self, request: ApiRequest) -> ApiTask:
@@ -282,6 +289,7 @@ class Dispatcher:
             "queued": self.queued,
             "peakActive": self.peak_active,
             "executions": self.store.counts(),
+            **self.store.usage(),
         }
 
     # -- running: one template for both kinds --------------------------------------------------------

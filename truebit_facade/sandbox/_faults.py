@@ -60,7 +60,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .. import _spec
+from .. import rules as _spec
 
 __all__ = [
     "FAULT_KINDS",

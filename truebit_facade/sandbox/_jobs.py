@@ -13,7 +13,7 @@ import asyncio
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
-from .._status import ApiTaskStatus, VerificationStatus
+from .. import ApiTaskStatus, VerificationStatus
 from ._api_tasks import ApiOutcome, ApiTask, api_response_body, call_target
 from ._config import SandboxConfig
 from ._manifest import PreparedCall

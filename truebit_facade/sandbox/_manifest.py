@@ -40,87 +40,27 @@ import copy
 import hashlib
 import json
 import os
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ._schema import SchemaError, resolve_ref
+from ._calls import prepare_call
+from ._operations import (
+    PATH_PARAM,
+    Operation,
+    Parameter,
+    PathTemplate,
+    PreparedCall,
+    RequestBodySpec,
+    compile_template,
+)
+from ._schema import DocumentSchemas, pointer, version_of
 from ._validation import ApiInput
 
 __all__ = ["Manifest", "Operation", "Parameter", "PreparedCall", "RequestBodySpec"]
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-_PARAM = re.compile(r"\{([^{}/]*)\}")
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """A declared parameter: ``location`` is ``path``, ``query``, ``header`` or ``cookie``."""
-
-    name: str
-    location: str
-    required: bool
-    schema: Any = None
-
-
-@dataclass(frozen=True)
-class RequestBodySpec:
-    """A declared ``requestBody``: whether it is required, the media type used and its schema."""
-
-    required: bool
-    media_type: str | None
-    schema: Any = None
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One method of one path template, with the parameters and body it declares."""
-
-    template: str
-    method: str
-    parameters: tuple[Parameter, ...]
-    body: RequestBodySpec | None
-    operation_id: str | None = None
-
-    def parameter(self, name: str, location: str) -> Parameter | None:
-        return next((p for p in self.parameters if p.name == name and p.location == location), None)
-
-
-@dataclass(frozen=True)
-class PreparedCall:
-    """A checked call, ready to send: method, full URL (on the manifest's host), headers and body."""
-
-    method: str
-    url: str
-    template: str
-    headers: dict[str, str]
-    content: bytes | None
-    content_type: str | None
-
-
-@dataclass(frozen=True)
-class _Template:
-    text: str
-    names: tuple[str, ...]
-    regex: re.Pattern[str]
-    literal_chars: int
-
-
-def _compile_template(template: str) -> _Template:
-    parts: list[str] = []
-    names: list[str] = []
-    position = 0
-    for match in _PARAM.finditer(template):
-        parts.append(re.escape(template[position : match.start()]))
-        names.append(match.group(1))
-        parts.append(f"(?P<p{len(names) - 1}>[^/]+)")
-        position = match.end()
-    parts.append(re.escape(template[position:]))
-    literal = len(_PARAM.sub("", template))
-    return _Template(template, tuple(names), re.compile("".join(parts)), literal)
 
 
 def _load(source: Mapping[str, Any] | str | os.PathLike[str]) -> dict[str, Any]:
@@ -158,9 +98,7 @@ class Manifest:
 
     def __init__(self, source: Mapping[str, Any] | str | os.PathLike[str], *, base_url: str | None = None):
         document = _load(source)
-        version = document.get("openapi")
-        if not isinstance(version, str) or not version.startswith("3."):
-            raise ValueError("the manifest must be an OpenAPI 3 document ('openapi': '3.x')")
+        version = version_of(document)
         if base_url is not None:
             servers = document.get("servers")
             if isinstance(servers, list) and servers and isinstance(servers[0], dict):
@@ -169,14 +107,16 @@ class Manifest:
             else:
                 document["servers"] = [{"url": base_url}]
         self.document: dict[str, Any] = document
+        self.version = version
         self.base_url = _check_base_url(self._server_url())
         base = urlsplit(self.base_url)
-        self._origin = (base.scheme, base.hostname, base.port)
+        self.origin = (base.scheme, base.hostname, base.port)
         self.title = str((document.get("info") or {}).get("title", ""))
+        self._schemas = DocumentSchemas(document, version)
         self.operations: dict[str, dict[str, Operation]] = self._read_operations()
         if not self.operations:
             raise ValueError("the manifest declares no operations under 'paths'")
-        self._templates = {t: _compile_template(t) for t in self.operations}
+        self.path_templates: dict[str, PathTemplate] = {t: compile_template(t) for t in self.operations}
         canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         self.digest = hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -193,35 +133,37 @@ class Manifest:
                 url = url.replace("{" + str(name) + "}", str(variable["default"]))
         return url
 
-    def _deref(self, node: Any) -> Any:
-        for _ in range(32):
-            if not (isinstance(node, Mapping) and "$ref" in node):
-                return node
-            try:
-                node = resolve_ref(self.document, str(node["$ref"]))
-            except SchemaError as exc:
-                raise ValueError(f"the manifest: {exc}") from None
-        raise ValueError("the manifest has a $ref cycle")
-
-    def _parameters(self, raw: Any, where: str) -> dict[tuple[str, str], Parameter]:
+    def _parameters(self, at: str, where: str) -> dict[tuple[str, str], Parameter]:
         found: dict[tuple[str, str], Parameter] = {}
+        raw, at = self._schemas.resolve(at, f"the manifest: {where}.parameters")
         if raw is None:
             return found
         if not isinstance(raw, list):
             raise ValueError(f"the manifest: {where}.parameters must be a list")
-        for item in raw:
-            item = self._deref(item)
+        for index in range(len(raw)):
+            item, item_at = self._schemas.resolve(
+                at + pointer(index), f"the manifest: a parameter of {where}"
+            )
             if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
                 raise ValueError(f"the manifest: a parameter of {where} has no name")
-            location = item.get("in")
+            name, location = item["name"], item.get("in")
             if location not in ("path", "query", "header", "cookie"):
-                raise ValueError(f"the manifest: parameter {item['name']!r} of {where} has no valid 'in'")
+                raise ValueError(f"the manifest: parameter {name!r} of {where} has no valid 'in'")
             required = bool(item.get("required", False)) or location == "path"
-            found[(item["name"], location)] = Parameter(item["name"], location, required, item.get("schema"))
+            schema_at = _parameter_schema(item, item_at)
+            schema, check = None, None
+            if schema_at is not None:
+                what = f"the manifest: parameter {name!r} of {where}"
+                schema, check = self._schemas.compile(schema_at, what)
+                if isinstance(schema, Mapping) and isinstance(schema.get("items"), Mapping):
+                    # a list's items are read (a string spelling a number) through their $ref too
+                    items, _ = self._schemas.resolve(schema_at + pointer("items"), what)
+                    schema = {**schema, "items": items}
+            found[(name, location)] = Parameter(name, location, required, schema, check)
         return found
 
-    def _body(self, raw: Any) -> RequestBodySpec | None:
-        raw = self._deref(raw)
+    def _body(self, at: str, where: str) -> RequestBodySpec | None:
+        raw, at = self._schemas.resolve(at, f"the manifest: the requestBody of {where}")
         if not isinstance(raw, Mapping):
             return None
         content = raw.get("content") or {}
@@ -235,30 +177,38 @@ class Manifest:
             media = next((str(c) for c in content if str(c).lower().startswith("text/")), None)
         if media is None and content:
             media = str(next(iter(content)))
-        schema = (content.get(media) or {}).get("schema") if media is not None else None
-        return RequestBodySpec(bool(raw.get("required", False)), media, schema)
+        check = None
+        if media is not None and isinstance(content.get(media), Mapping) and "schema" in content[media]:
+            schema_at = at + pointer("content", media, "schema")
+            _, check = self._schemas.compile(schema_at, f"the manifest: the requestBody of {where}")
+        return RequestBodySpec(bool(raw.get("required", False)), media, check)
 
     def _read_operations(self) -> dict[str, dict[str, Operation]]:
         paths = self.document.get("paths")
         if not isinstance(paths, Mapping):
             raise ValueError("the manifest has no 'paths' object")
         operations: dict[str, dict[str, Operation]] = {}
-        for template, item in paths.items():
+        for template in paths:
             if not isinstance(template, str) or not template.startswith("/") or "?" in template:
                 raise ValueError(f"the manifest: {template!r} is not a path template starting with '/'")
-            item = self._deref(item)
+            item, item_at = self._schemas.resolve(pointer("paths", template), f"the manifest: {template}")
             if not isinstance(item, Mapping):
                 continue
-            shared = self._parameters(item.get("parameters"), template)
+            shared = (
+                self._parameters(item_at + pointer("parameters"), template) if "parameters" in item else {}
+            )
             methods: dict[str, Operation] = {}
             for method in HTTP_METHODS:
                 op = item.get(method)
                 if not isinstance(op, Mapping):
                     continue
-                params = {**shared, **self._parameters(op.get("parameters"), f"{method.upper()} {template}")}
-                for name in _PARAM.findall(template):
+                where = f"{method.upper()} {template}"
+                op_at = item_at + pointer(method)
+                own = self._parameters(op_at + pointer("parameters"), where) if "parameters" in op else {}
+                params = {**shared, **own}
+                for name in PATH_PARAM.findall(template):
                     params.setdefault((name, "path"), Parameter(name, "path", True, {"type": "string"}))
-                body = self._body(op["requestBody"]) if "requestBody" in op else None
+                body = self._body(op_at + pointer("requestBody"), where) if "requestBody" in op else None
                 op_id = op.get("operationId")
                 methods[method.upper()] = Operation(
                     template,
@@ -280,6 +230,16 @@ class Manifest:
     def prepare(self, call: ApiInput, *, credential_headers: Iterable[str] = ()) -> PreparedCall:
         """Check ``call`` against the manifest and build the outgoing request; :class:`RequestError` (400).
         The checks are in ``_calls``."""
-        from ._calls import prepare_call
-
         return prepare_call(self, call, credential_headers=credential_headers)
+
+
+def _parameter_schema(item: Mapping[str, Any], at: str) -> str | None:
+    """Where a parameter's schema is: ``schema``, or that of its one ``content`` media type."""
+    if "schema" in item:
+        return at + pointer("schema")
+    content = item.get("content")
+    if isinstance(content, Mapping) and len(content) == 1:
+        media = next(iter(content))
+        if isinstance(content[media], Mapping) and "schema" in content[media]:
+            return at + pointer("content", str(media), "schema")
+    return None

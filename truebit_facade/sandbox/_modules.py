@@ -1,5 +1,6 @@
 """WebAssembly modules of function tasks: from text or binary to a validated binary, and the interface
-a task must have (a WASI preview-1 command)."""
+a task must have (a WASI preview-1 command). Validation uses the runners' engine (``_engine``), so a
+module using a proposal the sandbox switches off is refused here, when it is registered."""
 
 from __future__ import annotations
 
@@ -34,8 +35,21 @@ def to_wasm(source: bytes | bytearray | str | os.PathLike[str]) -> bytes:
             wasm = bytes(wat2wasm(text))
         Module.validate(_validation_engine(), wasm)
     except (WasmtimeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"not a valid WebAssembly module: {exc}") from None
+        raise ValueError(f"not a valid WebAssembly module: {exc}{_proposal_hint(str(exc))}") from None
     return wasm
+
+
+#: What wasmtime's validator says when a module uses a proposal the engine has switched off.
+_SWITCHED_OFF = ("not enabled", "must be enabled", "multiple memories", "required for", "feature", "disabled")
+
+
+def _proposal_hint(message: str) -> str:
+    if not any(words in message for words in _SWITCHED_OFF):
+        return ""
+    return (
+        " (a function task may use only the WebAssembly proposals Truebit's toolchains emit:"
+        " see 'Resource bounds' in docs/sandbox.md)"
+    )
 
 
 _engine_lock = threading.Lock()
@@ -47,7 +61,7 @@ def _validation_engine() -> Any:
     global _engine
     with _engine_lock:
         if _engine is None:
-            from ._wasm import new_engine
+            from ._engine import new_engine
 
             _engine = new_engine()
             atexit.register(_close_validation_engine)

@@ -39,7 +39,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .._status import VerificationStatus
+from .. import VerificationStatus
 from ..signing import address_of, keccak256, sandbox_solution_hash, sign_hash
 from ._config import NodeFault
 from ._wasm import RunResult
@@ -78,6 +78,11 @@ def node_private_key(seed: str, index: int) -> bytes:
     while not 0 < int.from_bytes(key, "big") < _SECP256K1_N:  # pragma: no cover - probability ~2**-128
         key = keccak256(key)
     return key
+
+
+def node_address(seed: str, index: int) -> str:
+    """The EIP-55 address of node ``index`` under ``seed`` (``SandboxConfig.node_seed``): who signs."""
+    return address_of(node_private_key(seed, index))
 
 
 def hub_private_key(seed: str) -> bytes:

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeAlias
 
-from .._validation import UINT32_MAX
+from ..rules import UINT32_MAX
 from ._api_tasks import ApiCredentials, ApiTask
 from ._config import TaskLimits
 from ._manifest import Manifest
 from ._modules import check_interface, to_wasm
+from ._tasks_file import load_tasks_file
 
 __all__ = ["EXAMPLES_NAMESPACE", "FunctionTask", "Task", "TaskNotFound", "TaskRegistry", "default_registry"]
 
@@ -269,8 +270,6 @@ class TaskRegistry:
 
     def load_tasks_file(self, path: str | os.PathLike[str]) -> list[Task]:
         """Register every task of a tasks file (TOML or JSON, see the package docstring; ``_tasks_file``)."""
-        from ._tasks_file import load_tasks_file
-
         return load_tasks_file(self, path)
 
 

@@ -2,9 +2,17 @@
 
 One row per execution: id, kind (``function`` or ``api``), status (``Running`` until the execution ends,
 then ``Success`` / ``Indeterminate`` / ``Error``), the request (for API tasks with ``input.headers``
-values redacted) and the response body as JSON, and timestamps. The response body stored for a finished execution is exactly what the status endpoint
-returns. At most ``max_retained`` finished executions are kept: beyond that the oldest finished ones
-are deleted (their ids then answer 404). Running executions are never evicted.
+values redacted) and the response body as JSON, their size in bytes, and timestamps. The response body
+stored for a finished execution is exactly what the status endpoint returns.
+
+Bounded in count and in bytes: at most ``max_retained`` finished executions, and at most ``max_bytes``
+bytes of requests and response bodies in all (running executions' requests included). Beyond either,
+the oldest finished executions are deleted (their ids then answer 404), except the one that has just
+finished, so its status can still be read; running executions are never evicted. :meth:`usage` says
+how many bytes are held and how many executions were evicted since the store was opened (what
+``GET /_sandbox/stats`` reports as ``storedBytes`` and ``evictedTotal``). One execution's share is
+bounded before it is stored: its input by ``SandboxConfig.max_input_bytes`` and the request body
+limit, its output by ``TaskLimits.output_bytes`` (an API task's by ``max_api_response_bytes``).
 
 When a file database is opened, executions left ``Running`` by a sandbox that stopped or was killed
 can never finish: they are marked ``Error`` (no ``clearTextSolution``; an API execution also gets an
@@ -21,7 +29,8 @@ import threading
 import time
 from typing import Any
 
-from .._status import RUNNING, ApiTaskStatus, VerificationStatus
+from .. import ApiTaskStatus, VerificationStatus
+from ..rules import RUNNING
 
 __all__ = ["ExecutionStore"]
 
@@ -33,7 +42,8 @@ CREATE TABLE IF NOT EXISTS executions (
     request TEXT NOT NULL,
     result TEXT,
     created_at REAL NOT NULL,
-    finished_at REAL
+    finished_at REAL,
+    size INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS executions_finished ON executions (finished_at) WHERE finished_at IS NOT NULL;
 """
@@ -42,19 +52,35 @@ CREATE INDEX IF NOT EXISTS executions_finished ON executions (finished_at) WHERE
 class ExecutionStore:
     """The sandbox's executions; see the module docstring."""
 
-    def __init__(self, path: str | None = None, *, max_retained: int = 10_000) -> None:
+    def __init__(
+        self, path: str | None = None, *, max_retained: int = 10_000, max_bytes: int = 256 << 20
+    ) -> None:
         self.path = path or ":memory:"
         self.max_retained = max_retained
+        self.max_bytes = max_bytes
+        #: Executions deleted to keep the bounds, since the store was opened.
+        self.evicted_total = 0
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._add_sizes()
         self.interrupted = self._fail_interrupted()
-        row = self._db.execute("SELECT COUNT(*) FROM executions WHERE finished_at IS NOT NULL").fetchone()
-        self._finished = int(row[0])
+        row = self._db.execute("SELECT COUNT(finished_at), COALESCE(SUM(size), 0) FROM executions").fetchone()
+        self._finished, self._bytes = int(row[0]), int(row[1])
         self._evict()
+
+    def _add_sizes(self) -> None:
+        """A database written before rows had a size gets the column, filled from the rows."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(executions)")}
+        if "size" not in columns:
+            self._db.execute("ALTER TABLE executions ADD COLUMN size INTEGER NOT NULL DEFAULT 0")
+            self._db.execute(
+                "UPDATE executions SET size = length(CAST(request AS BLOB))"
+                " + COALESCE(length(CAST(result AS BLOB)), 0)"
+            )
 
     def _fail_interrupted(self) -> int:
         """Mark executions a previous process left Running as Error; return how many."""
@@ -68,38 +94,67 @@ class ExecutionStore:
                 body = {"executionId": execution_id, "verificationStatus": VerificationStatus.ERROR}
             result = json.dumps(body)
             self._db.execute(
-                "UPDATE executions SET status = ?, result = ?, finished_at = ? WHERE id = ?",
-                (VerificationStatus.ERROR.value, result, now, execution_id),
+                "UPDATE executions SET status = ?, result = ?, finished_at = ?,"
+                " size = length(CAST(request AS BLOB)) + ? WHERE id = ?",
+                (VerificationStatus.ERROR.value, result, now, len(result), execution_id),
             )
         return len(rows)
 
     def create(self, execution_id: str, kind: str, request: dict[str, Any]) -> None:
         """Record a new Running execution."""
+        text = json.dumps(request)  # ASCII (non-ASCII escaped): its length is its size in bytes
         with self._lock:
             self._db.execute(
-                "INSERT INTO executions (id, kind, status, request, created_at) VALUES (?, ?, ?, ?, ?)",
-                (execution_id, kind, RUNNING, json.dumps(request), time.time()),
+                "INSERT INTO executions (id, kind, status, request, created_at, size) VALUES (?, ?, ?, ?, ?, ?)",
+                (execution_id, kind, RUNNING, text, time.time(), len(text)),
             )
+            self._bytes += len(text)
 
     def finish(self, execution_id: str, status: str, result: dict[str, Any]) -> None:
-        """Record the final status and response body, then evict beyond the retention bound."""
+        """Record the final status and response body, then evict beyond the bounds (never this one)."""
+        text = json.dumps(result)
         with self._lock:
             cursor = self._db.execute(
-                "UPDATE executions SET status = ?, result = ?, finished_at = ? WHERE id = ? AND finished_at IS NULL",
-                (status, json.dumps(result), time.time(), execution_id),
+                "UPDATE executions SET status = ?, result = ?, finished_at = ?, size = size + ?"
+                " WHERE id = ? AND finished_at IS NULL",
+                (status, text, time.time(), len(text), execution_id),
             )
-            self._finished += cursor.rowcount
-            self._evict()
+            if cursor.rowcount:
+                self._finished += 1
+                self._bytes += len(text)
+            self._evict(keep=execution_id)
 
-    def _evict(self) -> None:
-        excess = self._finished - self.max_retained
-        if excess > 0:
-            cursor = self._db.execute(
-                "DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE finished_at IS NOT NULL"
-                " ORDER BY finished_at, rowid LIMIT ?)",
-                (excess,),
-            )
-            self._finished -= cursor.rowcount
+    def _evict(self, keep: str | None = None) -> None:
+        """Delete the oldest finished executions (but ``keep``) until both bounds hold."""
+        while self._finished > self.max_retained or self._bytes > self.max_bytes:
+            rows = self._db.execute(
+                "SELECT id, size FROM executions WHERE finished_at IS NOT NULL AND id IS NOT ?"
+                " ORDER BY finished_at, rowid LIMIT 256",
+                (keep,),
+            ).fetchall()
+            if not rows:
+                return  # only running executions (and the one just finished) are left
+            doomed: list[str] = []
+            count, size = self._finished, self._bytes
+            for execution_id, row_size in rows:
+                if count <= self.max_retained and size <= self.max_bytes:
+                    break
+                doomed.append(execution_id)
+                count -= 1
+                size -= int(row_size)
+            marks = ",".join("?" * len(doomed))
+            self._db.execute(f"DELETE FROM executions WHERE id IN ({marks})", doomed)
+            self._finished, self._bytes = count, size
+            self.evicted_total += len(doomed)
+
+    def usage(self) -> dict[str, int]:
+        """Bytes held, the byte bound and executions evicted so far (as ``GET /_sandbox/stats`` says)."""
+        with self._lock:
+            return {
+                "storedBytes": self._bytes,
+                "maxStoredBytes": self.max_bytes,
+                "evictedTotal": self.evicted_total,
+            }
 
     def get(self, execution_id: str, kind: str | None = None) -> tuple[str, dict[str, Any] | None] | None:
         """``(status, response body or None while running)``, or ``None`` if unknown (or another kind)."""

@@ -45,7 +45,9 @@ from ._wasi_abi import (
     _ALL_RIGHTS,
     _BADF,
     _CHAR_DEVICE,
+    _DEVICE_INODE,
     _DIRECTORY,
+    _DIRECTORY_INODE,
     _EXIST,
     _FD_APPEND,
     _FDSTAT,
@@ -79,13 +81,12 @@ from ._wasi_abi import (
     MAX_FILES,
     MAX_IOVECS,
     MAX_OPEN,
-    _Fault,
     _File,
     _Handle,
     _Memory,
 )
 
-__all__ = ["MAX_FILES", "MAX_IOVECS", "MAX_OPEN", "TaskFiles", "define_task_files"]
+__all__ = ["MAX_FILES", "MAX_IOVECS", "MAX_OPEN", "TaskFiles", "output_text"]
 
 
 class TaskFiles:
@@ -98,7 +99,8 @@ class TaskFiles:
     def __init__(
         self, input_data: bytes, *, quota: int, output_limit: int, deadline: float, wall_clock: float
     ) -> None:
-        self.files: dict[str, _File] = {"input.txt": _File(input_data)}
+        self.files: dict[str, _File] = {"input.txt": _File(input_data, ino=_DIRECTORY_INODE + 1)}
+        self._next_ino = _DIRECTORY_INODE + 2
         self.stored = len(input_data)
         self.quota = quota
         self.output_limit = output_limit
@@ -117,6 +119,10 @@ class TaskFiles:
         """The content of ``output.txt``, ``None`` if the task never created it."""
         file = self.files.get("output.txt")
         return None if file is None else bytes(file.data)
+
+    def output_text(self) -> tuple[str, str]:
+        """``(output, "")`` with ``output.txt`` as text, or ``("", why the run fails)``."""
+        return output_text(self.output(), self.output_limit)
 
     # -- ending the run ------------------------------------------------------------------------------
 
@@ -193,12 +199,17 @@ class TaskFiles:
             return _BADF
         return _ISDIR if handle.file is None else handle
 
-    def _write_at(self, caller: Any, memory: _Memory, handle: _Handle, iovs: int, count: int, at: int) -> int:
-        buffers = memory.iovecs(iovs, count)
+    def _write_at(
+        self, caller: Any, memory: _Memory, handle: _Handle, iovs: int, count: int, at: int, out: int
+    ) -> int:
+        """Write the buffers at ``at``: the end position, or -1 if a bound ended the run. Every buffer
+        and ``out`` are checked first, so a fault (``EFAULT``) neither grows the file nor charges the
+        quota."""
+        buffers, total = memory.buffers(iovs, count)
+        memory.check(out, 4)
         file = handle.file
         assert file is not None
-        end = at + sum(length for _, length in buffers)
-        if at < 0 or not self._grow(caller, handle.name, file, end):
+        if at < 0 or not self._grow(caller, handle.name, file, at + total):
             return -1
         for ptr, length in buffers:
             file.data[at : at + length] = memory.read(ptr, length)
@@ -209,14 +220,13 @@ class TaskFiles:
 
     def fd_write(self, caller: Any, memory: _Memory, fd: int, iovs: int, count: int, out: int) -> int:
         if fd in (1, 2) and fd in self.handles:
-            total = 0
-            for ptr, length in memory.iovecs(iovs, count):
-                if fd == 2:
-                    self.stderr += memory.read(ptr, min(length, _STDERR_TAIL))
+            buffers, total = memory.buffers(iovs, count)  # stdout is discarded, but checked the same
+            memory.check(out, 4)
+            if fd == 2:
+                for ptr, length in buffers:  # only the last bytes are kept
+                    kept = min(length, _STDERR_TAIL)
+                    self.stderr += memory.read(ptr + length - kept, kept)
                     del self.stderr[:-_STDERR_TAIL]
-                elif ptr + length > memory.size:
-                    raise _Fault
-                total += length
             memory.u32(out, total)
             return _OK
         handle = self._open_file(fd)
@@ -226,7 +236,7 @@ class TaskFiles:
             return _BADF
         assert handle.file is not None
         start = len(handle.file.data) if handle.append else handle.pos
-        end = self._write_at(caller, memory, handle, iovs, count, start)
+        end = self._write_at(caller, memory, handle, iovs, count, start, out)
         if end < 0:
             return _NOSPC
         handle.pos = end
@@ -241,17 +251,20 @@ class TaskFiles:
             return _SPIPE if fd in (0, 1, 2) and fd in self.handles else handle
         if not handle.write:
             return _BADF
-        end = self._write_at(caller, memory, handle, iovs, count, at)
+        end = self._write_at(caller, memory, handle, iovs, count, at, out)
         if end < 0:
             return _NOSPC
         memory.u32(out, end - at)
         return _OK
 
-    def _read_at(self, memory: _Memory, handle: _Handle, iovs: int, count: int, at: int) -> int:
+    def _read_at(self, memory: _Memory, handle: _Handle, iovs: int, count: int, at: int, out: int) -> int:
+        """Read into the buffers from ``at``: how many bytes. The buffers and ``out`` are checked first."""
         assert handle.file is not None
+        buffers, _ = memory.buffers(iovs, count)
+        memory.check(out, 4)
         data = handle.file.data
         start = at
-        for ptr, length in memory.iovecs(iovs, count):
+        for ptr, length in buffers:
             chunk = data[at : at + length]
             memory.write(ptr, chunk)
             at += len(chunk)
@@ -261,7 +274,7 @@ class TaskFiles:
 
     def fd_read(self, caller: Any, memory: _Memory, fd: int, iovs: int, count: int, out: int) -> int:
         if fd in (0, 1, 2) and fd in self.handles:
-            memory.iovecs(iovs, count)
+            memory.buffers(iovs, count)
             memory.u32(out, 0)  # stdin is empty
             return _OK
         handle = self._open_file(fd)
@@ -269,7 +282,7 @@ class TaskFiles:
             return handle
         if not handle.read:
             return _BADF
-        n = self._read_at(memory, handle, iovs, count, handle.pos)
+        n = self._read_at(memory, handle, iovs, count, handle.pos, out)
         handle.pos += n
         memory.u32(out, n)
         return _OK
@@ -284,7 +297,7 @@ class TaskFiles:
             return _BADF
         if at < 0:
             return _INVAL
-        memory.u32(out, self._read_at(memory, handle, iovs, count, at))
+        memory.u32(out, self._read_at(memory, handle, iovs, count, at, out))
         return _OK
 
     def fd_seek(self, caller: Any, memory: _Memory, fd: int, offset: int, whence: int, out: int) -> int:
@@ -294,6 +307,7 @@ class TaskFiles:
         if isinstance(handle, int):
             return _BADF if handle == _ISDIR else handle
         assert handle.file is not None
+        memory.check(out, 8)
         bases = {0: 0, 1: handle.pos, 2: len(handle.file.data)}
         if whence not in bases or bases[whence] + offset < 0:
             return _INVAL
@@ -338,10 +352,12 @@ class TaskFiles:
         if handle is None:
             return _BADF
         if handle.file is not None:
-            kind, size = _REGULAR, len(handle.file.data)
+            kind, size, ino = _REGULAR, len(handle.file.data), handle.file.ino
+        elif fd < 3 and not handle.preopen:
+            kind, size, ino = _CHAR_DEVICE, 0, _DEVICE_INODE
         else:
-            kind, size = (_CHAR_DEVICE if fd < 3 and not handle.preopen else _DIRECTORY), 0
-        memory.write(out, _FILESTAT.pack(1, id(handle.file) & 0xFFFFFFFF, kind, 1, size, 0, 0, 0))
+            kind, size, ino = _DIRECTORY, 0, _DIRECTORY_INODE
+        memory.write(out, _FILESTAT.pack(1, ino, kind, 1, size, 0, 0, 0))
         return _OK
 
     def fd_filestat_set_size(self, caller: Any, memory: _Memory, fd: int, size: int) -> int:
@@ -412,6 +428,7 @@ class TaskFiles:
             return name
         if len(self.handles) >= MAX_OPEN:
             return _MFILE
+        memory.check(out, 4)  # before the file is created or truncated
         read = bool(rights & (_R_READ | _R_READDIR))
         write = bool(rights & (_R_DATASYNC | _R_WRITE | _R_ALLOCATE | _R_SET_SIZE))
         if name == "":
@@ -429,7 +446,8 @@ class TaskFiles:
                     return _NOTSUP
                 if len(self.files) >= MAX_FILES:
                     return _NOSPC
-                file = self.files[name] = _File()
+                file = self.files[name] = _File(ino=self._next_ino)
+                self._next_ino += 1
             elif oflags & _O_CREAT and oflags & _O_EXCL:
                 return _EXIST
             elif oflags & _O_DIRECTORY:
@@ -457,8 +475,11 @@ class TaskFiles:
         file = self.files.get(name) if name else None
         if name and file is None:
             return _NOENT
-        kind, size = (_REGULAR, len(file.data)) if file is not None else (_DIRECTORY, 0)
-        memory.write(out, _FILESTAT.pack(1, id(file) & 0xFFFFFFFF, kind, 1, size, 0, 0, 0))
+        if file is not None:
+            kind, size, ino = _REGULAR, len(file.data), file.ino
+        else:
+            kind, size, ino = _DIRECTORY, 0, _DIRECTORY_INODE
+        memory.write(out, _FILESTAT.pack(1, ino, kind, 1, size, 0, 0, 0))
         return _OK
 
     def path_unlink_file(self, caller: Any, memory: _Memory, fd: int, ptr: int, length: int) -> int:
@@ -516,4 +537,19 @@ class TaskFiles:
         return _NOTSUP
 
 
-from ._wasi_linker import define_task_files  # noqa: E402 - it needs TaskFiles defined first
+def output_text(data: bytes | None, limit: int) -> tuple[str, str]:
+    """``(output, "")``: ``output.txt`` as the text the wire carries, or ``("", why the run fails)``.
+
+    The spec's ``output`` is a string, so the bytes must be UTF-8: anything else would come back
+    altered (replacement characters) under a verified status. Every node gets the same answer.
+    """
+    if data is None:
+        return "", "empty output: the task wrote no output.txt"
+    if len(data) > limit:  # pragma: no cover - the file functions stop the run first
+        return "", f"output too large: more than {limit} bytes"
+    if not data:
+        return "", "empty output: output.txt is empty"
+    try:
+        return data.decode("utf-8"), ""
+    except UnicodeDecodeError as exc:
+        return "", f"output.txt is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"

@@ -1,4 +1,7 @@
-"""Tasks files (TOML or JSON; the format is in the package docstring): reading one into a registry."""
+"""Tasks files (TOML or JSON; the format is in the package docstring): reading one into a registry.
+
+``_registry`` calls this module (``TaskRegistry.load_tasks_file``); this one needs of the registry only
+its two ``add_*`` methods and names its types for the type checker alone, so the two are no circle."""
 
 from __future__ import annotations
 
@@ -7,10 +10,12 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._api_tasks import ApiCredentials
-from ._registry import Task, TaskRegistry
+
+if TYPE_CHECKING:
+    from ._registry import Task, TaskRegistry
 
 __all__ = ["load_tasks_file"]
 

@@ -1,6 +1,7 @@
 """Validation of ``POST /task/{function,api}/execute-by-name`` bodies against the spec the client was
-generated from (``truebit_facade._generated/openapi.json``), with ``jsonschema``; then the rules the
-spec cannot express.
+generated from (``truebit_facade._generated/openapi.json``, read through ``truebit_facade.rules``), with
+the sandbox's one schema validator (``_schema``: openapi-schema-validator on jsonschema, formats
+asserted); then the rules the spec cannot express.
 
 The schema checks presence, types, uint32 bounds and patterns as the spec declares them (a JSON
 ``true`` is not an integer; an integral float such as ``3.0`` is, as in JSON Schema). Unknown extra
@@ -8,7 +9,7 @@ fields are allowed (the schema does not forbid them), so an optional field added
 after ``make regen`` with no edit here. The valid body is then read through the generated body model.
 Beyond the spec: ``1 <= requiredSolutions <= totalSolutions <= max``; strings holding lone surrogates
 (``"\\ud800"``) are rejected (they cannot be written as UTF-8); an API-task ``method`` must be an
-HTTP method; header names and values follow the client's rules (``truebit_facade._validation``) and
+HTTP method; header names and values follow the client's rules (``truebit_facade.rules.check_headers``) and
 the framing or routing headers the sandbox sets itself (``Host``, ``Content-Length``, ...) cannot be
 injected. Messages name the field and the rule, never the value (a body may carry secrets). A failure
 raises :class:`RequestError`, which the app turns into 400 ``{"message": ...}``. Whether an API call
@@ -19,16 +20,13 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from .. import _spec
-from .. import _validation as client_rules
-from .._errors import ValidationError
-from .._generated.models.execute_api_task_by_name_body import ExecuteApiTaskByNameBody
-from .._generated.models.execute_task_by_name_body import ExecuteTaskByNameBody
-from .._generated.types import Unset
+from .. import ValidationError
+from .. import rules as client_rules
+from ..rules import ExecuteApiTaskByNameBody, ExecuteTaskByNameBody, Unset
+from ._schema import openapi_validator, version_of
 
 __all__ = [
     "ApiInput",
@@ -36,6 +34,7 @@ __all__ = [
     "FunctionRequest",
     "RequestError",
     "parse_json_body",
+    "spec_validator",
     "validate_api_request",
     "validate_function_request",
 ]
@@ -103,25 +102,12 @@ def _depth(value: Any) -> int:
 
 
 @functools.cache
-def _validator(operation_id: str) -> Any:
-    import jsonschema  # imported when the sandbox first validates: the client never needs it
-
-    schema = _spec.request_schema(operation_id)
-    base = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    return jsonschema.validators.extend(base, {"pattern": _ecma_pattern})(schema)
-
-
-def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
-    """``pattern`` with ECMA-262's ``$`` (the spec's dialect): the end of the string, not also the
-    place before a final newline as in Python's ``re`` ("12\\n" must not match ``^[0-9]+$``)."""
-    import jsonschema
-
-    if not isinstance(instance, str):
-        return
-    if pattern.endswith("$") and not pattern.endswith("\\$"):
-        pattern = pattern[:-1] + "\\Z"
-    if re.search(pattern, instance) is None:
-        yield jsonschema.ValidationError(f"does not match {pattern!r}")
+def spec_validator(operation_id: str) -> Any:
+    """The validator of an operation's request body: the sandbox's one schema validator (``_schema``)
+    under the shipped spec's OpenAPI version, built once."""
+    return openapi_validator(
+        client_rules.request_schema(operation_id), version=version_of(client_rules.spec())
+    )
 
 
 def _where(path: Any) -> str:
@@ -149,6 +135,8 @@ def _message(error: Any) -> str:
         return f"'{where}' must be in {schema.get('minimum', '-inf')}..{schema.get('maximum', 'inf')}"
     if rule == "pattern":
         return f"'{where}' must match {bound}"
+    if rule == "format":
+        return f"'{where}' must be a valid {bound}"
     if rule == "enum":
         return f"'{where}' must be one of {', '.join(map(str, bound))}"
     if rule == "additionalProperties" and isinstance(bound, dict):
@@ -159,7 +147,7 @@ def _message(error: Any) -> str:
 def _check_schema(operation_id: str, body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise RequestError("request body must be a JSON object")
-    error = min(_validator(operation_id).iter_errors(body), key=_rank, default=None)
+    error = min(spec_validator(operation_id).iter_errors(body), key=_rank, default=None)
     if error is not None:
         raise RequestError(_message(error))
     try:
@@ -249,7 +237,7 @@ class ApiRequest:
 
 def _headers(value: dict[str, str]) -> dict[str, str]:
     try:
-        headers = client_rules.headers(value)  # the client's rules: HTTP-token names, no control chars
+        headers = client_rules.check_headers(value)  # the client's rules: HTTP-token names, no control chars
     except ValidationError as exc:
         raise RequestError(f"'input.{exc.field}': {exc.problem}") from None
     seen: set[str] = set()

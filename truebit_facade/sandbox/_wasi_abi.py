@@ -1,6 +1,12 @@
 """The WASI preview-1 ABI as the sandbox's task files need it: error codes, flags, rights, the
 layouts of the structures a module reads, and access to its linear memory. No policy here; see
-``_task_files`` for what a task may do."""
+``_task_files`` for what a task may do.
+
+Memory access is checked before it happens: :meth:`_Memory.check` and :meth:`_Memory.buffers` raise
+:class:`_Fault` (answered ``EFAULT``) for any region not wholly inside the module's memory, so a
+function can check every pointer and length it will touch *before* it changes anything, as the WASI
+spec wants (an ``EFAULT`` changes nothing).
+"""
 
 from __future__ import annotations
 
@@ -44,11 +50,20 @@ class _Fault(Exception):
     """A pointer outside the module's memory (answered with ``EFAULT``)."""
 
 
-class _File:
-    __slots__ = ("data",)
+#: The inode of the task's directory; files get 2, 3, ... in the order they are created (never an
+#: object address: it would leak the host's memory layout and change from run to run).
+_DIRECTORY_INODE = 1
+#: The inode reported for stdin, stdout and stderr (character devices, not files of the task).
+_DEVICE_INODE = 0
+_U32_MAX = 0xFFFFFFFF
 
-    def __init__(self, data: bytes = b"") -> None:
+
+class _File:
+    __slots__ = ("data", "ino")
+
+    def __init__(self, data: bytes = b"", ino: int = 0) -> None:
         self.data = bytearray(data)
+        self.ino = ino
 
 
 class _Handle:
@@ -79,16 +94,19 @@ class _Memory:
         self.memory = memory
         self.size = memory.data_len(caller)
 
-    def read(self, ptr: int, length: int) -> bytes:
+    def check(self, ptr: int, length: int) -> None:
+        """:class:`_Fault` unless ``[ptr, ptr + length)`` lies inside the memory."""
         if ptr < 0 or length < 0 or ptr + length > self.size:
             raise _Fault
+
+    def read(self, ptr: int, length: int) -> bytes:
+        self.check(ptr, length)
         if length == 0:
             return b""
         return bytes(self.memory.get_buffer_ptr(self.caller, length, ptr))
 
     def write(self, ptr: int, data: bytes | bytearray) -> None:
-        if ptr < 0 or ptr + len(data) > self.size:
-            raise _Fault
+        self.check(ptr, len(data))
         if data:
             self.memory.get_buffer_ptr(self.caller, len(data), ptr)[:] = data
 
@@ -99,7 +117,21 @@ class _Memory:
         self.write(ptr, _U64.pack(value & 0xFFFFFFFFFFFFFFFF))
 
     def iovecs(self, ptr: int, count: int) -> list[tuple[int, int]]:
+        """The ``(pointer, length)`` pairs of an iovec array, not yet checked (see :meth:`buffers`)."""
         if not 0 <= count <= MAX_IOVECS:
             raise ValueError
         raw = self.read(ptr, count * _IOVEC.size)
         return [_IOVEC.unpack_from(raw, i * _IOVEC.size) for i in range(count)]
+
+    def buffers(self, ptr: int, count: int) -> tuple[list[tuple[int, int]], int]:
+        """The buffers of an iovec array, each checked to lie inside the memory, and their total
+        length: :class:`_Fault` for any that does not, ``ValueError`` (``EINVAL``) if the total does not
+        fit the u32 the call answers with."""
+        buffers = self.iovecs(ptr, count)
+        total = 0
+        for start, length in buffers:
+            self.check(start, length)
+            total += length
+        if total > _U32_MAX:
+            raise ValueError
+        return buffers, total

@@ -1,13 +1,18 @@
 """Where the task files meet wasmtime: each WASI file function the sandbox replaces, its signature,
 and the host function that dispatches it to the :class:`~._task_files.TaskFiles` of the run on the
-calling thread, never letting an exception cross into wasmtime."""
+calling thread, never letting an exception cross into wasmtime.
+
+Every ``i32`` argument reaches the task files as the unsigned value WASI means (wasmtime hands them
+over signed): a pointer or length of 2^31 or more is a real one, checked against memory like any
+other, not a negative number."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ._task_files import TaskFiles
 from ._wasi_abi import (
     _BADF,
     _FAULT,
@@ -16,9 +21,6 @@ from ._wasi_abi import (
     _Fault,
     _Memory,
 )
-
-if TYPE_CHECKING:
-    from ._task_files import TaskFiles
 
 __all__ = ["define_task_files"]
 
@@ -69,19 +71,23 @@ def define_task_files(linker: Any, current: threading.local) -> None:
     linker.allow_shadowing = True
     for name, (params, method) in _FUNCTIONS.items():
         ty = FuncType([kinds[p] for p in params], [ValType.i32()])
-        linker.define_func("wasi_snapshot_preview1", name, ty, _host(current, method), access_caller=True)
+        host = _host(current, method, params)
+        linker.define_func("wasi_snapshot_preview1", name, ty, host, access_caller=True)
     linker.allow_shadowing = False
 
 
-def _host(current: threading.local, method: str) -> Callable[..., int]:
+def _host(current: threading.local, method: str, params: str) -> Callable[..., int]:
+    unsigned = tuple(kind == "i" for kind in params)
+
     def call(caller: Any, *args: int) -> int:
         files: TaskFiles | None = getattr(current, "files", None)
         if files is None:
             return _BADF
+        values = [a & 0xFFFFFFFF if u else a for a, u in zip(args, unsigned, strict=True)]
         try:
             if files._late(caller):
                 return _IO
-            result: int = getattr(files, method)(caller, _Memory(caller), *args)
+            result: int = getattr(files, method)(caller, _Memory(caller), *values)
             return result
         except _Fault:
             return _FAULT

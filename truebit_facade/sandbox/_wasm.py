@@ -26,26 +26,20 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._config import TaskLimits
-from ._registry import FunctionTask
-from ._task_files import TaskFiles, define_task_files
+from ._engine import apply_limits, limit_reason, new_engine
+from ._task_files import TaskFiles
+from ._wasi_linker import define_task_files
+
+if TYPE_CHECKING:  # the registry validates modules with this runner's engine (_modules): no circle
+    from ._registry import FunctionTask
 
 __all__ = ["MAX_GAS", "RunResult", "WasmRunner", "new_engine"]
 
 #: Fuel is a u64 in wasmtime; larger gas limits are clamped to it.
 MAX_GAS = (1 << 64) - 1
-
-
-def new_engine() -> Any:
-    """A wasmtime engine with fuel metering and epoch interruption, as every runner uses."""
-    from wasmtime import Config, Engine
-
-    config = Config()
-    config.consume_fuel = True
-    config.epoch_interruption = True
-    return Engine(config)
 
 
 @dataclass(frozen=True)
@@ -177,7 +171,7 @@ class WasmRunner:
         store = Store(self._engine)
         store.set_wasi(wasi)
         store.set_fuel(gas)
-        store.set_limits(memory_size=limits.memory_pages * 65536)
+        apply_limits(store, limits)
         store.set_epoch_deadline(ticks)
         reason = ""
         self._current.files = files
@@ -197,10 +191,7 @@ class WasmRunner:
                 reason = "trap: " + _last_line(exc.message).removeprefix("wasm trap: ")
         except WasmtimeError as exc:
             message = _last_line(str(exc))
-            if ("memory" in message and "limit" in message) or "resource limit" in message:
-                reason = f"memory limit: {message}"
-            else:
-                reason = f"error: {message}"
+            reason = limit_reason(message) or f"error: {message}"
         finally:
             self._current.files = None
         fuel = store.get_fuel() if files.fuel_left is None else files.fuel_left
@@ -208,24 +199,13 @@ class WasmRunner:
         if files.failure is not None:  # a bound the file functions enforced ended the run
             reason = files.failure
         if not reason:
-            output, reason = _output(files.output(), limits.output_bytes)
+            output, reason = files.output_text()
             if not reason:
                 return RunResult(output=output, execution_status="succeed", gas_used=gas_used)
-        last = _last_line(files.stderr.decode("utf-8", errors="replace"))
+        last = _last_line(files.stderr.decode("utf-8", errors="backslashreplace"))
         if last:
             reason = f"{reason}: {last}"
         return RunResult(output=reason, execution_status="failed", gas_used=gas_used, reason=reason)
-
-
-def _output(data: bytes | None, limit: int) -> tuple[str, str]:
-    """``(output, failure reason)``: output.txt as text, or why there is none."""
-    if data is None:
-        return "", "empty output: the task wrote no output.txt"
-    if len(data) > limit:  # pragma: no cover - the file functions stop the run first
-        return "", f"output too large: more than {limit} bytes"
-    if not data:
-        return "", "empty output: output.txt is empty"
-    return data.decode("utf-8", errors="replace"), ""
 
 
 def _last_line(text: str) -> str:

@@ -1,0 +1,199 @@
+"""The two ways one attempt goes over the network, for ``AsyncTruebit``: the client's own pool
+(httpcore's, driven directly) and a caller's own ``httpx.AsyncClient``. Both give the driver an
+:class:`~._wire.Answer` or a :class:`~._flow.Failure`, never an exception of theirs.
+
+This file is the source of ``_sync_pool.py``, which ``scripts/unasync.py`` writes from it.
+
+The client's own pool is ``httpcore.AsyncConnectionPool`` (or httpcore's proxy pool when the
+environment names a proxy), made with the network backend of ``_backends`` through the public
+``network_backend=`` argument: every socket operation ends by the attempt's wall-clock bound, so a
+peer that drips bytes cannot stretch an attempt. The request is sent as httpcore takes it (bytes
+made once), the answer is read with the body's size bound, and no ``httpx.Response`` is made unless
+an error needs one (``error.response``). See ``_network`` for the trust store, the proxy and the
+keep-alive limits, which are httpx's defaults.
+
+A caller's own ``http_client`` keeps everything it was configured with (proxies, mTLS, event hooks,
+mock transports), and its own network backend: there the per-operation timeouts are httpx's, the
+body is read with the size bound and the attempt's wall-clock bound is checked between chunks, but a
+peer that drips the *headers* is cut only by httpx's read timeout (docs/retries-and-polling.md).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import httpcore
+import httpx
+
+from . import _bound as bound
+from . import _network as network
+from ._backends import AsyncBackend
+from ._flow import Failure, Limits
+from ._transport import BodyTooLarge, BoundedDecoder, failure_of, too_large
+from ._wire import Answer, WireRequest
+
+__all__ = ["AsyncCallerClient", "AsyncPool"]
+
+#: What the pool lets through as a failure of the attempt (any other exception is a bug: raised).
+_FAILURES = (
+    httpcore.TimeoutException,
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.ProxyError,
+    httpcore.UnsupportedProtocol,
+    httpx.DecodingError,
+    BodyTooLarge,
+)
+_JSON = (b"content-type", b"application/json")
+
+
+class AsyncPool:
+    """The client's own connection pool, for one origin (``base_url``)."""
+
+    def __init__(self, base_url: str, max_connections: int, headers: dict[str, str]) -> None:
+        self._base_url = base_url
+        self._origin = origin = network.Origin.of(base_url)
+        self._headers = [
+            (b"host", origin.url.netloc),
+            *((k.encode("ascii"), v.encode("ascii")) for k, v in headers.items()),
+        ]
+        self._json_headers = [*self._headers, _JSON]
+        options: dict[str, Any] = {
+            "ssl_context": network.ssl_context() if origin.scheme == b"https" else None,
+            "max_connections": max_connections,
+            "max_keepalive_connections": max_connections,
+            "keepalive_expiry": network.KEEPALIVE_EXPIRY,
+            "network_backend": AsyncBackend(httpcore.AnyIOBackend()),
+        }
+        proxy = network.env_proxy(origin.url)
+        self.proxy = None if proxy is None else str(proxy.url)  # for tests and the log
+        self._pool: httpcore.AsyncConnectionPool
+        if proxy is None:
+            self._pool = httpcore.AsyncConnectionPool(**options)
+        else:
+            url = httpcore.URL(
+                scheme=proxy.url.raw_scheme,
+                host=proxy.url.raw_host,
+                port=proxy.url.port,
+                target=proxy.url.raw_path,
+            )
+            if proxy.url.scheme in ("socks5", "socks5h"):
+                self._pool = httpcore.AsyncSOCKSProxy(proxy_url=url, proxy_auth=proxy.raw_auth, **options)
+            else:
+                self._pool = httpcore.AsyncHTTPProxy(
+                    proxy_url=url, proxy_auth=proxy.raw_auth, proxy_headers=proxy.headers.raw, **options
+                )
+
+    async def exchange(self, request: WireRequest, limits: Limits) -> Answer | Failure:
+        origin = self._origin
+        content = request.content
+        if content is None:
+            headers = self._headers
+        else:
+            headers = [*self._json_headers, (b"content-length", b"%d" % len(content))]
+        if request.headers:
+            headers = [
+                *headers,
+                *((k.encode("ascii"), v.encode("ascii")) for k, v in request.headers.items()),
+            ]
+        timeout = {
+            "connect": limits.connect,
+            "read": limits.total,
+            "write": limits.total,
+            "pool": limits.queue,
+        }
+        sent = httpcore.Request(
+            request.method,
+            httpcore.URL(
+                scheme=origin.scheme, host=origin.host, port=origin.port, target=origin.target(request.path)
+            ),
+            headers=headers,
+            content=content,
+            extensions={"timeout": timeout},
+        )
+        token = bound.begin(limits.total)
+        try:
+            response = await self._pool.handle_async_request(sent)
+            try:
+                found = network.answer_headers(response.headers)
+                decoder = BoundedDecoder(found, limits.max_bytes)
+                chunks = [decoder.feed(chunk) async for chunk in response.aiter_stream()]
+                chunks.append(decoder.flush())
+            finally:
+                await response.aclose()
+        except _FAILURES as exc:
+            return failure_of(exc)
+        finally:
+            bound.end(token)
+        body = b"".join(chunks)
+        status = response.status
+        raw = None
+        if not 200 <= status < 300:  # it becomes an error, which carries an httpx.Response
+            url = self._base_url + request.path
+            raw = network.error_response(status, response.headers, body, request.method, url)
+        return Answer(status, found, body, raw=raw)
+
+    async def aclose(self) -> None:
+        await self._pool.aclose()
+
+
+class AsyncCallerClient:
+    """A caller's own ``httpx.AsyncClient``: the fixed headers are sent with every request."""
+
+    def __init__(self, http: httpx.AsyncClient, base_url: str, headers: dict[str, str]) -> None:
+        self.http = http
+        self._base_url = base_url
+        self._headers = headers
+        self._json_headers = {**headers, "content-type": "application/json"}
+        self._timeouts: dict[tuple[int | None, ...], httpx.Timeout] = {}
+
+    async def exchange(self, request: WireRequest, limits: Limits) -> Answer | Failure:
+        headers = self._headers if request.content is None else self._json_headers
+        if request.headers:
+            headers = {**headers, **request.headers}
+        try:
+            built = self.http.build_request(
+                request.method,
+                self._base_url + request.path,
+                content=request.content,
+                headers=headers,
+                timeout=self._timeout(limits),
+            )
+            ends = None if limits.total is None else time.monotonic() + limits.total
+            response = await self.http.send(built, stream=True)
+            try:
+                decoder = BoundedDecoder(response.headers, limits.max_bytes)
+                try:
+                    chunks = []
+                    async for chunk in response.aiter_raw():
+                        chunks.append(decoder.feed(chunk))
+                        if ends is not None and time.monotonic() > ends:
+                            raise httpx.ReadTimeout("the attempt's wall-clock bound was reached")
+                    chunks.append(decoder.flush())
+                    content = b"".join(chunks)
+                except httpx.StreamConsumed:  # built in memory, not read from a socket (a mock's answer)
+                    content = response.content
+                    if len(content) > limits.max_bytes:
+                        raise too_large(limits.max_bytes) from None
+            finally:
+                await response.aclose()
+        except (httpx.HTTPError, BodyTooLarge) as exc:
+            return failure_of(exc)
+        return Answer(response.status_code, response.headers, content, raw=response)
+
+    def _timeout(self, limits: Limits) -> httpx.Timeout:
+        """httpx's own timeouts of an attempt, in whole seconds rounded up (a few values recur and
+        each is made once). Waiting for a free connection is bounded by the call's deadline
+        (``queue``), not by the attempt's bound."""
+        key = tuple(None if v is None else math.ceil(v) for v in (limits.total, limits.connect, limits.queue))
+        found = self._timeouts.get(key)
+        if found is None:
+            found = httpx.Timeout(key[0], connect=key[1], pool=key[2])
+            if len(self._timeouts) < 256:
+                self._timeouts[key] = found
+        return found
+
+    async def aclose(self) -> None:
+        """Nothing: the caller closes its own client."""

@@ -1,0 +1,40 @@
+"""The few lines the asyncio and the blocking clients cannot share by renaming: a sleep that an
+interruption ends, and which event loop (if any) a connection pool belongs to. Hand-paired, as
+httpcore pairs its few primitives; ``scripts/unasync.py`` only renames ``pause_async`` to ``pause``
+and ``current_loop_async`` to ``current_loop``."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+__all__ = ["current_loop", "current_loop_async", "pause", "pause_async"]
+
+
+# asyncio is imported on first use: it would double the import time of the package.
+def current_loop_async() -> object:
+    """The running event loop: a pool opened in one loop is not reused in another."""
+    import asyncio
+
+    return asyncio.get_running_loop()
+
+
+def current_loop() -> object:
+    """No event loop: the blocking client's pools belong to a process only."""
+    return None
+
+
+async def pause_async(seconds: float, token: threading.Event | None) -> bool:
+    """Sleep; True when the call's token was set meanwhile (task cancellation also interrupts it)."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
+    return token is not None and token.is_set()
+
+
+def pause(seconds: float, token: threading.Event | None) -> bool:
+    """Sleep; True when the call's token was set meanwhile (the token ends the sleep at once)."""
+    if token is None:
+        time.sleep(seconds)
+        return False
+    return token.wait(seconds)
