@@ -10,8 +10,12 @@
    process; against the sandbox it is the service's: the first far above the second is the claim
    that one process saturates the service before it saturates itself.
 
-Nothing here asserts a time: the machines are noisy. Options: --count N, --ledger-count N,
---concurrency N, --only sandbox|ledger.
+Nothing here asserts a time: the machines are noisy. The two sides run in alternation, ``--rounds``
+times (default 3), and the ratio batch/run_many of each round's tasks per second is reported with its
+median, so that a load that comes and goes weighs on both. Memory: the client's current RSS is
+sampled while it runs; "RSS growth" is the last sample minus the one at a fifth of the run (flat: the
+batch holds no per-task state). Options: --count N, --ledger-count N, --concurrency N, --rounds N,
+--only sandbox|ledger.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,6 +46,22 @@ NS = "3a2b5129"
 def _rss_mib() -> float:
     """This process's peak resident memory so far (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _current_rss_mib() -> float:
+    """This process's resident memory now (Linux: /proc/self/statm), or the peak elsewhere."""
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+    except OSError:
+        return _rss_mib()
+    return pages * resource.getpagesize() / (1 << 20)
+
+
+async def _sample_rss(samples: list[float], every: float = 0.25) -> None:
+    while True:
+        samples.append(_current_rss_mib())
+        await asyncio.sleep(every)
 
 
 def _measure(work: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
@@ -65,10 +87,18 @@ class _Counter:
 
 def child_sandbox(name: str, url: str, key: str, count: int, concurrency: int) -> dict[str, Any]:
     """One side of the comparison, in a process of its own (so its peak memory is its own)."""
-    inputs = [f"bench-{name}-{i:07d}" for i in range(count)]
+    inputs = [f"bench-{name}-{os.getpid()}-{i:07d}" for i in range(count)]
     counter = _Counter()
+    samples: list[float] = []
 
     async def work() -> int:
+        sampler = asyncio.ensure_future(_sample_rss(samples))
+        try:
+            return await _work()
+        finally:
+            sampler.cancel()
+
+    async def _work() -> int:
         http = httpx.AsyncClient(
             event_hooks={"request": [counter]},
             timeout=httpx.Timeout(75, connect=10),
@@ -87,33 +117,41 @@ def child_sandbox(name: str, url: str, key: str, count: int, concurrency: int) -
                     return summary.finished_ok
 
     measured = _measure(work)
-    measured.update(reads=counter.reads / count, posts=counter.posts)
+    fifth = samples[len(samples) // 5] if samples else 0.0
+    growth = (samples[-1] - fifth) if samples else 0.0
+    measured.update(reads=counter.reads / count, posts=counter.posts, rss_growth=growth)
     return measured
 
 
-def bench_sandbox(count: int, concurrency: int) -> None:
+def bench_sandbox(count: int, concurrency: int, rounds: int = 3) -> None:
     from truebit_facade.sandbox import sandbox_process
 
     print(
         f"{count} echo tasks on the sandbox (its own process: --max-concurrent 8, hold 2 s), "
-        f"concurrency {concurrency}, each side in a fresh process"
+        f"concurrency {concurrency}, each side in a fresh process, {rounds} rounds in alternation"
     )
-    args = ["--hold", "2", "--max-concurrent", "8", "--max-retained", str(2 * count + 10)]
-    with sandbox_process(*args) as (url, key):
-        rows = []
-        for name in ("batch", "run_many"):
-            cmd = [sys.executable, __file__, "--child", name, url, key, str(count), str(concurrency)]
-            done = subprocess.run(cmd, capture_output=True, text=True, check=True)
-            rows.append((name, json.loads(done.stdout.splitlines()[-1])))
+    args = ["--hold", "2", "--max-concurrent", "8", "--max-retained", str(2 * rounds * count + 10)]
     print(
         f"  {'':9} {'ok':>6} {'wall s':>7} {'tasks/s':>7} {'reads/task':>10} {'POSTs':>6} "
-        f"{'client CPU':>10} {'peak RSS MiB':>12} {'(at start)':>10}"
+        f"{'client CPU':>10} {'CPU ms/task':>11} {'peak RSS MiB':>12} {'(at start)':>10} {'RSS growth':>10}"
     )
-    for name, m in rows:
-        print(
-            f"  {name:9} {m['result']:6d} {m['wall']:7.1f} {count / m['wall']:7.0f} {m['reads']:10.2f} "
-            f"{m['posts']:6d} {m['cpu'] / m['wall']:9.0%} {m['rss_peak']:12.1f} {m['rss_before']:10.1f}"
-        )
+    ratios = []
+    with sandbox_process(*args) as (url, key):
+        for _ in range(rounds):
+            rates = {}
+            for name in ("batch", "run_many"):
+                cmd = [sys.executable, __file__, "--child", name, url, key, str(count), str(concurrency)]
+                done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+                m = json.loads(done.stdout.splitlines()[-1])
+                rates[name] = count / m["wall"]
+                print(
+                    f"  {name:9} {m['result']:6d} {m['wall']:7.1f} {rates[name]:7.0f} {m['reads']:10.2f} "
+                    f"{m['posts']:6d} {m['cpu'] / m['wall']:9.0%} {m['cpu'] / count * 1e3:11.2f} "
+                    f"{m['rss_peak']:12.1f} {m['rss_before']:10.1f} {m['rss_growth']:+10.1f}"
+                )
+            ratios.append(rates["batch"] / rates["run_many"])
+    shown = ", ".join(f"{r:.2f}" for r in ratios)
+    print(f"  batch / run_many tasks per second: {shown} (median {statistics.median(ratios):.2f})")
 
 
 def bench_ledger(count: int, concurrency: int) -> None:
@@ -158,6 +196,7 @@ def main() -> None:
         "--ledger-count", type=int, default=100_000, help="inputs against the stub (default 100000)"
     )
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight (default 16)")
+    parser.add_argument("--rounds", type=int, default=3, help="sandbox rounds, in alternation (default 3)")
     parser.add_argument("--only", choices=["sandbox", "ledger"])
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -168,7 +207,7 @@ def main() -> None:
     if args.only in (None, "ledger"):
         bench_ledger(args.ledger_count, args.concurrency)
     if args.only in (None, "sandbox"):
-        bench_sandbox(args.count, args.concurrency)
+        bench_sandbox(args.count, args.concurrency, args.rounds)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ PUBLIC = {
         "TaskError", "TaskFailedError", "TransferredBytes", "TransportError", "Truebit", "TruebitError",
         "UnexpectedStatusError", "UnknownStatusError", "ValidationError", "VerificationIndeterminateError",
         "VerificationStatus", "VerifiedApiTaskResult", "VerifiedFunctionResult", "WaitTimeoutError", "__version__",
-        "to_builtin",
+        "to_builtin", "MAX_RETRY_AFTER", "is_retryable_status", "scrub_secrets",
     ],
     "truebit_facade.sandbox": [
         "ApiCredentials", "ApiInputLimits", "ApiTask", "DEV_API_KEY", "EXAMPLES_NAMESPACE", "ExampleTarget",

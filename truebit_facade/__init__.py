@@ -46,8 +46,9 @@ from ._models import (
     VerifiedFunctionResult,
     to_builtin,
 )
-from ._policy import PollPolicy, RetryPolicy
+from ._policy import MAX_RETRY_AFTER, PollPolicy, RetryPolicy, is_retryable_status
 from ._redact import configure_from_env as _configure_from_env
+from ._redact import scrub_secrets
 from ._settings import DEFAULT
 from ._status import ApiSolutionStatus, ApiTaskStatus, ExecutionStatus, VerificationStatus
 from ._sync_client import Truebit
@@ -56,6 +57,7 @@ from ._version import __version__
 
 __all__ = [
     "DEFAULT",
+    "MAX_RETRY_AFTER",
     "APIStatusError",
     "ApiSolutionStatus",
     "ApiTaskResult",
@@ -99,6 +101,8 @@ __all__ = [
     "VerifiedFunctionResult",
     "WaitTimeoutError",
     "__version__",
+    "is_retryable_status",
+    "scrub_secrets",
     "to_builtin",
 ]
 

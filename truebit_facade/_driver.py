@@ -112,6 +112,8 @@ def mark_group_interrupted(exc: BaseException, group: list[Progress]) -> None:
         return
     ids = [p.execution_id for p in group if p.execution_id is not None]
     exc.execution_ids = ids  # type: ignore[attr-defined]
+    if hasattr(exc, "results"):
+        return  # gather_bounded stopped gracefully and its notes already name the ids and what it abandoned
     in_flight = sum(1 for p in group if p.submitting)
     if ids:
         exc.add_note(

@@ -5,6 +5,13 @@ check of what ``run_many`` is given.
 Interruption is per ``run_many``: each creates its own token, which its calls check at every step.
 Nothing is client-wide, so an interrupted ``run_many`` leaves the client as it was, and two threads
 running ``run_many`` on one client never touch each other's calls.
+
+Graceful, as for batches: a first Ctrl-C (sync) or cancellation (async) starts no new call and sets the
+token, so each call in flight ends after its current request (a submit still on the wire gets its
+answer, hence its execution id) with ``CallInterruptedError`` carrying that id; then the interruption
+is raised with ``results`` attached (a result, an error, or ``None`` for a call never started) and a
+note naming the executions that may still be running. A second one abandons the calls still in
+flight (their requests are cut: their tasks may have been submitted) and says how many.
 """
 
 from __future__ import annotations
@@ -43,32 +50,69 @@ def _check(concurrency: object) -> int:
     return concurrency
 
 
+def _interrupted(exc: BaseException, results: list[Any], abandoned: int) -> BaseException:
+    """``exc`` with what ``run_many`` knew when it stopped: ``results`` and a note of the ids."""
+    exc.results = results  # type: ignore[attr-defined]
+    ids = [getattr(r, "execution_id", None) for r in results if r is not None]
+    running = [i for i in ids if i]
+    if running:
+        shown = ", ".join(running[:20]) + (" ..." if len(running) > 20 else "")
+        exc.add_note(f"run_many stopped; executions that may still be running: {shown}")
+    if abandoned:
+        exc.add_note(f"run_many abandoned {abandoned} calls in flight: their tasks may have been submitted")
+    return exc
+
+
 async def gather_bounded(
     calls: Sequence[Callable[[], Awaitable[T]]], concurrency: int, token: threading.Event
 ) -> list[T | TruebitError]:
     """Await every call, at most ``concurrency`` at once; results or ``TruebitError``s in order.
-    Other exceptions (bugs, cancellation) propagate after the running calls are cancelled."""
+    Cancelled: see the module docstring (first graceful, second abandons). Other exceptions (bugs)
+    propagate after the running calls are cancelled."""
     import asyncio
 
     _check(concurrency)
     results: list[T | TruebitError] = [None] * len(calls)  # type: ignore[list-item]
     next_index = iter(range(len(calls)))
+    running = [0]
 
     async def worker() -> None:
         for i in next_index:
+            if token.is_set():
+                return
+            running[0] += 1
             try:
                 results[i] = await calls[i]()
             except TruebitError as exc:
                 results[i] = exc
+            finally:
+                running[0] -= 1
 
     workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(calls)))]
+    cancelled: asyncio.CancelledError | None = None
     try:
-        await asyncio.gather(*workers)
-    except BaseException:
+        while True:
+            try:
+                # wait(), not gather(): a cancellation of this task must not reach the workers.
+                await asyncio.wait(workers)
+                break
+            except asyncio.CancelledError as exc:
+                if cancelled is not None:
+                    raise  # the second: abandon (below)
+                cancelled = exc
+                token.set()  # the first: calls in flight end after their current request
+    except BaseException as exc:
         token.set()
+        abandoned = running[0]
         for w in workers:
             w.cancel()
-        raise
+        await asyncio.gather(*workers, return_exceptions=True)
+        raise _interrupted(exc, list(results), abandoned) from None
+    for w in workers:
+        if not w.cancelled() and w.exception() is not None:
+            raise w.exception()  # type: ignore[misc]
+    if cancelled is not None:
+        raise _interrupted(cancelled, list(results), 0)
     return results
 
 
@@ -77,8 +121,8 @@ def map_bounded(
 ) -> list[T | TruebitError]:
     """Run every call on at most ``concurrency`` threads; results or ``TruebitError``s in order.
 
-    On an interruption (Ctrl-C) ``token`` is set, so the calls still running stop at their next step
-    instead of waiting out their deadlines, and the interruption propagates at once."""
+    Ctrl-C: see the module docstring. The first sets ``token`` and waits for the calls in flight to
+    end after their current request; the second stops waiting for them."""
     from concurrent.futures import ThreadPoolExecutor
 
     _check(concurrency)
@@ -92,12 +136,25 @@ def map_bounded(
     if not calls:
         return []
     pool = ThreadPoolExecutor(max_workers=min(concurrency, len(calls)), thread_name_prefix="truebit")
+    futures = [pool.submit(guarded, call) for call in calls]
     try:
-        futures = [pool.submit(guarded, call) for call in calls]
         results = [future.result() for future in futures]
-    except BaseException:
+    except BaseException as exc:
         token.set()
         pool.shutdown(wait=False, cancel_futures=True)
-        raise
+        if not isinstance(exc, KeyboardInterrupt):
+            raise
+        try:  # graceful: the calls in flight end after their current request
+            for future in futures:
+                if not future.cancelled():
+                    future.exception()
+        except KeyboardInterrupt as again:  # the second Ctrl-C: stop waiting
+            abandoned = sum(not f.done() for f in futures)
+            raise _interrupted(again, _collected(futures), abandoned) from None
+        raise _interrupted(exc, _collected(futures), 0) from None
     pool.shutdown()
     return results
+
+
+def _collected(futures: list[Any]) -> list[Any]:
+    return [f.result() if f.done() and not f.cancelled() else None for f in futures]

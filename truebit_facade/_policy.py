@@ -18,7 +18,12 @@ from typing import Any
 from ._errors import ValidationError
 from ._validation import duration
 
-__all__ = ["PollPolicy", "RetryPolicy", "parse_retry_after"]
+__all__ = ["MAX_RETRY_AFTER", "PollPolicy", "RetryPolicy", "is_retryable_status", "parse_retry_after"]
+
+#: The longest server hint (``Retry-After``) that is waited for, in seconds: the retry policy's default
+#: ``max_retry_after``, and the longest pause of a batch (``truebit_facade.batch``) whatever the hint.
+#: One number, so that the client and the batch cannot disagree on how long a server may park them.
+MAX_RETRY_AFTER = 120.0
 
 
 def _number(value: Any) -> float:
@@ -138,7 +143,7 @@ class RetryPolicy:
         initial: float | timedelta = 0.5,
         maximum: float | timedelta = 10.0,
         base: float = 2.0,
-        max_retry_after: float | timedelta = 120.0,
+        max_retry_after: float | timedelta = MAX_RETRY_AFTER,
     ) -> None:
         _set(self, attempts=_count(attempts), initial=duration("RetryPolicy.initial", initial))
         _set(self, maximum=duration("RetryPolicy.maximum", maximum), base=_number(base))

@@ -98,6 +98,14 @@ def scrub_json(value: Any, secrets: tuple[str, ...]) -> Any:
     return value
 
 
+def scrub_secrets(value: Any, secrets: Iterable[str]) -> Any:
+    """``value`` (text, or JSON data: dicts, lists, strings...) with every occurrence of each secret
+    replaced by ``[REDACTED]``, in the spellings a server echoes it in (as sent, JSON-escaped,
+    re-decoded as latin-1). The client's one scrubber, public for wings such as the batch."""
+    ordered = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
+    return scrub_json(value, ordered)
+
+
 def mask_key(api_key: str | None) -> str:
     return "None" if api_key is None else "'***'"
 

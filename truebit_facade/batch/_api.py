@@ -16,11 +16,12 @@ import asyncio
 import os
 import random
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from .. import PollPolicy, ValidationError
+from ._control import ABANDON, STOP, RunControl, graceful_sigint
 from ._driver import Driver, summarize
 from ._items import Job
 from ._ledger import Ledger
@@ -82,26 +83,41 @@ class _BatchBase:
         self._resubmit = resubmit_in_doubt
         #: Called with each event once the ledger holds it (may be replaced between runs).
         self.on_event = on_event
+        #: Called on the run's loop when it starts stopping (``"stopping"``) or abandoning
+        #: (``"abandoning"``), with the requests then in flight: to tell the user what is going on.
+        self.on_stop: Callable[[str, int], None] | None = None
         self._rng = random.Random(seed)
+        self._control = RunControl()
+        self._last: Driver | None = None
+        self._running = False
         self.ledger = Ledger(ledger, durable=durable)
 
     def close(self) -> None:
         """Close the ledger (and release its lock)."""
         self.ledger.close()
 
-    def results(self, order: Literal["input", "completion"] = "input") -> Iterator[BatchRow]:
-        """Every row, in input order (default) or in completion order (ended rows only), read from
-        the ledger page by page."""
-        return self.ledger.rows(order)
+    def stop(self) -> int:
+        """End the run in progress gracefully: nothing new is submitted, the requests in flight end
+        within their own bounds and every answer is committed, so nothing is left in doubt; the run
+        then returns its summary (``stopped=True``). Safe from any thread and from a signal handler;
+        called between runs, the next run starts stopped. Returns the requests in flight."""
+        return self._control.ask(STOP)
 
-    def summary(self) -> BatchSummary:
-        """The ledger's counts per state now (the run fields are zero)."""
-        return summarize(self.ledger)
+    def abandon(self) -> int:
+        """End the run in progress now: as :meth:`stop`, and the requests in flight are cancelled.
+        The submits among them may have reached the service: their rows are marked in doubt and
+        counted (``abandoned_this_run``). Returns the requests in flight when asked."""
+        return self._control.ask(ABANDON)
 
-    def in_doubt(self) -> Iterator[BatchRow]:
-        """Rows whose submit may or may not have reached the service: check your account (or their
-        targets) before resubmitting them with ``resubmit_in_doubt=True``."""
-        return self.ledger.rows(state=RowState.IN_DOUBT)
+    @property
+    def in_flight(self) -> int:
+        """Requests in flight in the run in progress (0 between runs)."""
+        return self._last.in_flight if self._last is not None and self._running else 0
+
+    def _summary_now(self, *, reader: bool = False) -> BatchSummary:
+        if self._last is not None:
+            return self._last.summary(reader=reader)
+        return summarize(self.ledger, reader=reader)
 
     def _driver(self, transport: BatchTransport, job: Job, items: Iterable[Any]) -> Driver:
         planner = Planner(
@@ -111,7 +127,7 @@ class _BatchBase:
             bucket=TokenBucket(self._rate),
             rng=self._rng,
         )
-        return Driver(
+        driver = Driver(
             transport=transport,
             ledger=self.ledger,
             job=job,
@@ -119,7 +135,18 @@ class _BatchBase:
             planner=planner,
             resubmit_in_doubt=self._resubmit,
             on_event=self.on_event,
+            on_stop=self.on_stop,
+            control=self._control,
         )
+        self._last = driver
+        return driver
+
+    async def _go(self, driver: Driver) -> BatchSummary:
+        self._running = True
+        try:
+            return await driver.run()
+        finally:
+            self._running = False
 
 
 def _function_job(namespace: str, task: str, options: dict[str, Any]) -> Job:
@@ -132,7 +159,13 @@ def _api_job(namespace: str, task: str, headers: Mapping[str, str] | None, optio
 
 class AsyncBatch(_BatchBase):
     """A durable batch over an ``AsyncTruebit`` (or any :class:`BatchTransport`); see :class:`_BatchBase`
-    for the settings. One run at a time per ledger (and per process holding it)."""
+    for the settings. One run at a time per ledger (and per process holding it).
+
+    Cancelling the task that runs a batch (``task.cancel()``, ``asyncio.timeout``, Ctrl-C under
+    ``asyncio.run``) is a graceful :meth:`stop`: the requests in flight end and are committed, then the
+    run raises ``CancelledError``. Cancelling it again meanwhile abandons them (:meth:`abandon`). The
+    run's summary stays readable with ``await batch.summary()``. Reading the ledger
+    (:meth:`results`, :meth:`in_doubt`, :meth:`summary`) happens off the event loop."""
 
     def __init__(
         self, client: AsyncTruebit | BatchTransport, ledger: str | os.PathLike[str], **settings: Any
@@ -145,6 +178,30 @@ class AsyncBatch(_BatchBase):
 
     async def __aexit__(self, *exc_info: object) -> None:
         self.close()
+
+    async def results(self, order: Literal["input", "completion"] = "input") -> AsyncIterator[BatchRow]:
+        """Every row, in input order (default) or completion order (ended rows only), read from the
+        ledger page by page in a worker thread: ``async for row in batch.results(): ...``."""
+        async for row in self._rows(order, None):
+            yield row
+
+    async def in_doubt(self) -> AsyncIterator[BatchRow]:
+        """Rows whose submit may or may not have reached the service (see :meth:`Batch.in_doubt`)."""
+        async for row in self._rows("input", RowState.IN_DOUBT):
+            yield row
+
+    async def summary(self) -> BatchSummary:
+        """The ledger's counts now, with the last run's own figures (see :class:`BatchSummary`)."""
+        return await asyncio.to_thread(self._summary_now, reader=True)
+
+    async def _rows(
+        self, order: Literal["input", "completion"], state: RowState | None
+    ) -> AsyncIterator[BatchRow]:
+        after: int | None = 0
+        while after is not None:
+            page, after = await asyncio.to_thread(self.ledger.page, order, state, after, reader=True)
+            for row in page:
+                yield row
 
     async def run_functions(
         self,
@@ -171,7 +228,7 @@ class AsyncBatch(_BatchBase):
             "gas_limit": gas_limit,
         }
         job = _function_job(namespace, task, options)
-        return await self._driver(self._transport, job, inputs).run()
+        return await self._go(self._driver(self._transport, job, inputs))
 
     async def run_api_tasks(
         self,
@@ -189,7 +246,7 @@ class AsyncBatch(_BatchBase):
         injected into every call (a call's own win); no header value is ever written to the ledger."""
         options = {"execution_timeout": execution_timeout, "version": version, "label": label}
         job = _api_job(namespace, task, headers, options)
-        return await self._driver(self._transport, job, calls).run()
+        return await self._go(self._driver(self._transport, job, calls))
 
 
 class Batch(_BatchBase):
@@ -197,7 +254,13 @@ class Batch(_BatchBase):
 
     It runs the same async driver on a private event loop, with the client's blocking calls on a pool
     of ``concurrency`` threads. One driver instead of a hand-written threaded twin: the scheduling, the
-    ledger's write ordering and the crash rules exist once, so the two flavours cannot drift."""
+    ledger's write ordering and the crash rules exist once, so the two flavours cannot drift.
+
+    Ctrl-C: run in the main thread of a program that left SIGINT to Python (``KeyboardInterrupt``), a
+    first Ctrl-C is a graceful :meth:`stop` and a second abandons the requests in flight
+    (:meth:`abandon`); once the run has ended, ``KeyboardInterrupt`` is raised, and
+    :meth:`summary` tells what the run did. A program with its own SIGINT or SIGTERM handler calls
+    :meth:`stop` / :meth:`abandon` from it (``truebit batch`` does)."""
 
     def __init__(self, client: Truebit | BatchTransport, ledger: str | os.PathLike[str], **settings: Any):
         super().__init__(ledger, **settings)
@@ -229,6 +292,20 @@ class Batch(_BatchBase):
         _check_options(options, {"execution_timeout", "version", "label"})
         return self._run(_api_job(namespace, task, headers, options), calls)
 
+    def results(self, order: Literal["input", "completion"] = "input") -> Iterator[BatchRow]:
+        """Every row, in input order (default) or in completion order (ended rows only), read from
+        the ledger page by page."""
+        return self.ledger.rows(order)
+
+    def summary(self) -> BatchSummary:
+        """The ledger's counts now, with the last run's own figures (see :class:`BatchSummary`)."""
+        return self._summary_now()
+
+    def in_doubt(self) -> Iterator[BatchRow]:
+        """Rows whose submit may or may not have reached the service: check your account (or their
+        targets) before resubmitting them with ``resubmit_in_doubt=True``."""
+        return self.ledger.rows(state=RowState.IN_DOUBT)
+
     def _run(self, job: Job, items: Iterable[Any]) -> BatchSummary:
         if isinstance(self._client, BatchTransport):
             transport: BatchTransport = self._client
@@ -236,10 +313,14 @@ class Batch(_BatchBase):
         else:
             transport = threaded = ThreadedClientTransport(self._client, self._concurrency)
         try:
-            return _run_private_loop(self._driver(transport, job, items).run())
+            with graceful_sigint(self.stop, self.abandon) as interrupts:
+                summary = _run_private_loop(self._go(self._driver(transport, job, items)))
         finally:
             if threaded is not None:
                 threaded.close()
+        if interrupts:
+            raise KeyboardInterrupt  # after the run ended cleanly: batch.summary() tells what it did
+        return summary
 
 
 def _check_options(options: Mapping[str, Any], allowed: set[str]) -> None:

@@ -22,14 +22,16 @@ import json
 import math
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from typing import IO, Any
 
 from .. import TruebitError, ValidationError
 from ._api import Batch
-from ._items import BatchItem
+from ._items import BatchItem, check_key, check_value
 from ._records import BatchEvent, BatchSummary, LedgerError
 
 __all__ = ["add_parser", "exit_code", "handle", "read_lines"]
@@ -53,7 +55,12 @@ exit codes:
   3    some result is unverified (indeterminate)
   4    some row failed on an API or network error (its execution id is kept), or the run stopped on one
   5    not finished: rows in doubt or left pending or open; resume with --resume
-  130  interrupted: resume with --resume
+  130  interrupted (Ctrl-C or SIGTERM): resume with --resume
+
+interrupting:
+  a first Ctrl-C (or SIGTERM) submits nothing more and lets the requests in flight finish, so every
+  answer is in the ledger and nothing is left in doubt; a second one abandons them (their rows are
+  then in doubt, and the summary says how many)
 """
 
 
@@ -132,27 +139,67 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
-def read_lines(stream: IO[str], api: bool) -> Iterator[Any]:
-    """The inputs of a JSON-lines stream, one at a time (never the whole file); blank lines skipped."""
-    for number, line in enumerate(stream, 1):
+#: The longest input line (bytes): a longer one is a bad line, refused before it is read whole.
+MAX_LINE_BYTES = 8 << 20
+
+
+def _lines(stream: IO[Any]) -> Iterator[tuple[int, str]]:
+    """``(number, text)`` of each line, read at most :data:`MAX_LINE_BYTES` at a time and decoded
+    strictly as UTF-8 (binary streams; a text stream's lines are taken as they come)."""
+    number = 0
+    while True:
+        line = stream.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE_BYTES:
+            raise ValidationError("inputs", f"line {number} is longer than {MAX_LINE_BYTES >> 20} MiB")
+        if isinstance(line, bytes):
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ValidationError(
+                    "inputs", f"line {number} is not UTF-8 text (byte {exc.start + 1}: {exc.reason})"
+                ) from None
+        else:
+            text = line
+        yield number, text
+
+
+def read_lines(stream: IO[Any], api: bool) -> Iterator[Any]:
+    """The inputs of a JSON-lines stream, one at a time (never the whole file); blank lines skipped.
+    Every line is checked whole (UTF-8, size, JSON, nesting, its key) before it is handed on, so a
+    bad line stops the batch with its number before any row is written for it."""
+    for number, line in _lines(stream):
         if not line.strip():
             continue
         try:
             value = json.loads(line)
+        except RecursionError:
+            raise ValidationError("inputs", f"line {number} is nested too deeply") from None
         except ValueError as exc:
             raise ValidationError("inputs", f"line {number} is not JSON: {exc}") from None
         key = value.get("key") if isinstance(value, dict) else None
-        if key is not None and not isinstance(key, str | int):
+        if key is not None and (isinstance(key, bool) or not isinstance(key, str | int)):
             raise ValidationError("inputs", f"line {number}: key must be a string or a number")
         if api:
             if not isinstance(value, dict) or "path" not in value:
                 raise ValidationError("inputs", f"line {number}: an API call is an object with a path")
             call = {k: v for k, v in value.items() if k != "key"}
-            yield call if key is None else BatchItem(str(key), call)
+            item: Any = call if key is None else BatchItem(str(key), call)
         elif isinstance(value, dict) and "input" in value:
-            yield value["input"] if key is None else BatchItem(str(key), value["input"])
+            item = value["input"] if key is None else BatchItem(str(key), value["input"])
         else:
-            yield value
+            item = value
+        try:
+            if isinstance(item, BatchItem):
+                check_key(item.key)
+                check_value(item.value)
+            else:
+                check_value(item)
+        except ValidationError as exc:
+            raise ValidationError("inputs", f"line {number}: {exc.field} {exc.problem}") from None
+        yield item
 
 
 def exit_code(summary: BatchSummary) -> int:
@@ -212,8 +259,60 @@ class _Progress:
 
 
 def _count_lines(path: str) -> int:
+    """Lines of the input file, for the progress bar (newlines, read in chunks: a huge line is not
+    read whole)."""
+    count, last = 0, b"\n"
     with open(path, "rb") as f:
-        return sum(1 for line in f if line.strip())
+        while chunk := f.read(1 << 20):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+class _Signals:
+    """``truebit batch``'s own SIGINT and SIGTERM handlers, installed explicitly for the run (never
+    relying on what the process inherited: an ignored SIGINT is handled all the same). The first
+    signal stops the batch gracefully, the next abandons the requests in flight. The handler only
+    asks; what is printed is printed from the run's loop (:meth:`notice`), between two writes."""
+
+    NAMES: dict[int, str] = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+
+    def __init__(self, batch: Batch) -> None:
+        self._batch = batch
+        self.received: list[int] = []
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Signals:
+        if threading.current_thread() is threading.main_thread():
+            for signum in self.NAMES:
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self.received.append(signum)
+        if len(self.received) == 1:
+            self._batch.stop()
+        else:
+            self._batch.abandon()
+
+
+def _notice(out: Any, live: bool) -> Any:
+    def notice(stage: str, in_flight: int) -> None:
+        if not live:
+            out.json({"event": stage, "in_flight": in_flight})
+        elif stage == "stopping":
+            plural = "" if in_flight == 1 else "s"
+            out.err(
+                f"\rtruebit: stopping: finishing {in_flight} request{plural} — Ctrl-C again to abandon them"
+            )
+        else:
+            out.err(f"\rtruebit: abandoning {in_flight} request{'' if in_flight == 1 else 's'} in flight")
+
+    return notice
 
 
 def handle(args: argparse.Namespace, client: Any, out: Any) -> int:
@@ -229,6 +328,8 @@ def handle(args: argparse.Namespace, client: Any, out: Any) -> int:
             "exists: add --resume to continue it" if exists else "does not exist (drop --resume to start)"
         )
         return _usage(out, live, f"--ledger: {args.ledger} {problem}")
+    if args.results is None and args.inputs != "-" and not os.path.isfile(args.inputs):
+        return _usage(out, live, f"{args.inputs}: no such input file")
     try:
         batch = Batch(
             client,
@@ -244,38 +345,61 @@ def handle(args: argparse.Namespace, client: Any, out: Any) -> int:
         return _usage(out, live, exc.message)
     with batch:
         if args.results is not None:
-            for row in batch.results(args.results):
-                out.json(row.to_json())
+            try:
+                for row in batch.results(args.results):
+                    out.json(row.to_json())
+            except LedgerError as exc:
+                return _usage(out, live, exc.message)
             return cli.EXIT_OK
         total = _count_lines(args.inputs) if live and args.inputs != "-" else None
         progress = _Progress(sys.stderr, total) if live else None
         batch.on_event = progress if progress is not None else (lambda e: out.json(e.to_json()))
-        stream = sys.stdin if args.inputs == "-" else open(args.inputs, encoding="utf-8")  # noqa: SIM115
+        batch.on_stop = _notice(out, live)
+        stream = _stdin() if args.inputs == "-" else open(args.inputs, "rb")  # noqa: SIM115
         error: TruebitError | None = None
-        interrupted = False
-        try:
-            summary = _run(batch, args, read_lines(stream, args.api))
-        except TruebitError as exc:
-            error = exc
-            summary = batch.summary()
-        except KeyboardInterrupt:
-            # Everything done so far is in the ledger: say where things stand and how to go on.
-            interrupted = True
-            summary = batch.summary()
-        finally:
-            if stream is not sys.stdin:
-                stream.close()
-            if progress is not None:
-                progress.close()
-    if interrupted:
-        _report(out, live, summary, cli.EXIT_INTERRUPTED, None, args.ledger)
-        out.err(f"truebit: interrupted; go on with the same command and --resume (ledger {args.ledger})")
+        with _Signals(batch) as signals:
+            try:
+                _run(batch, args, read_lines(stream, args.api))
+            except TruebitError as exc:
+                error = exc
+            except KeyboardInterrupt:  # a Ctrl-C that reached Python before our handler was in place
+                signals.received.append(signal.SIGINT)
+            finally:
+                if stream is not sys.stdin and stream is not getattr(sys.stdin, "buffer", None):
+                    stream.close()
+                if progress is not None:
+                    progress.close()
+        summary = _summary(batch, out, live)
+    if summary is None:
+        return cli.EXIT_USAGE
+    if signals.received:
+        _report(out, live, summary, cli.EXIT_INTERRUPTED, error, args.ledger, api=args.api)
+        name = _Signals.NAMES.get(signals.received[0], "a signal")
+        stopped = f"stopped by {name}"
+        if summary.abandoned_this_run:
+            stopped += f"; {summary.abandoned_this_run} requests abandoned in flight are in doubt"
+        out.err(f"truebit: {stopped}; go on with the same command and --resume (ledger {args.ledger})")
         return cli.EXIT_INTERRUPTED
-    code = cli.EXIT_USAGE if isinstance(error, ValidationError) else exit_code(summary)
-    if error is not None and code != cli.EXIT_USAGE:
+    if isinstance(error, ValidationError | LedgerError):
+        code = cli.EXIT_USAGE
+    elif error is not None:
         code = cli.EXIT_API_ERROR
-    _report(out, live, summary, code, error, args.ledger)
+    else:
+        code = exit_code(summary)
+    _report(out, live, summary, code, error, args.ledger, api=args.api)
     return code
+
+
+def _stdin() -> IO[Any]:
+    return getattr(sys.stdin, "buffer", sys.stdin)
+
+
+def _summary(batch: Batch, out: Any, live: bool) -> BatchSummary | None:
+    try:
+        return batch.summary()
+    except LedgerError as exc:  # the ledger broke under the run: say so, as a usage error
+        _usage(out, live, exc.message)
+        return None
 
 
 def _run(batch: Batch, args: argparse.Namespace, items: Iterator[Any]) -> BatchSummary:
@@ -305,20 +429,39 @@ def _usage(out: Any, live: bool, message: str) -> int:
 
 
 def _report(
-    out: Any, live: bool, summary: BatchSummary, code: int, error: TruebitError | None, ledger: str
+    out: Any,
+    live: bool,
+    summary: BatchSummary,
+    code: int,
+    error: TruebitError | None,
+    ledger: str,
+    *,
+    api: bool = False,
 ) -> None:
+    message = None if error is None else _describe(error, api)
     if not live:
         if error is not None:
-            out.json({"event": "error", "error": {"type": type(error).__name__, "message": error.message}})
+            out.json({"event": "error", "error": {"type": type(error).__name__, "message": message}})
         out.json({"event": "summary", "exit_code": code, "ledger": ledger, **summary.to_json()})
         return
     if error is not None:
-        out.err(f"truebit: {type(error).__name__}: {error.message}")
+        out.err(f"truebit: {type(error).__name__}: {message}")
     s = summary
     out.err(
         f"{s.total} rows: {s.finished_ok} verified, {s.finished - s.finished_ok} finished not ok, "
-        f"{s.failed} failed, {s.in_doubt} in doubt, {s.pending + s.submitted} left; "
-        f"{s.wall_seconds:.1f} s, {s.reads_per_task:.2f} status reads per task; ledger {ledger}"
+        f"{s.failed} failed, {s.in_doubt} in doubt, {s.pending + s.submitted} left; this run submitted "
+        f"{s.submitted_this_run}, ended {s.ended_this_run} with {s.reads_this_run} status reads in "
+        f"{s.wall_seconds:.1f} s ({s.reads_per_task:.2f} reads per task); ledger {ledger}"
     )
     if s.in_doubt:
         out.err("in doubt: their submit may have reached the service; check before --resubmit-in-doubt")
+
+
+def _describe(error: TruebitError, api: bool) -> str:
+    """The message as ``truebit run`` words it (a 401 says to check TRUEBIT_API_KEY, a connection
+    error to check the base URL); the batch's own errors as they are."""
+    if isinstance(error, LedgerError | ValidationError):
+        return error.message
+    from ..cli._advice import describe
+
+    return describe(error, api=api, waited=0.0)

@@ -1,26 +1,32 @@
 """The async driver of a batch: it asks the planner what to do, writes the ledger, does the I/O.
 
 One loop and one task per request in flight (never one per execution): the planner's heap says
-which execution to read next. Every ledger write a request's start depends on is committed before the
-request starts (the loop commits once per round, then starts that round's requests), and every event
-is emitted after the commit that made it durable.
+which execution to read next. A submit's ``submitting`` mark is committed before its POST starts (the
+loop commits once per round that starts submits, then starts them); every other write (an execution
+id, a result) is committed with the next such commit, or within :data:`COMMIT_INTERVAL`, and every
+event is emitted after the commit that made it durable.
+
+Ending (see :class:`~._control.RunControl`): a *stop* (``Batch.stop()``, a first Ctrl-C, a first
+cancellation, a bad input, an error) starts nothing new and lets the requests in flight end within
+their own bounds, so every answer is committed and nothing is left in doubt; an *abandon* (a second
+one) cancels them, and marks the submits among them in doubt, counted in ``abandoned``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .. import FunctionResult, RateLimitedError, TruebitError, ValidationError, to_builtin
-from .._redact import scrub_json as scrub  # the client's one scrubber
+from ._control import ABANDON, STOP, RunControl
 from ._items import Job, item_digest, item_secrets, key_of
 from ._ledger import Ledger
 from ._plan import (
     Adopt,
-    Await,
     Done,
     OpenExecution,
     Planner,
@@ -30,22 +36,48 @@ from ._plan import (
     after_read_error,
     after_submit_error,
 )
-from ._records import BatchEvent, BatchSummary, DuplicateKeyError, InputChangedError, RowState
+from ._records import BatchEvent, BatchSummary, DuplicateKeyError, InputChangedError, LedgerError, RowState
+from ._secrets import scrub_stored
 from ._transport import BatchTransport
 
-__all__ = ["Driver", "summarize"]
+__all__ = ["COMMIT_INTERVAL", "Driver", "summarize"]
 
 #: Submits of one input refused as "not started" (429, connection refused) before the batch gives up.
 MAX_SUBMIT_TRIES = 20
+#: The longest a write other than a submit's mark waits for its commit (ids, results, events).
+COMMIT_INTERVAL = 0.1
 
 # An input on its way to a submit: (seq, key, value, header values, tries so far).
 _Pending = tuple[int, str, Any, tuple[str, ...], int]
+
+_ABANDONED = {
+    "type": "Abandoned",
+    "message": "abandoned while its submit was in flight (a second interrupt): it may have reached the service",
+}
+
+
+class _Deferred:
+    """The ledger's writes as the request tasks make them: recorded, and applied by the loop's own
+    task (:meth:`Driver._apply`), so that only one task ever touches the connection, and a commit can
+    run in a thread while the requests in flight go on."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+        self.writes: list[tuple[Callable[..., None], tuple[Any, ...], dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        method = getattr(self._ledger, name)
+
+        def record(*args: Any, **kwargs: Any) -> None:
+            self.writes.append((method, args, kwargs))
+
+        return record
 
 
 def error_record(error: BaseException, secrets: tuple[str, ...] = ()) -> dict[str, Any]:
     """An error as the ledger and the events keep it: type, message (scrubbed), status code."""
     message = error.message if isinstance(error, TruebitError) else str(error)
-    record: dict[str, Any] = {"type": type(error).__name__, "message": scrub(message, secrets)}
+    record: dict[str, Any] = {"type": type(error).__name__, "message": scrub_stored(message, secrets)}
     status = getattr(error, "status_code", None)
     if isinstance(status, int):
         record["status_code"] = status
@@ -66,6 +98,8 @@ class Driver:
         planner: Planner,
         resubmit_in_doubt: bool = False,
         on_event: Callable[[BatchEvent], None] | None = None,
+        on_stop: Callable[[str, int], None] | None = None,
+        control: RunControl | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
     ) -> None:
@@ -76,6 +110,8 @@ class Driver:
         self._planner = planner
         self._resubmit = resubmit_in_doubt
         self._on_event = on_event
+        self._on_stop = on_stop
+        self._control = control or RunControl()
         self._clock = clock
         self._wall = wall
         self._run = 0
@@ -84,91 +120,257 @@ class Driver:
         self._next: _Pending | None = None  # the next input to submit
         self._adopt_next: OpenExecution | None = None  # or the next execution to resume
         self._sweep_after = 0
-        self._events: list[BatchEvent] = []
+        self._events: list[BatchEvent] = []  # made with writes not yet applied
+        self._applied: list[BatchEvent] = []  # their writes applied, not yet committed
+        self._durable: list[BatchEvent] = []  # committed: to emit
+        self._deferred = _Deferred(ledger)
+        self._committer: Any = None
+        self._cancelled = False
+        self._woken = False
         self._fatal: BaseException | None = None
-        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._waiter: asyncio.Future[None] | None = None
+        self._committed_at = 0.0
+        self._level = 0  # 0 running, STOP, ABANDON: how far this run was told to end
+        self._started = time.perf_counter()
+        self._ended: float | None = None
         self.submitted = 0
         self.ended = 0
         self.reads = 0
         self.rate_limited = 0
+        self.abandoned = 0
+
+    @property
+    def in_flight(self) -> int:
+        return self._planner.in_flight
 
     # --- the loop ----------------------------------------------------------------------------------
 
     async def run(self) -> BatchSummary:
-        started = time.perf_counter()
-        ledger, planner = self._ledger, self._planner
-        self._run = ledger.bind(self._job)
-        ledger.recover()
-        for row in ledger.rows(state=RowState.IN_DOUBT):
-            self._emit(BatchEvent("in_doubt", row.key, row.seq, row.execution_id, error=row.error))
-            self._flush()
-        tasks: set[asyncio.Task[None]] = set()
+        """Run to the end (or the stop); raises what stopped it early, after the requests in flight
+        ended and every answer is committed: a bad input, an account or ledger error, a cancellation."""
+        self._started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        self._control.attach(loop, self._on_control, lambda: self._planner.in_flight)
         try:
+            self._begin()
+            self._on_control()  # a stop asked for before the loop ran
             while True:
-                starts: list[Any] = []
-                while True:
-                    self._fill()
-                    action = planner.next(self._clock(), have_input=self._next is not None)
-                    if isinstance(action, Adopt):
-                        self._sweep(action.limit)
-                    elif isinstance(action, Submit):
-                        starts.append(self._start_submit(action.retry))
-                    elif isinstance(action, Read):
-                        starts.append(self._read(action.execution))
-                    else:
-                        break
-                try:
-                    ledger.commit()  # before any of this round's requests starts
-                except BaseException:
-                    for coroutine in starts:
-                        coroutine.close()  # never started: their rows stay as committed before
-                    raise
-                for coroutine in starts:
-                    task = asyncio.ensure_future(coroutine)
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
-                self._flush()
+                action = await self._round()
                 if isinstance(action, Done):
                     break
-                timeout = action.until - self._clock() if isinstance(action, Sleep) else None
-                assert isinstance(action, Sleep | Await)
-                if timeout is None or timeout > 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), timeout)
-                self._wake.clear()
+                try:
+                    await self._pause(action)
+                except asyncio.CancelledError:
+                    self._on_cancel()
+        except BaseException as exc:
+            # An error of the loop itself (a callback raising, the ledger failing): nothing more
+            # starts; what is in flight is abandoned (it cannot be committed reliably).
+            self._fail(exc)
+            self._escalate(ABANDON)
+            await self._drain()
+            raise
         finally:
-            for task in tasks:  # only when interrupted: a submit cut here stays "submitting" (in doubt)
-                task.cancel()
-            if tasks:
-                await asyncio.gather(*tasks, return_exceptions=True)
-            for execution in planner.open_executions():
-                ledger.add_reads(execution.seq, execution.reads)
-            ledger.commit()
-            self._flush()
+            self._finish()
         if self._fatal is not None:
             raise self._fatal
-        return self.summary(time.perf_counter() - started)
+        if self._cancelled:
+            raise asyncio.CancelledError
+        return self.summary()
 
-    def summary(self, wall_seconds: float) -> BatchSummary:
+    def _begin(self) -> None:
+        ledger = self._ledger
+        self._run = ledger.bind(self._job)
+        ledger.recover()
+        self._committed_at = self._clock()
+        for row in ledger.rows(state=RowState.IN_DOUBT):
+            self._durable.append(BatchEvent("in_doubt", row.key, row.seq, row.execution_id, error=row.error))
+            self._flush()
+
+    async def _round(self) -> Any:
+        """Plan until the planner says wait; apply the requests' writes; commit (before any submit
+        of the round starts); start the round's requests; emit what the commit made durable."""
+        planner, ledger = self._planner, self._ledger
+        submits: list[Any] = []
+        reads: list[Any] = []
+        self._woken = False  # what woke the loop is seen by this round's planning
+        while True:
+            self._fill()
+            action = planner.next(self._clock(), have_input=self._next is not None)
+            if isinstance(action, Adopt):
+                self._sweep(action.limit)
+            elif isinstance(action, Submit):
+                submits.append(self._start_submit(action.retry))
+            elif isinstance(action, Read):
+                reads.append(self._start_read(action.execution))
+            else:
+                break
+        self._apply()
+        now = self._clock()
+        due = bool(submits) or isinstance(action, Done) or now - self._committed_at >= COMMIT_INTERVAL
+        if ledger.dirty and due:
+            try:
+                await self._commit()
+            except BaseException:
+                for coroutine, _, unsent in (*submits, *reads):
+                    coroutine.close()  # never started: their rows stay as last committed
+                    unsent()
+                raise
+            self._committed_at = now
+        if self._level >= ABANDON:  # abandoned during the commit: these never start
+            for coroutine, _, unsent in (*submits, *reads):
+                coroutine.close()
+                unsent()
+            submits, reads = [], []
+        for coroutine, started, unsent in (*submits, *reads):
+            task = asyncio.ensure_future(coroutine)
+            self._tasks.add(task)
+            task.add_done_callback(functools.partial(self._settled, started, unsent))
+        self._flush()  # last: a callback that raises must find the round's requests started
+        return action
+
+    def _apply(self) -> None:
+        """The requests' writes into the open transaction (their events then await its commit)."""
+        writes, self._deferred.writes = self._deferred.writes, []
+        for method, args, kwargs in writes:
+            method(*args, **kwargs)
+        self._applied.extend(self._events)
+        self._events = []
+
+    async def _commit(self) -> None:
+        """Commit in a thread of its own: the requests in flight go on meanwhile (their writes wait in
+        :class:`_Deferred`), and the loop is not frozen for a disk flush. Cancelled meanwhile, it
+        still waits for the commit (nothing may touch the connection during it) and counts the
+        cancellation as a stop."""
+        if self._committer is None:
+            self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="truebit-ledger")
+        done = asyncio.get_running_loop().run_in_executor(self._committer, self._ledger.commit)
+        while True:
+            try:
+                await asyncio.shield(done)
+                break
+            except asyncio.CancelledError:
+                if done.done() and not done.cancelled():
+                    done.result()
+                    break
+                self._on_cancel()
+        self._durable.extend(self._applied)
+        self._applied = []
+
+    def _on_cancel(self) -> None:
+        # The task running the batch was cancelled: the first time, a graceful stop; the next, the
+        # requests in flight are abandoned. The cancellation is raised at the end.
+        self._cancelled = True
+        self._escalate(STOP if self._level < STOP else ABANDON)
+
+    def _settled(self, started: list[bool], unsent: Callable[[], None], task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not started[0]:  # cancelled before its first step: nothing was sent
+            try:
+                unsent()
+            except LedgerError as exc:
+                self._fail(exc)
+            self._wake()
+
+    async def _pause(self, action: Any) -> None:
+        """Until a request ends, ``action``'s time comes, or (writes pending) the commit is due."""
+        timeout = action.until - self._clock() if isinstance(action, Sleep) else None
+        if self._ledger.dirty or self._events or self._applied or self._deferred.writes:
+            left = max(0.0, self._committed_at + COMMIT_INTERVAL - self._clock())
+            timeout = left if timeout is None else min(timeout, left)
+        if self._woken or (timeout is not None and timeout <= 0):
+            return  # something happened since the round planned (during its commit): plan again
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        timer = None if timeout is None else loop.call_later(timeout, self._wake)
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+            if timer is not None:
+                timer.cancel()
+
+    def _wake(self) -> None:
+        self._woken = True
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def _drain(self) -> None:
+        """Wait for the tasks in flight (cancelled by an abandon) to finish their bookkeeping."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _finish(self) -> None:
+        self._ended = time.perf_counter()
+        self._control.detach()
+        if self._committer is not None:
+            self._committer.shutdown(wait=True)
+            self._committer = None
+        ledger = self._ledger
+        try:
+            self._apply()
+            for execution in self._planner.open_executions():
+                ledger.add_reads(execution.seq, execution.reads)
+            ledger.commit()
+        except LedgerError as exc:
+            self._fail(exc)
+        else:
+            self._durable.extend(self._applied)
+            self._applied = []
+            self._flush()
+
+    # --- stopping ------------------------------------------------------------------------------------
+
+    def _on_control(self) -> None:
+        """On the loop: act on what the control was asked (from another thread or a signal handler)."""
+        if self._control.level > self._level:
+            self._escalate(self._control.level)
+
+    def _escalate(self, level: int) -> None:
+        stages = []
+        if level >= STOP and self._level < STOP:
+            self._level = STOP
+            self._planner.stop()
+            stages.append("stopping")
+        if level >= ABANDON and self._level < ABANDON:
+            self._level = ABANDON
+            for task in list(self._tasks):
+                task.cancel()  # a cancelled submit marks its row in doubt (see _submit)
+            stages.append("abandoning")
+        self._wake()
+        if self._on_stop is not None:
+            for stage in stages:
+                self._on_stop(stage, self._planner.in_flight)
+
+    def _fail(self, error: BaseException) -> None:
+        if self._fatal is None and not isinstance(error, asyncio.CancelledError):
+            self._fatal = error
+        self._planner.stop()
+        self._level = max(self._level, STOP)
+
+    # --- reporting -----------------------------------------------------------------------------------
+
+    def summary(self, *, reader: bool = False) -> BatchSummary:
+        """The ledger's counts with this run's figures (so far, while it runs)."""
+        end = self._ended if self._ended is not None else time.perf_counter()
         return summarize(
             self._ledger,
+            reader=reader,
             submitted=self.submitted,
             ended=self.ended,
             reads=self.reads,
             rate_limited=self.rate_limited,
-            wall_seconds=wall_seconds,
+            abandoned=self.abandoned,
+            stopped=self._level >= STOP,
+            wall_seconds=end - self._started,
         )
-
-    def _stop(self, error: BaseException) -> None:
-        if self._fatal is None:
-            self._fatal = error
-        self._planner.stop()
 
     def _emit(self, event: BatchEvent) -> None:
         self._events.append(event)
 
     def _flush(self) -> None:
-        events, self._events = self._events, []
+        events, self._durable = self._durable, []
         if self._on_event is not None:
             for event in events:
                 self._on_event(event)
@@ -179,7 +381,7 @@ class Driver:
         """Read inputs until one needs a submit (``_next``), matching each to its row; an input whose
         execution an earlier run submitted is resumed here, when there is room for it."""
         planner = self._planner
-        while self._fatal is None and self._next is None:
+        while self._fatal is None and self._level < STOP and self._next is None:
             if self._adopt_next is not None:
                 if not planner.has_room:
                     return
@@ -193,12 +395,14 @@ class Driver:
                 self._exhausted = True
                 planner.sweep()
                 return
-            except ValidationError as exc:  # also a bad input the stream itself refused
-                self._stop(exc)
+            except LedgerError as exc:
+                self._fail(exc)
+            except Exception as exc:  # a bad input, or the input stream itself failing: stop
+                self._fail(exc if isinstance(exc, ValidationError) else _stream_error(exc))
 
     def _match(self, item: Any) -> None:
         ledger, job = self._ledger, self._job
-        key, value = key_of(item, self._position)
+        key, value = key_of(item, self._position)  # checked before anything is written
         self._position += 1
         job.call(value)  # an API call that is not a mapping is refused here, before anything is written
         digest = item_digest(ledger.salt, job, value)
@@ -239,104 +443,165 @@ class Driver:
 
     # --- requests ----------------------------------------------------------------------------------
 
-    def _start_submit(self, retry: _Pending | None) -> Any:
+    def _start_submit(self, retry: _Pending | None) -> tuple[Any, list[bool], Callable[[], None]]:
+        """The submit's coroutine, a flag it sets once running, and what undoes its start if it
+        never ran (the row back to pending: its POST never started)."""
         pending = retry
         if pending is None:
             pending, self._next = self._next, None
         assert pending is not None
-        self._ledger.mark_submitting(pending[0])  # committed before the POST starts
-        return self._submit(pending)
+        seq = pending[0]
+        self._ledger.mark_submitting(seq)  # committed before the POST starts
+        started = [False]
 
-    async def _submit(self, pending: _Pending) -> None:
-        seq, key, value, secrets, tries = pending
-        planner, ledger = self._planner, self._ledger
+        def unsent() -> None:
+            self._planner.submit_ended()
+            self._deferred.mark_pending(seq)
+
+        return self._submit(pending, started), started, unsent
+
+    def _start_read(self, execution: OpenExecution) -> tuple[Any, list[bool], Callable[[], None]]:
+        started = [False]
+
+        def unsent() -> None:
+            self._planner.read_failed(execution, self._clock(), "retry", None)
+            execution.reads -= 1  # never sent
+
+        return self._read(execution, started), started, unsent
+
+    async def _submit(self, pending: _Pending, started: list[bool]) -> None:
+        started[0] = True
+        seq, key, value, secrets, _ = pending
+        planner, ledger = self._planner, self._deferred
         try:
-            execution_id = await self._transport.submit(self._job, value)
-        except TruebitError as exc:
-            outcome = after_submit_error(exc)
-            if outcome == "retry" and tries + 1 >= MAX_SUBMIT_TRIES:
-                outcome = "fatal"
-            now = self._clock()
-            error = error_record(exc, secrets)
-            if outcome == "retry":
-                limited = isinstance(exc, RateLimitedError)
-                self.rate_limited += limited
-                ledger.mark_pending(seq)
-                retry_after = getattr(exc, "retry_after", None)
-                planner.submit_refused(
-                    (seq, key, value, secrets, tries + 1), now, retry_after, rate_limited=limited
-                )
-            elif outcome == "in_doubt":
+            try:
+                execution_id = await self._transport.submit(self._job, value)
+            except asyncio.CancelledError:  # abandoned: the POST may have gone out
+                planner.submit_ended()
+                self.abandoned += 1
+                ledger.mark_in_doubt(seq, _ABANDONED)
+                self._emit(BatchEvent("in_doubt", key, seq, error=_ABANDONED))
+                raise
+            except TruebitError as exc:
+                self._submit_failed(pending, exc)
+            except Exception as exc:  # a bug below us, after the POST may have gone: in doubt, and stop
+                planner.submit_ended()
+                error = error_record(exc, secrets)
                 ledger.mark_in_doubt(seq, error)
-                planner.submit_ended()
                 self._emit(BatchEvent("in_doubt", key, seq, error=error))
-            elif outcome == "failed":
-                ledger.mark_failed(seq, error, reads=0, at=self._wall())
-                planner.submit_ended()
-                self.ended += 1
-                self._emit(BatchEvent("failed", key, seq, error=error))
-            else:  # the account cannot submit anything: stop, the row stays pending
-                ledger.mark_pending(seq)
-                planner.submit_ended()
-                self._stop(exc)
-        except Exception as exc:  # a bug below us, after the POST may have gone: in doubt, and stop
-            error = error_record(exc, secrets)
-            ledger.mark_in_doubt(seq, error)
-            planner.submit_ended()
-            self._emit(BatchEvent("in_doubt", key, seq, error=error))
-            self._stop(exc)
-        else:
-            ledger.mark_submitted(seq, execution_id, self._wall())
-            self.submitted += 1
-            now = self._clock()
-            planner.submitted(OpenExecution(seq, key, execution_id, now, secrets=secrets), now)
-            self._emit(BatchEvent("submitted", key, seq, execution_id))
+                self._fail(exc)
+            else:
+                now = self._clock()
+                planner.submitted(OpenExecution(seq, key, execution_id, now, secrets=secrets), now)
+                self.submitted += 1
+                ledger.mark_submitted(seq, execution_id, self._wall())
+                self._emit(BatchEvent("submitted", key, seq, execution_id))
+        except LedgerError as exc:
+            self._fail(exc)
         finally:
-            self._wake.set()
+            self._wake()
 
-    async def _read(self, execution: OpenExecution) -> None:
-        planner, ledger = self._planner, self._ledger
+    def _submit_failed(self, pending: _Pending, exc: TruebitError) -> None:
+        seq, key, value, secrets, tries = pending
+        planner, ledger = self._planner, self._deferred
+        outcome = after_submit_error(exc)
+        if outcome == "retry" and tries + 1 >= MAX_SUBMIT_TRIES:
+            outcome = "fatal"
+        error = error_record(exc, secrets)
+        if outcome == "retry":
+            limited = isinstance(exc, RateLimitedError)
+            self.rate_limited += limited
+            retry_after = getattr(exc, "retry_after", None)
+            planner.submit_refused(
+                (seq, key, value, secrets, tries + 1), self._clock(), retry_after, rate_limited=limited
+            )
+            ledger.mark_pending(seq)
+        elif outcome == "in_doubt":
+            planner.submit_ended()
+            ledger.mark_in_doubt(seq, error)
+            self._emit(BatchEvent("in_doubt", key, seq, error=error))
+        elif outcome == "failed":
+            planner.submit_ended()
+            self.ended += 1
+            ledger.mark_failed(seq, error, reads=0, at=self._wall())
+            self._emit(BatchEvent("failed", key, seq, error=error))
+        else:  # the account cannot submit anything: stop, the row stays pending
+            planner.submit_ended()
+            ledger.mark_pending(seq)
+            self._fail(exc)
+
+    async def _read(self, execution: OpenExecution, started: list[bool]) -> None:
+        started[0] = True
+        planner, ledger = self._planner, self._deferred
         seq, key, eid, secrets = execution.seq, execution.key, execution.execution_id, execution.secrets
         self.reads += 1
         try:
-            result = await self._transport.get(self._job, eid)
-        except TruebitError as exc:
-            outcome = after_read_error(exc)
-            retry_after = getattr(exc, "retry_after", None)
-            self.rate_limited += outcome == "slow_down"
-            planner.read_failed(execution, self._clock(), outcome, retry_after)
-            if outcome == "failed":  # the execution id stays in the row
-                error = error_record(exc, secrets)
-                ledger.mark_failed(seq, error, reads=execution.reads, at=self._wall())
-                self.ended += 1
-                self._emit(BatchEvent("failed", key, seq, eid, error=error))
-        except Exception as exc:  # a bug: the row stays submitted, resumable
-            planner.read_failed(execution, self._clock(), "failed", None)
-            ledger.add_reads(seq, execution.reads)
-            self._stop(exc)
-        else:
-            terminal = result.is_terminal
-            planner.read(execution, self._clock(), terminal=terminal)
-            if terminal:
-                if isinstance(result, FunctionResult):
-                    status, output = result.raw.get("verificationStatus"), result.output
-                else:
-                    status, output = result.raw.get("status"), to_builtin(result.output)
-                output, raw = scrub(output, secrets), scrub(to_builtin(result.raw), secrets)
-                status = status if isinstance(status, str) else None
-                ledger.mark_finished(
-                    seq,
-                    ok=result.ok,
-                    status=status,
-                    output=output,
-                    raw=raw,
-                    reads=execution.reads,
-                    at=self._wall(),
-                )
-                self.ended += 1
-                self._emit(BatchEvent("finished", key, seq, eid, ok=result.ok, status=status, output=output))
+            try:
+                result = await self._transport.get(self._job, eid)
+            except asyncio.CancelledError:  # abandoned: the row stays submitted, resumable
+                planner.read_failed(execution, self._clock(), "retry", None)
+                raise
+            except TruebitError as exc:
+                outcome = after_read_error(exc)
+                self.rate_limited += outcome == "slow_down"
+                planner.read_failed(execution, self._clock(), outcome, getattr(exc, "retry_after", None))
+                if outcome == "failed":  # the execution id stays in the row
+                    error = error_record(exc, secrets)
+                    self.ended += 1
+                    ledger.mark_failed(seq, error, reads=execution.reads, at=self._wall())
+                    self._emit(BatchEvent("failed", key, seq, eid, error=error))
+            except Exception as exc:  # a bug: the row stays submitted, resumable
+                planner.read_failed(execution, self._clock(), "retry", None)
+                self._fail(exc)
+            else:
+                terminal = result.is_terminal
+                planner.read(execution, self._clock(), terminal=terminal)
+                if terminal:
+                    self.ended += 1
+                    self._finished(execution, result)
+        except LedgerError as exc:
+            self._fail(exc)
         finally:
-            self._wake.set()
+            self._wake()
+
+    def _finished(self, execution: OpenExecution, result: Any) -> None:
+        secrets = execution.secrets
+        if isinstance(result, FunctionResult):
+            status, output = result.raw.get("verificationStatus"), result.output
+            raw: Any = result.raw
+        else:
+            status, output = result.raw.get("status"), to_builtin(result.output)
+            raw = to_builtin(result.raw)
+        if secrets:
+            output, raw = scrub_stored(output, secrets), scrub_stored(to_builtin(raw), secrets)
+        status = status if isinstance(status, str) else None
+        self._deferred.mark_finished(
+            execution.seq,
+            ok=result.ok,
+            status=status,
+            output=output,
+            raw=raw,
+            reads=execution.reads,
+            at=self._wall(),
+        )
+        self._emit(
+            BatchEvent(
+                "finished",
+                execution.key,
+                execution.seq,
+                execution.execution_id,
+                ok=result.ok,
+                status=status,
+                output=output,
+            )
+        )
+
+
+def _stream_error(exc: Exception) -> ValidationError:
+    """The input stream failed (a generator raising, a file that is not text): a bad input."""
+    error = ValidationError("inputs", f"reading the inputs failed: {type(exc).__name__}: {exc}")
+    error.__cause__ = exc
+    return error
 
 
 def summarize(
@@ -346,10 +611,13 @@ def summarize(
     ended: int = 0,
     reads: int = 0,
     rate_limited: int = 0,
+    abandoned: int = 0,
+    stopped: bool = False,
     wall_seconds: float = 0.0,
+    reader: bool = False,
 ) -> BatchSummary:
     """The ledger's counts, with what a run did."""
-    counts = ledger.counts()
+    counts = ledger.counts(reader=reader)
     done = counts["finished"] + counts["failed"]
     return BatchSummary(
         total=counts["total"],
@@ -366,5 +634,7 @@ def summarize(
         reads_this_run=reads,
         reads_per_task=counts["reads"] / done if done else 0.0,
         rate_limited=rate_limited,
+        abandoned_this_run=abandoned,
+        stopped=stopped,
         wall_seconds=wall_seconds,
     )

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Literal
@@ -25,6 +27,12 @@ Kind = Literal["function", "api"]
 
 #: Keys longer than this are refused: a key is an identifier, not a payload.
 MAX_KEY_LENGTH = 512
+#: The deepest nesting of an input (as the sandbox's JSON bodies): deeper data is refused before any
+#: row is written, rather than failing in a recursive encoder on the way to the service.
+MAX_INPUT_DEPTH = 64
+#: The largest input, as compact JSON (UTF-8 bytes).
+MAX_INPUT_BYTES = 8 << 20
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @attrs.frozen
@@ -66,16 +74,67 @@ class Job:
         return call
 
 
+def check_key(key: object) -> str:
+    """A key as the ledger keeps it: non-empty text of at most :data:`MAX_KEY_LENGTH` characters,
+    valid Unicode (no lone surrogate: it could not be written), no control characters."""
+    if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
+        raise ValidationError("key", f"a batch key must be a non-empty string of at most {MAX_KEY_LENGTH}")
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(
+            "key", "a batch key must be valid Unicode text (it has a lone surrogate)"
+        ) from None
+    if _CONTROL.search(key):
+        raise ValidationError("key", "a batch key must not contain control characters")
+    return key
+
+
+def check_value(value: Any, field: str = "input") -> None:
+    """An input is JSON data (mappings with string keys, lists, text, finite numbers, booleans,
+    ``None``; ``timedelta`` for durations), nested at most :data:`MAX_INPUT_DEPTH` deep, its text
+    valid Unicode. Checked without recursion, so 10,000 levels are refused, not a ``RecursionError``."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            _text(field, node)
+        elif node is None or isinstance(node, bool | int | timedelta):
+            continue
+        elif isinstance(node, float):
+            if not math.isfinite(node):
+                raise ValidationError(field, "must be JSON data: NaN and infinities are not")
+        elif isinstance(node, Mapping | list | tuple):
+            if depth > MAX_INPUT_DEPTH:
+                raise ValidationError(field, f"is nested deeper than {MAX_INPUT_DEPTH} levels")
+            if isinstance(node, Mapping):
+                for name, child in node.items():
+                    if not isinstance(name, str):
+                        raise ValidationError(field, "must be JSON data: object keys are strings")
+                    _text(field, name)
+                    stack.append((child, depth + 1))
+            else:
+                stack.extend((child, depth + 1) for child in node)
+        else:
+            raise ValidationError(field, f"must be JSON data, not {type(node).__name__}")
+
+
+def _text(field: str, text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(field, "must be valid Unicode text (it has a lone surrogate)") from None
+
+
 def key_of(item: Any, position: int) -> tuple[str, Any]:
-    """The key and value of an input: a :class:`BatchItem`'s own, else its position."""
+    """The key and value of an input (a :class:`BatchItem`'s own key, else its position), both
+    checked: nothing is written for an input that could not be sent."""
     if isinstance(item, BatchItem):
-        key = item.key
-        if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
-            raise ValidationError(
-                "key", f"a batch key must be a non-empty string of at most {MAX_KEY_LENGTH}"
-            )
-        return key, item.value
-    return str(position), item
+        key, value = check_key(item.key), item.value
+    else:
+        key, value = str(position), item
+    check_value(value)
+    return key, value
 
 
 def item_secrets(job: Job, value: Any) -> tuple[str, ...]:
@@ -112,9 +171,11 @@ def _jsonable(value: Any) -> Any:
 
 
 def canonical(value: Any) -> bytes:
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_jsonable
-    ).encode("utf-8", "surrogatepass")
+    try:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_jsonable)
+        return text.encode("utf-8")
+    except (TypeError, ValueError, RecursionError) as exc:  # after check_value: only a caller's odd type
+        raise ValidationError("inputs", f"a batch input must be JSON data ({type(exc).__name__})") from None
 
 
 def item_digest(salt: bytes, job: Job, value: Any) -> str:
@@ -126,4 +187,7 @@ def item_digest(salt: bytes, job: Job, value: Any) -> str:
     is none. And a rotated credential is not a different task: resuming with a renewed token must not
     be refused as a changed input. The salt still keeps the digests of two ledgers from being compared
     (the same input does not give the same digest in another ledger)."""
-    return hmac.new(salt, canonical(_public(job, value)), hashlib.sha256).hexdigest()
+    data = canonical(_public(job, value))
+    if len(data) > MAX_INPUT_BYTES:
+        raise ValidationError("input", f"is larger than {MAX_INPUT_BYTES >> 20} MiB as JSON")
+    return hmac.new(salt, data, hashlib.sha256).hexdigest()

@@ -13,7 +13,6 @@ I/O and ledger writes; the tests drive the planner alone on a virtual clock.
 from __future__ import annotations
 
 import heapq
-import http
 import itertools
 import random
 from typing import Any, Literal
@@ -21,6 +20,7 @@ from typing import Any, Literal
 import attrs
 
 from .. import (
+    MAX_RETRY_AFTER,
     APIStatusError,
     AuthenticationError,
     ExecutionNotFoundError,
@@ -30,6 +30,7 @@ from .. import (
     RateLimitedError,
     TransportError,
     TruebitError,
+    is_retryable_status,
 )
 from ._rate import TokenBucket
 
@@ -44,6 +45,7 @@ __all__ = [
     "Submit",
     "after_read_error",
     "after_submit_error",
+    "capped",
 ]
 
 
@@ -107,9 +109,10 @@ SubmitOutcome = Literal["in_doubt", "retry", "failed", "fatal"]
 ReadOutcome = Literal["failed", "retry", "slow_down"]
 
 
-def _retryable(status: int) -> bool:
-    standard = status in http.HTTPStatus._value2member_map_
-    return status in (408, 425, 429) or status >= 500 or not standard
+def capped(retry_after: float | None) -> float | None:
+    """A server's ``Retry-After`` as the batch honours it: at most the client's own ceiling
+    (``truebit_facade.MAX_RETRY_AFTER``), so that no hint parks a batch longer than it parks a call."""
+    return None if retry_after is None else min(max(retry_after, 0.0), MAX_RETRY_AFTER)
 
 
 def after_submit_error(error: TruebitError) -> SubmitOutcome:
@@ -128,7 +131,7 @@ def after_submit_error(error: TruebitError) -> SubmitOutcome:
         return "retry"
     if isinstance(error, AuthenticationError | PaymentRequiredError):
         return "fatal"
-    if isinstance(error, APIStatusError) and _retryable(error.status_code):
+    if isinstance(error, APIStatusError) and is_retryable_status(error.status_code):
         return "retry"  # a 5xx that says the task was not started (never seen from this client)
     return "failed"
 
@@ -142,7 +145,7 @@ def after_read_error(error: TruebitError) -> ReadOutcome:
         return "slow_down"
     if isinstance(error, TransportError):
         return "retry"
-    if isinstance(error, APIStatusError) and _retryable(error.status_code):
+    if isinstance(error, APIStatusError) and is_retryable_status(error.status_code):
         return "retry"
     return "failed"
 
@@ -245,6 +248,7 @@ class Planner:
         """Not started (429, connection refused): ``item`` comes back as ``Submit(retry=item)`` later."""
         self.in_flight -= 1
         self.open -= 1
+        retry_after = capped(retry_after)
         if rate_limited:
             self.bucket.penalize(now, retry_after)
         delay = retry_after if retry_after is not None else self._submit_backoff
@@ -264,7 +268,7 @@ class Planner:
         if terminal:
             self.open -= 1
             return
-        delay = self.poll.delay(now - execution.started, retry_after=retry_after, rng=self._rng)
+        delay = self.poll.delay(now - execution.started, retry_after=capped(retry_after), rng=self._rng)
         self._push(now + delay, execution)
 
     def read_failed(
@@ -275,6 +279,7 @@ class Planner:
         if outcome == "failed":
             self.open -= 1
             return
+        retry_after = capped(retry_after)
         if outcome == "slow_down":
             self.bucket.penalize(now, retry_after)
         delay = self.poll.delay(now - execution.started, retry_after=retry_after, rng=self._rng)

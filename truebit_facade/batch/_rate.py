@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from .. import ValidationError
+from .. import MAX_RETRY_AFTER, ValidationError
 
 __all__ = ["TokenBucket"]
 
@@ -87,7 +87,7 @@ class TokenBucket:
         if not repeated:
             self._strikes += 1
         backoff = min(self.max_backoff, 2.0 ** (self._strikes - 1))
-        pause = retry_after if retry_after is not None else backoff
+        pause = min(retry_after, MAX_RETRY_AFTER) if retry_after is not None else backoff
         self.paused_until = max(self.paused_until, now + pause)
         rate = self.current_rate(now)
         if rate is not None and not repeated:

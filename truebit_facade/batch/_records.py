@@ -124,7 +124,12 @@ class BatchSummary:
     ``finished_ok`` of ``finished`` are verified successes, ``indeterminate`` unverified ones (the
     nodes disagreed); the rest of ``finished`` failed as tasks. ``reads_per_task`` is status reads per
     ended row (the ledger's total). ``complete`` says nothing is left to do: no row pending,
-    submitted or in doubt."""
+    submitted or in doubt.
+
+    The ``*_this_run`` fields, ``rate_limited``, ``stopped`` and ``wall_seconds`` describe one run,
+    whatever ended it (done, stopped, interrupted, a bad input, an error): ``stopped`` says it ended
+    before its inputs did, ``abandoned_this_run`` counts the submits a second interrupt cut (their
+    rows are in doubt)."""
 
     total: int
     pending: int
@@ -141,6 +146,8 @@ class BatchSummary:
     reads_per_task: float
     rate_limited: int
     wall_seconds: float
+    abandoned_this_run: int = 0
+    stopped: bool = False
 
     @property
     def complete(self) -> bool:

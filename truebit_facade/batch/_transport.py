@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
+from .. import RetryPolicy
 from ._items import Job
 
 if TYPE_CHECKING:
@@ -33,11 +34,21 @@ def _submit_args(job: Job, value: Any) -> tuple[tuple[Any, ...], dict[str, Any]]
     return (job.namespace, job.task), call
 
 
+C = TypeVar("C", "AsyncTruebit", "Truebit")
+
+
+def _no_retries(client: C) -> C:
+    """The client as the batch drives it: the same pool and settings, retries off. One owner of
+    retries per request: the batch decides (a refused submit goes back to pending, a failed status
+    read is read again on the poll schedule, 429s slow the whole batch), never the client inside it."""
+    return client.with_options(retry=RetryPolicy.none())
+
+
 class AsyncClientTransport:
     """Over an ``AsyncTruebit``: its own connection pool, on the running loop."""
 
     def __init__(self, client: AsyncTruebit) -> None:
-        self._client = client
+        self._client = _no_retries(client)
 
     async def submit(self, job: Job, value: Any) -> str:
         args, kwargs = _submit_args(job, value)
@@ -56,7 +67,7 @@ class ThreadedClientTransport:
     share between threads; its ``run_many`` does the same)."""
 
     def __init__(self, client: Truebit, workers: int) -> None:
-        self._client = client
+        self._client = _no_retries(client)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="truebit-batch")
 
     async def submit(self, job: Job, value: Any) -> str:

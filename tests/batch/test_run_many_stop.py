@@ -1,0 +1,104 @@
+"""``run_many`` interrupted, on the sandbox: a first Ctrl-C (sync) or cancellation (async) starts no new
+call and lets each call in flight get its current request's answer, so no execution id is lost: the
+interruption carries ``results`` with one entry per started call, as many as the sandbox started.
+A second one abandons the calls in flight and says how many."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from truebit_facade import AsyncTruebit, CallInterruptedError, FunctionResult, Truebit
+from truebit_facade.sandbox import FaultConfig, Sandbox, SandboxConfig
+
+NS = "3a2b5129"
+N = 24
+
+
+@pytest.fixture
+def truebit_sandbox_config() -> SandboxConfig:
+    # Every execute answer comes 0.6 s late (the execution has started): a wide window for the signal.
+    faults = FaultConfig(rates={"slow_after": 1.0}, slow_seconds=0.6, endpoints=("function-execute",))
+    return SandboxConfig(hold_seconds=1, faults=faults)
+
+
+def _started(sb: Sandbox) -> int:
+    deadline = time.monotonic() + 10
+    while True:
+        stats = httpx.get(f"{sb.url}/_sandbox/stats").json()
+        if (stats["active"] == 0 and stats["queued"] == 0) or time.monotonic() > deadline:
+            return int(stats["startedTotal"])
+        time.sleep(0.02)
+
+
+def _check(results: list[Any], started: int) -> None:
+    known = [r for r in results if r is not None]
+    assert known and len(known) < N
+    for r in known:
+        assert isinstance(r, FunctionResult | CallInterruptedError), r
+        assert r.execution_id  # the id of every execution that started is known
+    assert len(known) == started
+
+
+@pytest.mark.timeout(60)
+def test_a_first_ctrl_c_lets_the_calls_in_flight_get_their_answers(truebit_sandbox: Sandbox) -> None:
+    sb = truebit_sandbox
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # explicit, not inherited
+    try:
+        with Truebit(api_key=sb.api_key, base_url=sb.url) as tb:
+            threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+            with pytest.raises(KeyboardInterrupt) as info:
+                tb.functions.run_many(NS, "echo", [f"many-{i}" for i in range(N)], concurrency=4)
+                time.sleep(5)  # not reached unless the run ended first (then the signal lands here)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    _check(info.value.results, _started(sb))  # type: ignore[attr-defined]
+    assert any("may still be running" in note for note in info.value.__notes__)
+
+
+@pytest.mark.timeout(60)
+def test_a_first_cancellation_does_the_same_for_the_async_client(truebit_sandbox: Sandbox) -> None:
+    sb = truebit_sandbox
+
+    async def main() -> Any:
+        async with AsyncTruebit(api_key=sb.api_key, base_url=sb.url) as tb:
+            task = asyncio.ensure_future(
+                tb.functions.run_many(NS, "echo", [f"amany-{i}" for i in range(N)], concurrency=4)
+            )
+            await asyncio.sleep(0.3)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError) as info:
+                await task
+            return info.value
+
+    error = asyncio.run(main())
+    _check(error.results, _started(sb))
+
+
+@pytest.mark.timeout(60)
+def test_a_second_cancellation_abandons_and_says_how_many(truebit_sandbox: Sandbox) -> None:
+    sb = truebit_sandbox
+
+    async def main() -> Any:
+        async with AsyncTruebit(api_key=sb.api_key, base_url=sb.url) as tb:
+            task = asyncio.ensure_future(
+                tb.functions.run_many(NS, "echo", [f"bmany-{i}" for i in range(N)], concurrency=4)
+            )
+            await asyncio.sleep(0.3)
+            task.cancel()
+            await asyncio.sleep(0.05)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError) as info:
+                await task
+            return info.value
+
+    error = asyncio.run(main())
+    notes = getattr(error, "__notes__", [])
+    assert any("abandoned 4 calls in flight" in note for note in notes), notes

@@ -1,0 +1,104 @@
+"""What a batch writes of an answer: scrubbed of the header values its request sent, in every encoding
+a target may echo them in.
+
+The client's scrubber (``truebit_facade.scrub_secrets``) replaces a secret as text: as sent, JSON-
+escaped, re-decoded as latin-1. A ledger outlives the process, so the batch also replaces the forms
+that text scanning would miss: percent-encoded (a query string echoed back), hex and base64 (at any
+alignment inside a longer base64 text: ``Basic <base64(user:secret)>``), and the secret's bytes inside
+a binary answer, which the service hands over as ``{"base64": ...}`` (decoded, scrubbed, re-encoded).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import functools
+import urllib.parse
+from typing import Any
+
+from .. import scrub_secrets
+
+__all__ = ["scrub_stored"]
+
+REDACTED = "[REDACTED]"
+#: A base64 core shorter than this is not replaced: it would match ordinary text by chance.
+_MIN_CORE = 6
+
+
+def _base64_cores(raw: bytes) -> set[str]:
+    """The part of ``base64(x + raw + y)`` that depends on ``raw`` alone, for each alignment of
+    ``raw`` (0, 1 or 2 bytes into a group of three), in the standard and URL-safe alphabets."""
+    cores: set[str] = set()
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + raw + b"\0\0").decode("ascii")
+        start = (0, 2, 3)[shift]  # characters that also carry the bytes before the secret
+        end = ((shift + len(raw)) * 8) // 6  # characters fully inside the secret's bits
+        core = encoded[start:end]
+        if len(core) >= _MIN_CORE:
+            cores.update((core, core.replace("+", "-").replace("/", "_")))
+    return cores
+
+
+@functools.lru_cache(maxsize=256)
+def _forms(secret: str) -> tuple[tuple[str, ...], tuple[bytes, ...]]:
+    """Text forms (longest first) and byte forms of one secret."""
+    raw = secret.encode("utf-8", "surrogatepass")
+    text = {
+        secret,
+        urllib.parse.quote(secret, safe=""),
+        urllib.parse.quote_plus(secret, safe=""),
+        urllib.parse.quote(secret),
+        raw.hex(),
+        raw.hex().upper(),
+        *_base64_cores(raw),
+    }
+    text = {form for form in text if len(form) >= 3}
+    binary = {form.encode("utf-8", "surrogatepass") for form in text}
+    binary.add(raw)
+    with contextlib.suppress(UnicodeEncodeError):
+        binary.add(secret.encode("latin-1"))
+    binary.add(secret.encode("utf-16-le", "surrogatepass"))
+    return tuple(sorted(text, key=len, reverse=True)), tuple(sorted(binary, key=len, reverse=True))
+
+
+def _scrub_text(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        for form in _forms(secret)[0]:
+            if form in text:
+                text = text.replace(form, REDACTED)
+    return text
+
+
+def _scrub_base64(text: str, secrets: tuple[str, ...]) -> str:
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return _scrub_text(text, secrets)
+    scrubbed = data
+    for secret in secrets:
+        for form in _forms(secret)[1]:
+            scrubbed = scrubbed.replace(form, REDACTED.encode())
+    # Any base64 text: re-encoded (the bytes changed) and still checked as text.
+    return _scrub_text(base64.b64encode(scrubbed).decode("ascii"), secrets)
+
+
+def _walk(value: Any, secrets: tuple[str, ...], key: object = None) -> Any:
+    if isinstance(value, str):
+        return _scrub_base64(value, secrets) if key == "base64" else _scrub_text(value, secrets)
+    if isinstance(value, dict):
+        return {
+            (_scrub_text(k, secrets) if isinstance(k, str) else k): _walk(v, secrets, k)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_walk(v, secrets) for v in value]
+    return value
+
+
+def scrub_stored(value: Any, secrets: tuple[str, ...]) -> Any:
+    """``value`` (an answer's JSON) as the ledger may keep it: see the module docstring."""
+    if not secrets:
+        return value
+    usable = tuple(s for s in secrets if s)
+    return _walk(scrub_secrets(value, usable), usable)
