@@ -9,7 +9,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PAIRS = {"_sync_client.py": "_async_client.py", "_sync_resources.py": "_async_resources.py"}
+PAIRS = {
+    "_sync_client.py": "_async_client.py",
+    "_sync_resources.py": "_async_resources.py",
+    "_sync_pool.py": "_async_pool.py",
+}
 
 
 def test_the_sync_twins_match_their_async_sources() -> None:

@@ -57,7 +57,7 @@ def _interrupted(exc: BaseException, results: list[Any], abandoned: int) -> Base
     running = [i for i in ids if i]
     if running:
         shown = ", ".join(running[:20]) + (" ..." if len(running) > 20 else "")
-        exc.add_note(f"run_many stopped; executions that may still be running: {shown}")
+        exc.add_note(f"run_many stopped; its executions (collect the unfinished with wait()): {shown}")
     if abandoned:
         exc.add_note(f"run_many abandoned {abandoned} calls in flight: their tasks may have been submitted")
     return exc
