@@ -31,6 +31,7 @@ NS = "3a2b5129"
 CHILD = (
     "import signal, sys\n"
     "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+    "signal.signal(signal.SIGTERM, signal.SIG_DFL)\n"
     "from truebit_facade.cli import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
@@ -82,9 +83,11 @@ class Terminal:
 
 
 @pytest.mark.timeout(180)
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_ctrl_c_after_a_second_prints_the_execution_id_and_the_resume_command(
-    sandbox_factory: Callable[..., Any],
+    sandbox_factory: Callable[..., Any], signum: int
 ) -> None:
+    # SIGTERM (kill, a service manager) means what Ctrl-C means.
     from truebit_facade.sandbox import NodeFault
 
     # The sandbox's own hold (60 s), so a sync-mode request would still be held at the Ctrl-C; the one
@@ -97,7 +100,7 @@ def test_ctrl_c_after_a_second_prints_the_execution_id_and_the_resume_command(
         shown = terminal.read_until(lambda text: LINE.search(text))
         assert shown is not None, terminal.text
         time.sleep(max(0.0, 1.0 - (time.monotonic() - terminal.started)))  # Ctrl-C at ~1 s, not sooner
-        os.kill(terminal.proc.pid, signal.SIGINT)
+        os.kill(terminal.proc.pid, signum)
         terminal.read_until(lambda text: False)  # to the end
         code = terminal.proc.wait(timeout=60)
     finally:

@@ -3,11 +3,15 @@ turn whatever it ended on into one exit code."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from types import FrameType
 
 from .._errors import TruebitError
 from .._redact import logger, scrub
@@ -31,6 +35,32 @@ class _ScrubbingFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return scrub(super().format(record), self._secrets)
+
+
+@contextlib.contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM (a service manager, ``kill``, a CI runner's stop) means what Ctrl-C means: whatever
+    SIGINT's handler does at that moment runs, so the execution id is printed with the resume command
+    and a request in flight may finish first. Only where SIGTERM would have killed us outright."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        handler = signal.getsignal(signal.SIGINT)
+        if callable(handler):
+            handler(signal.SIGINT, frame)
+        else:  # SIGINT ignored or default: still stop, as SIGTERM asked
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _usage_error(out: Output, exc: UsageError) -> int:
@@ -78,7 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     client: Truebit | None = None
     try:
         client = _make_client(args.base_url)
-        return COMMANDS[args.command](args, client, out)
+        with _sigterm_as_ctrl_c():
+            return COMMANDS[args.command](args, client, out)
     except KeyboardInterrupt as exc:
         execution_id = getattr(exc, "execution_id", None) or getattr(args, "execution_id", None)
         submitting = args.command in ("run", "call", "submit")
