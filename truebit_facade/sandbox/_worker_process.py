@@ -40,7 +40,7 @@ from ._wasm import ModuleMissing, WasmRunner
 __all__ = ["BOOTSTRAP", "NICENESS", "serve"]
 
 #: How much lower a worker's scheduling priority is than the server's (``os.nice``).
-NICENESS = 10
+NICENESS = 5
 
 #: ``python -c BOOTSTRAP FD PACKAGE_DIR``: the packages ``truebit_facade`` and ``truebit_facade.sandbox``
 #: as bare modules with the right ``__path__`` (their ``__init__`` would import the whole client and
