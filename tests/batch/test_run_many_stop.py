@@ -60,7 +60,7 @@ def test_a_first_ctrl_c_lets_the_calls_in_flight_get_their_answers(truebit_sandb
     finally:
         signal.signal(signal.SIGINT, previous)
     _check(info.value.results, _started(sb))  # type: ignore[attr-defined]
-    assert any("may still be running" in note for note in info.value.__notes__)
+    assert any("collect the unfinished with wait()" in note for note in info.value.__notes__)
 
 
 @pytest.mark.timeout(60)
