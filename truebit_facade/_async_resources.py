@@ -23,7 +23,7 @@ from ._arguments import check_flags as _check_flags
 from ._arguments import check_keywords as _check_keywords
 from ._arguments import pick as _options
 from ._driver import mark_group_interrupted
-from ._errors import TruebitError
+from ._errors import TruebitError, ValidationError
 from ._many import check_inputs, gather_bounded
 from ._models import (
     ApiTaskResult,
@@ -137,8 +137,10 @@ class _AsyncTasks(Generic[R, V]):
         call = flow.run(self._kind, build, timeout, raise_on_failure, on_status)
         return await self._client._perform(call, token, group)
 
-    async def _submit(self, build: Callable[[bool], WireRequest]) -> Execution:
-        return await self._client._perform(flow.submit(self._kind, build))
+    async def _submit(self, build: Callable[[bool], WireRequest], hold: bool) -> Execution:
+        if not isinstance(hold, bool):
+            raise ValidationError("hold", "must be True or False")
+        return await self._client._perform(flow.submit(self._kind, build, hold))
 
     def _shared(self, options: dict[str, Any], allowed: tuple[str, ...]) -> tuple[Timeout, bool]:
         """``run_many``'s options for every call: ``timeout`` and ``raise_on_failure`` taken out and
@@ -266,10 +268,13 @@ class AsyncFunctions(_AsyncTasks[FunctionResult, VerifiedFunctionResult]):
         requester_timestamp: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        hold: bool = False,
     ) -> Execution:
-        """Start an execution and return at once with its ``execution_id`` (async mode)."""
+        """Start an execution and return at once with its ``execution_id`` (async mode). With
+        ``hold``, in sync mode: the service holds the request until the task ends or its hold (60 s)
+        passes, and ``Execution.result`` is the final result when the task ended in that time."""
         options = _options(locals(), _FUNCTION_OPTIONS)
-        return await self._submit(self._builder(namespace, task, input, options))
+        return await self._submit(self._builder(namespace, task, input, options), hold)
 
     async def run_many(
         self, namespace: str, task: str, inputs: Iterable[Any], *, concurrency: int = 16, **options: Any
@@ -384,9 +389,11 @@ class AsyncApiTasks(_AsyncTasks[ApiTaskResult, VerifiedApiTaskResult]):
         label: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        hold: bool = False,
     ) -> Execution:
-        """Start an API-task execution and return at once with its ``execution_id``."""
-        return await self._submit(self._builder(namespace, task, _options(locals(), _API_OPTIONS)))
+        """Start an API-task execution and return at once with its ``execution_id``; ``hold`` as for
+        function tasks (``Execution.result`` when the call ended within the service's hold)."""
+        return await self._submit(self._builder(namespace, task, _options(locals(), _API_OPTIONS)), hold)
 
     async def run_many(
         self,

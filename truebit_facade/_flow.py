@@ -329,18 +329,21 @@ def run(
     return flow
 
 
-def submit(kind: Kind[R], build: Callable[[bool], WireRequest]) -> Call[Execution]:
-    """Start an execution in async mode and return its id at once."""
+def submit(kind: Kind[R], build: Callable[[bool], WireRequest], hold: bool = False) -> Call[Execution]:
+    """Start an execution and return its id: at once (async mode), or with ``hold`` in sync mode,
+    carrying the final result when the task ended within the service's hold. Either way one request,
+    never resent once it may have gone out, and no status read."""
 
     def flow(settings: Settings, book: SecretBook, progress: Progress) -> Flow[Execution]:
         settings.require_key()
         progress.kind = kind.name
-        request = build(False)
+        request = build(hold)
         book.remember(request.secrets)
         outcome, _ = yield from execute(settings, kind, request, Deadline(None), book, progress)
         if isinstance(outcome, Execution):
             return outcome
-        return Execution(outcome.execution_id, kind.name, outcome.response)
+        result = outcome if outcome.is_terminal else None
+        return Execution(outcome.execution_id, kind.name, outcome.response, result)
 
     return flow
 

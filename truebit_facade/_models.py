@@ -169,6 +169,9 @@ class Execution:
     kind: TaskKind
     #: The HTTP answer of the execute request (status and headers).
     response: ResponseInfo | None = field(default=None, repr=False, compare=False)
+    #: ``submit(..., hold=True)`` only: the task's final result when it ended within the service's
+    #: hold (a ``FunctionResult`` or an ``ApiTaskResult``, failed ones included), else ``None``.
+    result: FunctionResult | ApiTaskResult | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
