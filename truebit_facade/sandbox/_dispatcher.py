@@ -57,7 +57,7 @@ from ._manifest import PreparedCall
 from ._nodes import NodePool
 from ._registry import FunctionTask, Task, TaskRegistry
 from ._store import ExecutionStore
-from ._validation import API_OPERATION, FUNCTION_OPERATION, ApiRequest, FunctionRequest
+from ._validation import API_OPERATION, FUNCTION_OPERATION, ApiRequest, FunctionRequest, TaskRequest
 from ._worker_pool import PoolShare, WorkerPool, shared_pool
 
 if TYPE_CHECKING:
@@ -186,7 +186,7 @@ class Dispatcher:
             raise ApiError(402, "payment required: this API key is out of credit")
         self.credits[api_key] = credit - 1
 
-    def _resolve(self, request: FunctionRequest | ApiRequest, kind: type[_T]) -> _T:
+    def _resolve(self, request: TaskRequest, kind: type[_T]) -> _T:
         """The task of class ``kind`` a request names; 400 if there is none, or it is of the other kind
         (the message names the operation that executes it)."""
         from ._registry import TaskNotFound
