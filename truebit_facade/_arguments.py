@@ -5,41 +5,60 @@ Pure: no I/O."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from datetime import timedelta
+from typing import Any, TypedDict
 
 from ._errors import ValidationError
 
-__all__ = ["API_OPTIONS", "FUNCTION_OPTIONS", "check_flags", "check_keywords", "pick"]
-
-# extra_headers / extra_body: sent as given, for what the service accepts before this client knows it
-# (the API is a beta); they cannot replace what the client sets itself.
-FUNCTION_OPTIONS = (
-    "version",
-    "label",
-    "total_solutions",
-    "required_solutions",
-    "gas_limit",
-    "requester_timestamp",
-    "extra_headers",
-    "extra_body",
-)
-API_OPTIONS = (
-    "path",
-    "method",
-    "params",
-    "headers",
-    "body",
-    "execution_timeout",
-    "version",
-    "label",
-    "extra_headers",
-    "extra_body",
-)
+__all__ = [
+    "API_OPTIONS",
+    "FUNCTION_OPTIONS",
+    "ApiOptions",
+    "FunctionOptions",
+    "check_flags",
+    "check_keywords",
+]
 
 
-def pick(given: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
-    """The options named ``names`` out of a call's ``locals()``."""
-    return {name: given[name] for name in names}
+class _TaskOptions(TypedDict, total=False):
+    #: The task's version to run, or the ``label`` that names one (not both); default: the latest.
+    version: int | None
+    label: str | None
+    #: Sent as given, for what the service accepts before this client knows it (the API is a beta);
+    #: they cannot replace what the client sets itself.
+    extra_headers: Mapping[str, str] | None
+    extra_body: Mapping[str, Any] | None
+
+
+class FunctionOptions(_TaskOptions, total=False):
+    """The options of ``functions.run`` and ``functions.submit`` (all optional): ``version`` or
+    ``label``; ``total_solutions`` (default 1) nodes run the task and ``required_solutions`` (default:
+    all of them) must agree; ``gas_limit`` is the instruction budget (default: the task's);
+    ``requester_timestamp`` (default: now, in Unix seconds); ``extra_headers`` and ``extra_body``."""
+
+    total_solutions: int
+    required_solutions: int | None
+    gas_limit: int | None
+    requester_timestamp: int | None
+
+
+class ApiOptions(_TaskOptions, total=False):
+    """The options of ``api_tasks.run`` and ``api_tasks.submit`` besides ``path`` (all optional):
+    ``method`` (default ``GET``); ``params`` fill the path's ``{name}`` templates and the query;
+    ``headers`` are injected into the outgoing call (secret: never logged); ``body`` is its JSON body;
+    ``execution_timeout`` (default 30 s, seconds or a ``timedelta``) bounds it; ``version`` or
+    ``label``; ``extra_headers`` and ``extra_body``."""
+
+    method: str
+    params: Mapping[str, Any] | None
+    headers: Mapping[str, str] | None
+    body: Any
+    execution_timeout: float | timedelta
+
+
+# The keys ``run_many`` and the ``**options`` of run/submit accept (an unknown one is a ValidationError).
+FUNCTION_OPTIONS = tuple(FunctionOptions.__annotations__)
+API_OPTIONS = ("path", *ApiOptions.__annotations__)
 
 
 def check_keywords(options: Mapping[str, Any], allowed: tuple[str, ...]) -> None:

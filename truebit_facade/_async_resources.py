@@ -11,17 +11,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import timedelta
 from functools import partial
-from typing import Any, Generic, Literal, Protocol, TypeVar, overload
+from typing import Any, Generic, Literal, Protocol, TypeVar, Unpack, overload
 
 from . import _flow as flow
 from ._answers import API, FUNCTION, Kind
 from ._arguments import API_OPTIONS as _API_OPTIONS
 from ._arguments import FUNCTION_OPTIONS as _FUNCTION_OPTIONS
+from ._arguments import ApiOptions, FunctionOptions
 from ._arguments import check_flags as _check_flags
 from ._arguments import check_keywords as _check_keywords
-from ._arguments import pick as _options
 from ._driver import mark_group_interrupted
 from ._errors import TruebitError
 from ._many import check_inputs, gather_bounded
@@ -140,13 +139,12 @@ class _AsyncTasks(Generic[R, V]):
     async def _submit(self, build: Callable[[bool], WireRequest]) -> Execution:
         return await self._client._perform(flow.submit(self._kind, build))
 
-    def _shared(self, options: dict[str, Any], allowed: tuple[str, ...]) -> tuple[Timeout, bool]:
-        """``run_many``'s options for every call: ``timeout`` and ``raise_on_failure`` taken out and
-        checked, the rest checked to be ``run``'s."""
+    def _shared(self, options: dict[str, Any]) -> tuple[Timeout, bool]:
+        """``timeout`` and ``raise_on_failure`` taken out of the options of ``run`` (or those
+        ``run_many`` shares) and checked; the builder checks that the rest are the request's."""
         timeout = options.pop("timeout", DEFAULT)
         raise_on_failure = options.pop("raise_on_failure", True)
         _check_flags(None, raise_on_failure)
-        _check_keywords(options, allowed)
         return timeout, raise_on_failure
 
     async def _many(
@@ -175,6 +173,7 @@ class AsyncFunctions(_AsyncTasks[FunctionResult, VerifiedFunctionResult]):
     def _builder(
         self, namespace: str, task: str, input: Any, options: Mapping[str, Any]
     ) -> Callable[[bool], WireRequest]:
+        _check_keywords(options, _FUNCTION_OPTIONS)
         stamp = options.get("requester_timestamp")
         fixed = {**options, "requester_timestamp": int(time.time()) if stamp is None else stamp}
         return lambda sync: function_request(namespace, task, input, sync=sync, **fixed)
@@ -186,17 +185,10 @@ class AsyncFunctions(_AsyncTasks[FunctionResult, VerifiedFunctionResult]):
         task: str,
         input: Any,
         *,
-        version: int | None = None,
-        label: str | None = None,
-        total_solutions: int = 1,
-        required_solutions: int | None = None,
-        gas_limit: int | None = None,
-        requester_timestamp: int | None = None,
-        timeout: Timeout = DEFAULT,
         raise_on_failure: Literal[True] = True,
+        timeout: Timeout = DEFAULT,
         on_status: Callable[[FunctionResult], object] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        **options: Unpack[FunctionOptions],
     ) -> VerifiedFunctionResult: ...
 
     @overload
@@ -206,37 +198,13 @@ class AsyncFunctions(_AsyncTasks[FunctionResult, VerifiedFunctionResult]):
         task: str,
         input: Any,
         *,
-        version: int | None = None,
-        label: str | None = None,
-        total_solutions: int = 1,
-        required_solutions: int | None = None,
-        gas_limit: int | None = None,
-        requester_timestamp: int | None = None,
-        timeout: Timeout = DEFAULT,
         raise_on_failure: bool,
+        timeout: Timeout = DEFAULT,
         on_status: Callable[[FunctionResult], object] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        **options: Unpack[FunctionOptions],
     ) -> FunctionResult: ...
 
-    async def run(
-        self,
-        namespace: str,
-        task: str,
-        input: Any,
-        *,
-        version: int | None = None,
-        label: str | None = None,
-        total_solutions: int = 1,
-        required_solutions: int | None = None,
-        gas_limit: int | None = None,
-        requester_timestamp: int | None = None,
-        timeout: Timeout = DEFAULT,
-        raise_on_failure: bool = True,
-        on_status: Callable[[FunctionResult], object] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-    ) -> FunctionResult:
+    async def run(self, namespace: str, task: str, input: Any, **options: Any) -> FunctionResult:
         """Execute ``task`` on ``input`` (the text of ``input.txt``, or a JSON value) and wait for
         the verified result.
 
@@ -244,31 +212,21 @@ class AsyncFunctions(_AsyncTasks[FunctionResult, VerifiedFunctionResult]):
         execution id comes back, the status is polled until the end or ``timeout``. Raises
         ``TaskFailedError`` / ``VerificationIndeterminateError`` / ``UnknownStatusError`` unless
         ``raise_on_failure=False``; ``WaitTimeoutError`` (with the execution id) at the deadline.
-        ``required_solutions`` defaults to ``total_solutions``; ``gas_limit`` is the instruction
-        budget; ``version`` or ``label`` (not both) pick the task's version. ``on_status`` is called
-        with each state whose status differs from the previous one.
+        ``on_status`` is called with each state whose status differs from the previous one.
+        ``options`` (see ``FunctionOptions``): ``total_solutions=1``, ``required_solutions`` (default:
+        ``total_solutions``), ``gas_limit`` (the instruction budget), ``version`` or ``label`` (not
+        both: the task's version), ``requester_timestamp``, ``extra_headers``, ``extra_body``.
         """
-        options = _options(locals(), _FUNCTION_OPTIONS)
+        on_status = options.pop("on_status", None)
+        timeout, raise_on_failure = self._shared(options)
         build = self._builder(namespace, task, input, options)
         return await self._run(build, timeout, raise_on_failure, on_status=on_status)
 
     async def submit(
-        self,
-        namespace: str,
-        task: str,
-        input: Any,
-        *,
-        version: int | None = None,
-        label: str | None = None,
-        total_solutions: int = 1,
-        required_solutions: int | None = None,
-        gas_limit: int | None = None,
-        requester_timestamp: int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        self, namespace: str, task: str, input: Any, **options: Unpack[FunctionOptions]
     ) -> Execution:
-        """Start an execution and return at once with its ``execution_id`` (async mode)."""
-        options = _options(locals(), _FUNCTION_OPTIONS)
+        """Start an execution and return at once with its ``execution_id`` (async mode); ``options``
+        as ``run``'s."""
         return await self._submit(self._builder(namespace, task, input, options))
 
     async def run_many(
@@ -280,7 +238,7 @@ class AsyncFunctions(_AsyncTasks[FunctionResult, VerifiedFunctionResult]):
         ``inputs`` is an iterable of inputs (a string is one input, not many: wrap it in a list).
         Options shared by every input are checked once, before anything is sent."""
         items = check_inputs("inputs", inputs, item=None)
-        timeout, raise_on_failure = self._shared(options, _FUNCTION_OPTIONS)
+        timeout, raise_on_failure = self._shared(options)
         self._builder(namespace, task, "", options)(False)  # shared options: one error, raised now
         builds = [self._builder(namespace, task, i, options) for i in items]
         return await self._many(builds, concurrency, timeout, raise_on_failure)
@@ -294,6 +252,7 @@ class AsyncApiTasks(_AsyncTasks[ApiTaskResult, VerifiedApiTaskResult]):
     def _builder(
         self, namespace: str, task: str, options: Mapping[str, Any]
     ) -> Callable[[bool], WireRequest]:
+        _check_keywords(options, _API_OPTIONS)
         given = {"path": None, "method": "GET", **options}  # run()'s defaults, for run_many's mappings
         return lambda sync: api_request(namespace, task, sync=sync, **given)
 
@@ -304,18 +263,10 @@ class AsyncApiTasks(_AsyncTasks[ApiTaskResult, VerifiedApiTaskResult]):
         task: str,
         *,
         path: str,
-        method: str = "GET",
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        body: Any = None,
-        execution_timeout: float | timedelta = 30.0,
-        version: int | None = None,
-        label: str | None = None,
-        timeout: Timeout = DEFAULT,
         raise_on_failure: Literal[True] = True,
+        timeout: Timeout = DEFAULT,
         on_status: Callable[[ApiTaskResult], object] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        **options: Unpack[ApiOptions],
     ) -> VerifiedApiTaskResult: ...
 
     @overload
@@ -325,68 +276,32 @@ class AsyncApiTasks(_AsyncTasks[ApiTaskResult, VerifiedApiTaskResult]):
         task: str,
         *,
         path: str,
-        method: str = "GET",
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        body: Any = None,
-        execution_timeout: float | timedelta = 30.0,
-        version: int | None = None,
-        label: str | None = None,
-        timeout: Timeout = DEFAULT,
         raise_on_failure: bool,
+        timeout: Timeout = DEFAULT,
         on_status: Callable[[ApiTaskResult], object] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        **options: Unpack[ApiOptions],
     ) -> ApiTaskResult: ...
 
-    async def run(
-        self,
-        namespace: str,
-        task: str,
-        *,
-        path: str,
-        method: str = "GET",
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        body: Any = None,
-        execution_timeout: float | timedelta = 30.0,
-        version: int | None = None,
-        label: str | None = None,
-        timeout: Timeout = DEFAULT,
-        raise_on_failure: bool = True,
-        on_status: Callable[[ApiTaskResult], object] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-    ) -> ApiTaskResult:
+    async def run(self, namespace: str, task: str, **options: Any) -> ApiTaskResult:
         """Make the call ``method path`` of the task's manifest and wait for its result.
 
-        ``params`` fill the ``{name}`` templates and query parameters, ``headers`` are injected into
-        the outgoing call (secret: never logged), ``body`` is the JSON request body.
-        ``execution_timeout`` bounds the outgoing call, in seconds or a ``timedelta``.
+        ``options`` (see ``ApiOptions``): ``method="GET"``; ``params`` fill the ``{name}`` templates
+        and query parameters, ``headers`` are injected into the outgoing call (secret: never logged),
+        ``body`` is the JSON request body; ``execution_timeout`` (default 30) bounds the outgoing
+        call, in seconds or a ``timedelta``; ``version`` or ``label``, ``extra_headers``, ``extra_body``.
+        The rest as ``functions.run``.
         """
-        options = _options(locals(), _API_OPTIONS)
-        return await self._run(
-            self._builder(namespace, task, options), timeout, raise_on_failure, on_status=on_status
-        )
+        on_status = options.pop("on_status", None)
+        timeout, raise_on_failure = self._shared(options)
+        build = self._builder(namespace, task, options)
+        return await self._run(build, timeout, raise_on_failure, on_status=on_status)
 
     async def submit(
-        self,
-        namespace: str,
-        task: str,
-        *,
-        path: str,
-        method: str = "GET",
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        body: Any = None,
-        execution_timeout: float | timedelta = 30.0,
-        version: int | None = None,
-        label: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        self, namespace: str, task: str, *, path: str, **options: Unpack[ApiOptions]
     ) -> Execution:
-        """Start an API-task execution and return at once with its ``execution_id``."""
-        return await self._submit(self._builder(namespace, task, _options(locals(), _API_OPTIONS)))
+        """Start an API-task execution and return at once with its ``execution_id``; ``options`` as
+        ``run``'s."""
+        return await self._submit(self._builder(namespace, task, {"path": path, **options}))
 
     async def run_many(
         self,
@@ -401,9 +316,7 @@ class AsyncApiTasks(_AsyncTasks[ApiTaskResult, VerifiedApiTaskResult]):
         at most ``concurrency`` at a time; results or errors in input order. Options given here are
         shared by every call (a call's own keys win) and checked once, before anything is sent."""
         items = check_inputs("calls", calls, item=Mapping)
-        timeout, raise_on_failure = self._shared(options, _API_OPTIONS)
-        for call in items:
-            _check_keywords(call, _API_OPTIONS)
+        timeout, raise_on_failure = self._shared(options)
         self._builder(namespace, task, {"path": "/", **options})(False)  # shared options, checked once
         builds = [self._builder(namespace, task, {**options, **call}) for call in items]
         return await self._many(builds, concurrency, timeout, raise_on_failure)
