@@ -16,7 +16,14 @@ from . import _flow as flow
 from ._answers import API, FUNCTION, Kind
 from ._arguments import API_OPTIONS as _API_OPTIONS
 from ._arguments import FUNCTION_OPTIONS as _FUNCTION_OPTIONS
-from ._arguments import ApiOptions, FunctionOptions
+from ._arguments import (
+    ApiOptions,
+    ApiRun,
+    ApiRunAnyOutcome,
+    FunctionOptions,
+    FunctionRun,
+    FunctionRunAnyOutcome,
+)
 from ._arguments import check_flags as _check_flags
 from ._arguments import check_keywords as _check_keywords
 from ._driver import mark_group_interrupted
@@ -178,28 +185,12 @@ class Functions(_Tasks[FunctionResult, VerifiedFunctionResult]):
 
     @overload
     def run(
-        self,
-        namespace: str,
-        task: str,
-        input: Any,
-        *,
-        raise_on_failure: Literal[True] = True,
-        timeout: Timeout = DEFAULT,
-        on_status: Callable[[FunctionResult], object] | None = None,
-        **options: Unpack[FunctionOptions],
+        self, namespace: str, task: str, input: Any, **options: Unpack[FunctionRun]
     ) -> VerifiedFunctionResult: ...
 
     @overload
     def run(
-        self,
-        namespace: str,
-        task: str,
-        input: Any,
-        *,
-        raise_on_failure: bool,
-        timeout: Timeout = DEFAULT,
-        on_status: Callable[[FunctionResult], object] | None = None,
-        **options: Unpack[FunctionOptions],
+        self, namespace: str, task: str, input: Any, **options: Unpack[FunctionRunAnyOutcome]
     ) -> FunctionResult: ...
 
     def run(self, namespace: str, task: str, input: Any, **options: Any) -> FunctionResult:
@@ -210,10 +201,11 @@ class Functions(_Tasks[FunctionResult, VerifiedFunctionResult]):
         execution id comes back, the status is polled until the end or ``timeout``. Raises
         ``TaskFailedError`` / ``VerificationIndeterminateError`` / ``UnknownStatusError`` unless
         ``raise_on_failure=False``; ``WaitTimeoutError`` (with the execution id) at the deadline.
-        ``on_status`` is called with each state whose status differs from the previous one.
-        ``options`` (see ``FunctionOptions``): ``total_solutions=1``, ``required_solutions`` (default:
-        ``total_solutions``), ``gas_limit`` (the instruction budget), ``version`` or ``label`` (not
-        both: the task's version), ``requester_timestamp``, ``extra_headers``, ``extra_body``.
+        ``on_status`` is called with each state whose status differs from the previous one. The
+        request's options (``FunctionOptions``): ``total_solutions=1``, ``required_solutions``
+        (default: ``total_solutions``), ``gas_limit`` (the instruction budget), ``version`` or
+        ``label`` (not both: the task's version), ``requester_timestamp``, ``extra_headers``,
+        ``extra_body``. An unknown keyword is a ``ValidationError``, raised before anything is sent.
         """
         on_status = options.pop("on_status", None)
         timeout, raise_on_failure = self._shared(options)
@@ -253,49 +245,30 @@ class ApiTasks(_Tasks[ApiTaskResult, VerifiedApiTaskResult]):
         return lambda sync: api_request(namespace, task, sync=sync, **given)
 
     @overload
-    def run(
-        self,
-        namespace: str,
-        task: str,
-        *,
-        path: str,
-        raise_on_failure: Literal[True] = True,
-        timeout: Timeout = DEFAULT,
-        on_status: Callable[[ApiTaskResult], object] | None = None,
-        **options: Unpack[ApiOptions],
-    ) -> VerifiedApiTaskResult: ...
+    def run(self, namespace: str, task: str, **options: Unpack[ApiRun]) -> VerifiedApiTaskResult: ...
 
     @overload
-    def run(
-        self,
-        namespace: str,
-        task: str,
-        *,
-        path: str,
-        raise_on_failure: bool,
-        timeout: Timeout = DEFAULT,
-        on_status: Callable[[ApiTaskResult], object] | None = None,
-        **options: Unpack[ApiOptions],
-    ) -> ApiTaskResult: ...
+    def run(self, namespace: str, task: str, **options: Unpack[ApiRunAnyOutcome]) -> ApiTaskResult: ...
 
     def run(self, namespace: str, task: str, **options: Any) -> ApiTaskResult:
         """Make the call ``method path`` of the task's manifest and wait for its result.
 
-        ``options`` (see ``ApiOptions``): ``method="GET"``; ``params`` fill the ``{name}`` templates
-        and query parameters, ``headers`` are injected into the outgoing call (secret: never logged),
-        ``body`` is the JSON request body; ``execution_timeout`` (default 30) bounds the outgoing
-        call, in seconds or a ``timedelta``; ``version`` or ``label``, ``extra_headers``, ``extra_body``.
-        The rest as ``functions.run``.
+        The request's options (``ApiOptions``): ``path`` (required), ``method="GET"``; ``params``
+        fill the ``{name}`` templates and query parameters, ``headers`` are injected into the
+        outgoing call (secret: never logged), ``body`` is the JSON request body; ``execution_timeout``
+        (default 30) bounds the outgoing call, in seconds or a ``timedelta``; ``version`` or
+        ``label``, ``extra_headers``, ``extra_body``. ``timeout``, ``raise_on_failure`` and
+        ``on_status`` as ``functions.run``'s.
         """
         on_status = options.pop("on_status", None)
         timeout, raise_on_failure = self._shared(options)
         build = self._builder(namespace, task, options)
         return self._run(build, timeout, raise_on_failure, on_status=on_status)
 
-    def submit(self, namespace: str, task: str, *, path: str, **options: Unpack[ApiOptions]) -> Execution:
+    def submit(self, namespace: str, task: str, **options: Unpack[ApiOptions]) -> Execution:
         """Start an API-task execution and return at once with its ``execution_id``; ``options`` as
         ``run``'s."""
-        return self._submit(self._builder(namespace, task, {"path": path, **options}))
+        return self._submit(self._builder(namespace, task, options))
 
     def run_many(
         self,
