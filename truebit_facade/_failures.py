@@ -52,6 +52,22 @@ _OTHER_KIND: dict[TaskKind, str] = {
 }
 
 
+def _not_found_hint(kind: TaskKind, where: str, own_id: bool) -> str:
+    """What a status read answered 404 in the API's error shape (``{"message": ...}``) can mean.
+
+    The spec documents that 404 ("Execution ID not found") with a free-text message, and a server
+    that is not the task API may answer an unknown route with the same shape (the sandbox answers
+    ``execution id not found`` and ``not found``): the answer cannot tell a wrong id from a wrong
+    base URL. Only an id the service gave to this very call (``own_id``: its execute request went to
+    the same base URL, for the same kind) rules both out."""
+    if own_id:
+        return "the service gave this id to this call's execute request, and no longer knows it"
+    return (
+        f"{where} found no execution: if that is not the task API's URL, check TRUEBIT_BASE_URL (or "
+        f"base_url); {_OTHER_KIND[kind]}"
+    )
+
+
 def status_error(
     answer: Answer,
     op: Operation,
@@ -61,9 +77,11 @@ def status_error(
     execution_id: str | None = None,
     kind: TaskKind | None = None,
     target: str | None = None,
+    own_id: bool = False,
 ) -> errors.APIStatusError:
     """The error for a non-200 answer to the request ``op`` (``target``: its method and URL, about an
-    execution of ``kind``). Non-standard codes (499, 520, 599) are handled like any other."""
+    execution of ``kind``; ``own_id``: an id the service gave to this call). Non-standard codes
+    (499, 520, 599) are handled like any other."""
     try:
         body: Any = json.loads(answer.content) if answer.content.strip() else None
         body = scrub_json(body, secrets)
@@ -92,17 +110,17 @@ def status_error(
         and not no_endpoint
     )
     text = f"HTTP {status}" + (f": {message}" if message else "")
+    where = scrub(target, secrets) if target else "the request's URL"
     if may_have_submitted:
         text += " (the task may have been submitted; it was not resent)"
     elif no_endpoint:
-        where = scrub(target, secrets) if target else "the request's URL"
         text += (
             f"; {where} is not an endpoint of the task API"
             + (", so no task was started" if op == "execute" else "")
             + ": check TRUEBIT_BASE_URL (or base_url)"
         )
     elif status == 404 and kind is not None:
-        text += f"; {_OTHER_KIND[kind]}"
+        text += f"; {_not_found_hint(kind, where, own_id)}"
     kw: dict[str, Any] = {
         "status_code": status,
         "body": body,

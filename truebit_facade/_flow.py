@@ -96,11 +96,13 @@ Flow = Generator[Effect, Reply, T]
 class Progress:
     """What a call has learnt so far, readable by its driver when the call is torn down (Ctrl-C):
     the execution id once known, and whether an execute request is in flight (then the id, if the
-    service assigns one, comes only with its answer)."""
+    service assigns one, comes only with its answer). ``id_from_execute``: the id came with this
+    call's execute answer (so a later 404 is neither a wrong base URL nor the other kind's id)."""
 
     kind: TaskKind | None = None
     execution_id: str | None = None
     submitting: bool = False
+    id_from_execute: bool = False
 
 
 class _OutOfTime(Exception):
@@ -175,7 +177,7 @@ def execute(
         if not 200 <= reply.status < 300:
             raise fail.status_error(reply, "execute", secrets=book.known(), target=_target(settings, request))
         outcome = read_execute(reply, kind, book.known)
-        progress.execution_id = outcome.execution_id
+        progress.execution_id, progress.id_from_execute = outcome.execution_id, True
         return outcome, parse_retry_after(reply.headers.get("retry-after"))
 
 
@@ -206,6 +208,7 @@ def read(
                 execution_id=request.execution_id,
                 kind=kind.name,
                 target=_target(settings, request),
+                own_id=progress.id_from_execute,
             )
             if not is_retryable_status(reply.status):
                 raise error
