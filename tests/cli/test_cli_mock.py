@@ -290,11 +290,11 @@ def test_task_version_is_the_task_s_version(service: MockService, capsys: pytest
     assert len(service.requests) == count
     rc, out, _ = run_cli(["--json", "call", "ns", "t", "--path", "/p", "--version", "2"], capsys)
     assert rc == 2 and "--task-version 2" in json.loads(out)["error"]["message"]
-    # truebit batch takes the same spelling (its own --version N is kept for now).
+    # truebit batch takes the same option, from the same option group.
     from truebit_facade.cli._parsing import build_parser
 
     args = build_parser().parse_args(["batch", "ns", "t", "--ledger", "l.db", "--task-version", "4"])
-    assert args.version == 4
+    assert args.task_version == 4
 
 
 # --- --async and status ---------------------------------------------------------------------------
