@@ -54,11 +54,11 @@ typecheck: $(STAMP)
 
 ## The two commands of the README -----------------------------------------------------------
 test: $(STAMP) lint typecheck check-generated check-unasync  ## the whole suite
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 	$(PY) scripts/conformance.py
 
 unit: $(STAMP)
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -n auto -m "not slow"
 
 fuzz: $(STAMP)  ## the fuzzers with the thorough hypothesis profile (2000 examples per operation)
 	TRUEBIT_HYPOTHESIS=thorough $(BIN)/pytest -q tests/conformance/test_client_fuzz.py tests/conformance/test_schemathesis.py

@@ -14,8 +14,10 @@ Nothing here asserts a time: the machines are noisy. The two sides run in altern
 times (default 3), and the ratio batch/run_many of each round's tasks per second is reported with its
 median, so that a load that comes and goes weighs on both. Memory: the client's current RSS is
 sampled while it runs; "RSS growth" is the last sample minus the one at a fifth of the run (flat: the
-batch holds no per-task state). Options: --count N, --ledger-count N, --concurrency N, --rounds N,
---only sandbox|ledger.
+batch holds no per-task state). A second sandbox row runs --count/10 tasks that each take --late
+seconds (default 0.25), as real tasks take their time: there the batch submits in async mode and
+keeps many executions open while run_many holds one request per task. Options: --count N,
+--ledger-count N, --concurrency N, --rounds N, --late S, --only sandbox|ledger.
 """
 
 from __future__ import annotations
@@ -123,14 +125,21 @@ def child_sandbox(name: str, url: str, key: str, count: int, concurrency: int) -
     return measured
 
 
-def bench_sandbox(count: int, concurrency: int, rounds: int = 3) -> None:
+def bench_sandbox(count: int, concurrency: int, rounds: int = 3, late: float = 0.0) -> None:
+    """``late``: the node answers this many seconds late, so each task takes that long (as a real
+    task does: several nodes run it and their answers are compared), and the sandbox runs up to 256
+    at once; 0: the echo task's own few milliseconds, 8 at once."""
     from truebit_facade.sandbox import sandbox_process
 
+    running = 256 if late else 8
     print(
-        f"{count} echo tasks on the sandbox (its own process: --max-concurrent 8, hold 2 s), "
-        f"concurrency {concurrency}, each side in a fresh process, {rounds} rounds in alternation"
+        f"{count} echo tasks on the sandbox (its own process: --max-concurrent {running}, hold 2 s"
+        + (f", each task {late:g} s late" if late else "")
+        + f"), concurrency {concurrency}, each side in a fresh process, {rounds} rounds in alternation"
     )
-    args = ["--hold", "2", "--max-concurrent", "8", "--max-retained", str(2 * rounds * count + 10)]
+    args = ["--hold", "2", "--max-concurrent", str(running), "--max-retained", str(2 * rounds * count + 10)]
+    if late:
+        args += ["--faulty", f"0:slow:{late:g}", "--verification-timeout", "30"]
     print(
         f"  {'':9} {'ok':>6} {'wall s':>7} {'tasks/s':>7} {'reads/task':>10} {'POSTs':>6} "
         f"{'client CPU':>10} {'CPU ms/task':>11} {'peak RSS MiB':>12} {'(at start)':>10} {'RSS growth':>10}"
@@ -197,6 +206,12 @@ def main() -> None:
     )
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight (default 16)")
     parser.add_argument("--rounds", type=int, default=3, help="sandbox rounds, in alternation (default 3)")
+    parser.add_argument(
+        "--late",
+        type=float,
+        default=0.25,
+        help="seconds each task takes in the second sandbox row (default 0.25)",
+    )
     parser.add_argument("--only", choices=["sandbox", "ledger"])
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -208,6 +223,7 @@ def main() -> None:
         bench_ledger(args.ledger_count, args.concurrency)
     if args.only in (None, "sandbox"):
         bench_sandbox(args.count, args.concurrency, args.rounds)
+        bench_sandbox(max(args.count // 10, 100), args.concurrency, args.rounds, late=args.late)
 
 
 if __name__ == "__main__":

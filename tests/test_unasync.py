@@ -13,6 +13,7 @@ PAIRS = {
     "_sync_client.py": "_async_client.py",
     "_sync_resources.py": "_async_resources.py",
     "_sync_pool.py": "_async_pool.py",
+    "_sync_backends.py": "_async_backends.py",
 }
 
 

@@ -5,7 +5,7 @@
 This file is the source of ``_sync_pool.py``, which ``scripts/unasync.py`` writes from it.
 
 The client's own pool is ``httpcore.AsyncConnectionPool`` (or httpcore's proxy pool when the
-environment names a proxy), made with the network backend of ``_backends`` through the public
+environment names a proxy), made with the network backend of ``_async_backends`` through the public
 ``network_backend=`` argument: every socket operation ends by the attempt's wall-clock bound, so a
 peer that drips bytes cannot stretch an attempt. The request is sent as httpcore takes it (bytes
 made once), the answer is read with the body's size bound, and no ``httpx.Response`` is made unless
@@ -30,7 +30,7 @@ import httpx
 
 from . import _bound as bound
 from . import _network as network
-from ._backends import AsyncBackend
+from ._async_backends import AsyncBackend
 from ._flow import Failure, Limits
 from ._transport import BodyTooLarge, BoundedDecoder, failure_of, too_large
 from ._wire import Answer, WireRequest

@@ -11,19 +11,25 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import timedelta
 from functools import partial
-from typing import Any, Generic, Literal, Protocol, TypeVar, overload
+from typing import Any, Generic, Literal, Protocol, TypeVar, Unpack, overload
 
 from . import _flow as flow
 from ._answers import API, FUNCTION, Kind
 from ._arguments import API_OPTIONS as _API_OPTIONS
 from ._arguments import FUNCTION_OPTIONS as _FUNCTION_OPTIONS
+from ._arguments import (
+    ApiOptions,
+    ApiRun,
+    ApiRunAnyOutcome,
+    FunctionOptions,
+    FunctionRun,
+    FunctionRunAnyOutcome,
+)
 from ._arguments import check_flags as _check_flags
 from ._arguments import check_keywords as _check_keywords
-from ._arguments import pick as _options
 from ._driver import mark_group_interrupted
-from ._errors import TruebitError
+from ._errors import TruebitError, ValidationError
 from ._many import check_inputs, gather_bounded
 from ._models import (
     ApiTaskResult,
@@ -137,16 +143,17 @@ class _AsyncTasks(Generic[R, V]):
         call = flow.run(self._kind, build, timeout, raise_on_failure, on_status)
         return await self._client._perform(call, token, group)
 
-    async def _submit(self, build: Callable[[bool], WireRequest]) -> Execution:
-        return await self._client._perform(flow.submit(self._kind, build))
+    async def _submit(self, build: Callable[[bool], WireRequest], hold: bool) -> Execution:
+        if not isinstance(hold, bool):
+            raise ValidationError("hold", "must be True or False")
+        return await self._client._perform(flow.submit(self._kind, build, hold))
 
-    def _shared(self, options: dict[str, Any], allowed: tuple[str, ...]) -> tuple[Timeout, bool]:
-        """``run_many``'s options for every call: ``timeout`` and ``raise_on_failure`` taken out and
-        checked, the rest checked to be ``run``'s."""
+    def _shared(self, options: dict[str, Any]) -> tuple[Timeout, bool]:
+        """``timeout`` and ``raise_on_failure`` taken out of the options of ``run`` (or those
+        ``run_many`` shares) and checked; the builder checks that the rest are the request's."""
         timeout = options.pop("timeout", DEFAULT)
         raise_on_failure = options.pop("raise_on_failure", True)
         _check_flags(None, raise_on_failure)
-        _check_keywords(options, allowed)
         return timeout, raise_on_failure
 
     async def _many(
@@ -175,68 +182,22 @@ class AsyncFunctions(_AsyncTasks[FunctionResult, VerifiedFunctionResult]):
     def _builder(
         self, namespace: str, task: str, input: Any, options: Mapping[str, Any]
     ) -> Callable[[bool], WireRequest]:
+        _check_keywords(options, _FUNCTION_OPTIONS)
         stamp = options.get("requester_timestamp")
         fixed = {**options, "requester_timestamp": int(time.time()) if stamp is None else stamp}
         return lambda sync: function_request(namespace, task, input, sync=sync, **fixed)
 
     @overload
     async def run(
-        self,
-        namespace: str,
-        task: str,
-        input: Any,
-        *,
-        version: int | None = None,
-        label: str | None = None,
-        total_solutions: int = 1,
-        required_solutions: int | None = None,
-        gas_limit: int | None = None,
-        requester_timestamp: int | None = None,
-        timeout: Timeout = DEFAULT,
-        raise_on_failure: Literal[True] = True,
-        on_status: Callable[[FunctionResult], object] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        self, namespace: str, task: str, input: Any, **options: Unpack[FunctionRun]
     ) -> VerifiedFunctionResult: ...
 
     @overload
     async def run(
-        self,
-        namespace: str,
-        task: str,
-        input: Any,
-        *,
-        version: int | None = None,
-        label: str | None = None,
-        total_solutions: int = 1,
-        required_solutions: int | None = None,
-        gas_limit: int | None = None,
-        requester_timestamp: int | None = None,
-        timeout: Timeout = DEFAULT,
-        raise_on_failure: bool,
-        on_status: Callable[[FunctionResult], object] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        self, namespace: str, task: str, input: Any, **options: Unpack[FunctionRunAnyOutcome]
     ) -> FunctionResult: ...
 
-    async def run(
-        self,
-        namespace: str,
-        task: str,
-        input: Any,
-        *,
-        version: int | None = None,
-        label: str | None = None,
-        total_solutions: int = 1,
-        required_solutions: int | None = None,
-        gas_limit: int | None = None,
-        requester_timestamp: int | None = None,
-        timeout: Timeout = DEFAULT,
-        raise_on_failure: bool = True,
-        on_status: Callable[[FunctionResult], object] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-    ) -> FunctionResult:
+    async def run(self, namespace: str, task: str, input: Any, **options: Any) -> FunctionResult:
         """Execute ``task`` on ``input`` (the text of ``input.txt``, or a JSON value) and wait for
         the verified result.
 
@@ -244,32 +205,25 @@ class AsyncFunctions(_AsyncTasks[FunctionResult, VerifiedFunctionResult]):
         execution id comes back, the status is polled until the end or ``timeout``. Raises
         ``TaskFailedError`` / ``VerificationIndeterminateError`` / ``UnknownStatusError`` unless
         ``raise_on_failure=False``; ``WaitTimeoutError`` (with the execution id) at the deadline.
-        ``required_solutions`` defaults to ``total_solutions``; ``gas_limit`` is the instruction
-        budget; ``version`` or ``label`` (not both) pick the task's version. ``on_status`` is called
-        with each state whose status differs from the previous one.
+        ``on_status`` is called with each state whose status differs from the previous one. The
+        request's options (``FunctionOptions``): ``total_solutions=1``, ``required_solutions``
+        (default: ``total_solutions``), ``gas_limit`` (the instruction budget), ``version`` or
+        ``label`` (not both: the task's version), ``requester_timestamp``, ``extra_headers``,
+        ``extra_body``. An unknown keyword is a ``ValidationError``, raised before anything is sent.
         """
-        options = _options(locals(), _FUNCTION_OPTIONS)
+        on_status = options.pop("on_status", None)
+        timeout, raise_on_failure = self._shared(options)
         build = self._builder(namespace, task, input, options)
         return await self._run(build, timeout, raise_on_failure, on_status=on_status)
 
     async def submit(
-        self,
-        namespace: str,
-        task: str,
-        input: Any,
-        *,
-        version: int | None = None,
-        label: str | None = None,
-        total_solutions: int = 1,
-        required_solutions: int | None = None,
-        gas_limit: int | None = None,
-        requester_timestamp: int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        self, namespace: str, task: str, input: Any, *, hold: bool = False, **options: Unpack[FunctionOptions]
     ) -> Execution:
-        """Start an execution and return at once with its ``execution_id`` (async mode)."""
-        options = _options(locals(), _FUNCTION_OPTIONS)
-        return await self._submit(self._builder(namespace, task, input, options))
+        """Start an execution and return at once with its ``execution_id`` (async mode); ``options``
+        as ``run``'s. With ``hold``, in sync mode: the service holds the request until the task ends
+        or its hold (60 s) passes, and ``Execution.result`` is the final result when the task ended
+        in that time (one request either way, never resent)."""
+        return await self._submit(self._builder(namespace, task, input, options), hold)
 
     async def run_many(
         self, namespace: str, task: str, inputs: Iterable[Any], *, concurrency: int = 16, **options: Any
@@ -280,7 +234,7 @@ class AsyncFunctions(_AsyncTasks[FunctionResult, VerifiedFunctionResult]):
         ``inputs`` is an iterable of inputs (a string is one input, not many: wrap it in a list).
         Options shared by every input are checked once, before anything is sent."""
         items = check_inputs("inputs", inputs, item=None)
-        timeout, raise_on_failure = self._shared(options, _FUNCTION_OPTIONS)
+        timeout, raise_on_failure = self._shared(options)
         self._builder(namespace, task, "", options)(False)  # shared options: one error, raised now
         builds = [self._builder(namespace, task, i, options) for i in items]
         return await self._many(builds, concurrency, timeout, raise_on_failure)
@@ -294,99 +248,38 @@ class AsyncApiTasks(_AsyncTasks[ApiTaskResult, VerifiedApiTaskResult]):
     def _builder(
         self, namespace: str, task: str, options: Mapping[str, Any]
     ) -> Callable[[bool], WireRequest]:
+        _check_keywords(options, _API_OPTIONS)
         given = {"path": None, "method": "GET", **options}  # run()'s defaults, for run_many's mappings
         return lambda sync: api_request(namespace, task, sync=sync, **given)
 
     @overload
-    async def run(
-        self,
-        namespace: str,
-        task: str,
-        *,
-        path: str,
-        method: str = "GET",
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        body: Any = None,
-        execution_timeout: float | timedelta = 30.0,
-        version: int | None = None,
-        label: str | None = None,
-        timeout: Timeout = DEFAULT,
-        raise_on_failure: Literal[True] = True,
-        on_status: Callable[[ApiTaskResult], object] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-    ) -> VerifiedApiTaskResult: ...
+    async def run(self, namespace: str, task: str, **options: Unpack[ApiRun]) -> VerifiedApiTaskResult: ...
 
     @overload
-    async def run(
-        self,
-        namespace: str,
-        task: str,
-        *,
-        path: str,
-        method: str = "GET",
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        body: Any = None,
-        execution_timeout: float | timedelta = 30.0,
-        version: int | None = None,
-        label: str | None = None,
-        timeout: Timeout = DEFAULT,
-        raise_on_failure: bool,
-        on_status: Callable[[ApiTaskResult], object] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-    ) -> ApiTaskResult: ...
+    async def run(self, namespace: str, task: str, **options: Unpack[ApiRunAnyOutcome]) -> ApiTaskResult: ...
 
-    async def run(
-        self,
-        namespace: str,
-        task: str,
-        *,
-        path: str,
-        method: str = "GET",
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        body: Any = None,
-        execution_timeout: float | timedelta = 30.0,
-        version: int | None = None,
-        label: str | None = None,
-        timeout: Timeout = DEFAULT,
-        raise_on_failure: bool = True,
-        on_status: Callable[[ApiTaskResult], object] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-    ) -> ApiTaskResult:
+    async def run(self, namespace: str, task: str, **options: Any) -> ApiTaskResult:
         """Make the call ``method path`` of the task's manifest and wait for its result.
 
-        ``params`` fill the ``{name}`` templates and query parameters, ``headers`` are injected into
-        the outgoing call (secret: never logged), ``body`` is the JSON request body.
-        ``execution_timeout`` bounds the outgoing call, in seconds or a ``timedelta``.
+        The request's options (``ApiOptions``): ``path`` (required), ``method="GET"``; ``params``
+        fill the ``{name}`` templates and query parameters, ``headers`` are injected into the
+        outgoing call (secret: never logged), ``body`` is the JSON request body; ``execution_timeout``
+        (default 30) bounds the outgoing call, in seconds or a ``timedelta``; ``version`` or
+        ``label``, ``extra_headers``, ``extra_body``. ``timeout``, ``raise_on_failure`` and
+        ``on_status`` as ``functions.run``'s.
         """
-        options = _options(locals(), _API_OPTIONS)
-        return await self._run(
-            self._builder(namespace, task, options), timeout, raise_on_failure, on_status=on_status
-        )
+        on_status = options.pop("on_status", None)
+        timeout, raise_on_failure = self._shared(options)
+        build = self._builder(namespace, task, options)
+        return await self._run(build, timeout, raise_on_failure, on_status=on_status)
 
     async def submit(
-        self,
-        namespace: str,
-        task: str,
-        *,
-        path: str,
-        method: str = "GET",
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        body: Any = None,
-        execution_timeout: float | timedelta = 30.0,
-        version: int | None = None,
-        label: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        self, namespace: str, task: str, *, hold: bool = False, **options: Unpack[ApiOptions]
     ) -> Execution:
-        """Start an API-task execution and return at once with its ``execution_id``."""
-        return await self._submit(self._builder(namespace, task, _options(locals(), _API_OPTIONS)))
+        """Start an API-task execution and return at once with its ``execution_id``; ``options`` as
+        ``run``'s, ``hold`` as for function tasks (``Execution.result`` when the call ended within the
+        service's hold)."""
+        return await self._submit(self._builder(namespace, task, options), hold)
 
     async def run_many(
         self,
@@ -401,9 +294,7 @@ class AsyncApiTasks(_AsyncTasks[ApiTaskResult, VerifiedApiTaskResult]):
         at most ``concurrency`` at a time; results or errors in input order. Options given here are
         shared by every call (a call's own keys win) and checked once, before anything is sent."""
         items = check_inputs("calls", calls, item=Mapping)
-        timeout, raise_on_failure = self._shared(options, _API_OPTIONS)
-        for call in items:
-            _check_keywords(call, _API_OPTIONS)
+        timeout, raise_on_failure = self._shared(options)
         self._builder(namespace, task, {"path": "/", **options})(False)  # shared options, checked once
         builds = [self._builder(namespace, task, {**options, **call}) for call in items]
         return await self._many(builds, concurrency, timeout, raise_on_failure)

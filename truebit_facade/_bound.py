@@ -1,4 +1,4 @@
-"""The wall-clock bound of one attempt, as the network backends see it (``_backends``).
+"""The wall-clock bound of one attempt, as the network backends see it (``_async_backends``).
 
 httpcore's timeouts restart with every byte, so a peer that drips its headers or body one byte a
 second is never cut by them. The pool's network backend therefore clips every connect, read and

@@ -9,26 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ._errors import (
-    APIStatusError,
-    AuthenticationError,
-    BadRequestError,
-    CallInterruptedError,
-    ExecutionNotFoundError,
-    MalformedResponseError,
-    PaymentRequiredError,
-    RateLimitedError,
-    RequestTimeoutError,
-    ServerError,
-    TaskError,
-    TaskFailedError,
-    TransportError,
-    TruebitError,
-    UnexpectedStatusError,
-    UnknownStatusError,
-    VerificationIndeterminateError,
-    WaitTimeoutError,
-)
+from . import _errors as errors
 from ._models import ApiTaskResult, FunctionResult, TaskKind
 from ._policy import is_standard_status, parse_retry_after
 from ._redact import scrub, scrub_json
@@ -49,12 +30,12 @@ _BLOCKCHAIN_FIELDS = frozenset(
 )
 
 
-_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    402: PaymentRequiredError,
-    404: ExecutionNotFoundError,
-    429: RateLimitedError,
+_STATUS_ERRORS: dict[int, type[errors.APIStatusError]] = {
+    400: errors.BadRequestError,
+    401: errors.AuthenticationError,
+    402: errors.PaymentRequiredError,
+    404: errors.ExecutionNotFoundError,
+    429: errors.RateLimitedError,
 }
 
 #: Answers proving that no handler exists for the request, so an execute request started nothing:
@@ -71,6 +52,22 @@ _OTHER_KIND: dict[TaskKind, str] = {
 }
 
 
+def _not_found_hint(kind: TaskKind, where: str, own_id: bool) -> str:
+    """What a status read answered 404 in the API's error shape (``{"message": ...}``) can mean.
+
+    The spec documents that 404 ("Execution ID not found") with a free-text message, and a server
+    that is not the task API may answer an unknown route with the same shape (the sandbox answers
+    ``execution id not found`` and ``not found``): the answer cannot tell a wrong id from a wrong
+    base URL. Only an id the service gave to this very call (``own_id``: its execute request went to
+    the same base URL, for the same kind) rules both out."""
+    if own_id:
+        return "the service gave this id to this call's execute request, and no longer knows it"
+    return (
+        f"{where} found no execution: if that is not the task API's URL, check TRUEBIT_BASE_URL (or "
+        f"base_url); {_OTHER_KIND[kind]}"
+    )
+
+
 def status_error(
     answer: Answer,
     op: Operation,
@@ -80,9 +77,11 @@ def status_error(
     execution_id: str | None = None,
     kind: TaskKind | None = None,
     target: str | None = None,
-) -> APIStatusError:
+    own_id: bool = False,
+) -> errors.APIStatusError:
     """The error for a non-200 answer to the request ``op`` (``target``: its method and URL, about an
-    execution of ``kind``). Non-standard codes (499, 520, 599) are handled like any other."""
+    execution of ``kind``; ``own_id``: an id the service gave to this call). Non-standard codes
+    (499, 520, 599) are handled like any other."""
     try:
         body: Any = json.loads(answer.content) if answer.content.strip() else None
         body = scrub_json(body, secrets)
@@ -98,28 +97,30 @@ def status_error(
     status = answer.status
     nonstandard = not is_standard_status(status)
     cls = _STATUS_ERRORS.get(status) or (
-        ServerError if status >= 500 or nonstandard else UnexpectedStatusError
+        errors.ServerError if status >= 500 or nonstandard else errors.UnexpectedStatusError
     )
     if status == 404 and op == "execute":
-        cls = UnexpectedStatusError
+        cls = errors.UnexpectedStatusError
     no_endpoint = status in NO_SUCH_ENDPOINT and (op == "execute" or status != 404 or not api_said)
     # An execute that got 5xx or an undocumented status may still have started the task, unless the
     # answer proves there is no such endpoint.
     may_have_submitted = (
-        op == "execute" and (cls is ServerError or cls is UnexpectedStatusError) and not no_endpoint
+        op == "execute"
+        and (cls is errors.ServerError or cls is errors.UnexpectedStatusError)
+        and not no_endpoint
     )
     text = f"HTTP {status}" + (f": {message}" if message else "")
+    where = scrub(target, secrets) if target else "the request's URL"
     if may_have_submitted:
         text += " (the task may have been submitted; it was not resent)"
     elif no_endpoint:
-        where = scrub(target, secrets) if target else "the request's URL"
         text += (
             f"; {where} is not an endpoint of the task API"
             + (", so no task was started" if op == "execute" else "")
             + ": check TRUEBIT_BASE_URL (or base_url)"
         )
     elif status == 404 and kind is not None:
-        text += f"; {_OTHER_KIND[kind]}"
+        text += f"; {_not_found_hint(kind, where, own_id)}"
     kw: dict[str, Any] = {
         "status_code": status,
         "body": body,
@@ -128,19 +129,19 @@ def status_error(
         "may_have_submitted": may_have_submitted,
         "retry_after": parse_retry_after(answer.headers.get("retry-after")),
     }
-    if cls is BadRequestError:
+    if cls is errors.BadRequestError:
         blockchain = (
             {k: v for k, v in body.items() if k in _BLOCKCHAIN_FIELDS | {"message"}}
             if isinstance(body, dict) and body.keys() & (_BLOCKCHAIN_FIELDS - {"status"})
             else None
         )
-        return BadRequestError(text, blockchain=blockchain, **kw)
+        return errors.BadRequestError(text, blockchain=blockchain, **kw)
     return cls(text, **kw)
 
 
 def outcome_error(
     result: FunctionResult | ApiTaskResult, secrets: tuple[str, ...] = ()
-) -> TaskError[Any] | None:
+) -> errors.TaskError[Any] | None:
     """The error ``run``/``wait`` raise for a terminal result that is not a verified success, else
     ``None``. The message is scrubbed of ``secrets`` (an API target may echo injected headers)."""
     if result.ok:
@@ -158,12 +159,12 @@ def outcome_error(
             f"execution {eid}: status {raw!r} is not known to this client version; the execution has "
             "ended (only Running has not); see .result for everything that came back"
         )
-        return UnknownStatusError(scrub(message, secrets), result=result, status=raw)
-    cls: type[TaskError[Any]] = TaskFailedError
+        return errors.UnknownStatusError(scrub(message, secrets), result=result, status=raw)
+    cls: type[errors.TaskError[Any]] = errors.TaskFailedError
     if isinstance(result, FunctionResult):
         v, es = result.verification, result.execution_status
         if v is VerificationStatus.INDETERMINATE:
-            cls = VerificationIndeterminateError
+            cls = errors.VerificationIndeterminateError
             message = (
                 f"execution {eid}: verification Indeterminate (nodes disagreed or too few solutions in "
                 "time); the output is not verified"
@@ -187,19 +188,19 @@ def _excerpt(text: str, secrets: tuple[str, ...], limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def transport_error(failure: Failure, request: WireRequest, secrets: tuple[str, ...]) -> TruebitError:
+def transport_error(failure: Failure, request: WireRequest, secrets: tuple[str, ...]) -> errors.TruebitError:
     """The error for an attempt that got no usable answer."""
     eid, execute = request.execution_id, request.op == "execute"
     detail = scrub(failure.detail, secrets)
     if failure.reason in ("too_large", "unreadable"):
-        return MalformedResponseError(
+        return errors.MalformedResponseError(
             f"the answer could not be read ({detail or failure.reason})"
             + ("; the task may have been submitted (it was not resent)" if execute else ""),
             execution_id=eid,
             may_have_submitted=execute,
         )
     may_have_submitted = execute and failure.sent
-    cls = RequestTimeoutError if failure.reason == "timeout" else TransportError
+    cls = errors.RequestTimeoutError if failure.reason == "timeout" else errors.TransportError
     what = "timed out" if failure.reason == "timeout" else "failed"
     message = f"{'execute' if execute else 'status'} request {what}: {detail or failure.reason}"
     if may_have_submitted:
@@ -209,13 +210,13 @@ def transport_error(failure: Failure, request: WireRequest, secrets: tuple[str, 
     return cls(message, may_have_submitted=may_have_submitted, execution_id=eid)
 
 
-def interrupted(kind: TaskKind | None, execution_id: str | None) -> CallInterruptedError:
+def interrupted(kind: TaskKind | None, execution_id: str | None) -> errors.CallInterruptedError:
     if execution_id is None:
-        return CallInterruptedError(
+        return errors.CallInterruptedError(
             "interrupted before an execution id was received; the task may have been submitted",
             execution_id=None,
         )
-    return CallInterruptedError(
+    return errors.CallInterruptedError(
         f"stopped waiting for {kind or 'the'} execution {execution_id}: interrupted; it may still be "
         f"running: call wait({execution_id!r}) to resume",
         execution_id=execution_id,
@@ -224,9 +225,9 @@ def interrupted(kind: TaskKind | None, execution_id: str | None) -> CallInterrup
 
 def wait_timeout(
     kind: TaskKind, execution_id: str, last: FunctionResult | ApiTaskResult | None, waited: float
-) -> WaitTimeoutError:
+) -> errors.WaitTimeoutError:
     status = None if last is None else last.status_value
-    return WaitTimeoutError(
+    return errors.WaitTimeoutError(
         f"gave up waiting for {kind} execution {execution_id} after {waited:.1f} s (last status: "
         f"{status or 'none'}); it may still finish: call wait({execution_id!r}) to resume",
         execution_id=execution_id,

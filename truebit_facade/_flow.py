@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Final, TypeVar
+from typing import Final, Generic, TypeVar
 
 from . import _failures as fail
 from ._answers import Kind, read_execute, read_status
@@ -96,11 +96,13 @@ Flow = Generator[Effect, Reply, T]
 class Progress:
     """What a call has learnt so far, readable by its driver when the call is torn down (Ctrl-C):
     the execution id once known, and whether an execute request is in flight (then the id, if the
-    service assigns one, comes only with its answer)."""
+    service assigns one, comes only with its answer). ``id_from_execute``: the id came with this
+    call's execute answer (so a later 404 is neither a wrong base URL nor the other kind's id)."""
 
     kind: TaskKind | None = None
     execution_id: str | None = None
     submitting: bool = False
+    id_from_execute: bool = False
 
 
 class _OutOfTime(Exception):
@@ -122,116 +124,111 @@ def _do(effect: Effect, progress: Progress) -> Generator[Effect, Reply, Answer |
     return reply
 
 
-def _limits(settings: Settings, deadline: Deadline, *, hold: bool = False) -> Limits:
-    left = deadline.remaining(settings.clock())
-    queue = None if left is None else min(max(left, MIN_ATTEMPT), MAX_WAIT)
-    if hold:  # the sync-mode execute: the whole hold, whatever the deadline (see the module doc)
-        total = settings.sync_hold + SYNC_MARGIN
-        return Limits(settings.connect_timeout, total, settings.max_response_bytes, queue)
-    total = settings.request_timeout if queue is None else min(settings.request_timeout, queue)
-    return Limits(min(settings.connect_timeout, total), total, settings.max_response_bytes, queue)
+@dataclass
+class _Context(Generic[R]):
+    """What the sub-flows of one call share: the client's settings, the task kind, the call's
+    deadline, the secrets it knows and what it has learnt."""
 
+    settings: Settings
+    kind: Kind[R]
+    deadline: Deadline
+    book: SecretBook
+    progress: Progress
 
-def _target(settings: Settings, request: WireRequest) -> str:
-    """The method and URL of ``request``, for the messages of errors that say where it went."""
-    return f"{request.method} {settings.base_url}{request.path}"
+    def limits(self, *, hold: bool = False) -> Limits:
+        settings = self.settings
+        left = self.deadline.remaining(settings.clock())
+        queue = None if left is None else min(max(left, MIN_ATTEMPT), MAX_WAIT)
+        if hold:  # the sync-mode execute: the whole hold, whatever the deadline (see the module doc)
+            total = settings.sync_hold + SYNC_MARGIN
+            return Limits(settings.connect_timeout, total, settings.max_response_bytes, queue)
+        total = settings.request_timeout if queue is None else min(settings.request_timeout, queue)
+        return Limits(min(settings.connect_timeout, total), total, settings.max_response_bytes, queue)
 
+    def target(self, request: WireRequest) -> str:
+        """The method and URL of ``request``, for the messages of errors that say where it went."""
+        return f"{request.method} {self.settings.base_url}{request.path}"
 
-def _past_deadline(settings: Settings, deadline: Deadline, delay: float) -> bool:
-    """Whether waiting ``delay`` before a retry would only end at the deadline."""
-    left = deadline.remaining(settings.clock())
-    return left is not None and delay >= left
+    def past_deadline(self, delay: float) -> bool:
+        """Whether waiting ``delay`` before a retry would only end at the deadline."""
+        left = self.deadline.remaining(self.settings.clock())
+        return left is not None and delay >= left
 
 
 # --- the sub-flows -----------------------------------------------------------------------
 
 
-def execute(
-    settings: Settings,
-    kind: Kind[R],
-    request: WireRequest,
-    deadline: Deadline,
-    book: SecretBook,
-    progress: Progress,
-) -> Flow[tuple[R | Execution, float | None]]:
+def execute(ctx: _Context[R], request: WireRequest) -> Flow[tuple[R | Execution, float | None]]:
     """``POST execute-by-name``: the result (sync mode) or the execution, and the ``Retry-After`` hint."""
     failures = 0
     while True:
-        limits = _limits(settings, deadline, hold=request.sync)
-        progress.submitting = True
-        reply = yield from _do(Send(request, limits, failures + 1), progress)
-        progress.submitting = False
+        limits = ctx.limits(hold=request.sync)
+        ctx.progress.submitting = True
+        reply = yield from _do(Send(request, limits, failures + 1), ctx.progress)
+        ctx.progress.submitting = False
         if isinstance(reply, Failure):
-            error = fail.transport_error(reply, request, book.known())
+            error = fail.transport_error(reply, request, ctx.book.known())
             if reply.sent:
                 raise error  # it may have reached the service: never resent
             failures += 1
-            delay = settings.retry.delay(failures)
-            if delay is None or _past_deadline(settings, deadline, delay):
+            delay = ctx.settings.retry.delay(failures)
+            if delay is None or ctx.past_deadline(delay):
                 raise error
-            yield from _do(Sleep(delay, f"retry {failures} of the execute request after: {error}"), progress)
+            yield from _do(
+                Sleep(delay, f"retry {failures} of the execute request after: {error}"), ctx.progress
+            )
             continue
         assert isinstance(reply, Answer)
         if not 200 <= reply.status < 300:
-            raise fail.status_error(reply, "execute", secrets=book.known(), target=_target(settings, request))
-        outcome = read_execute(reply, kind, book.known)
-        progress.execution_id = outcome.execution_id
+            raise fail.status_error(reply, "execute", secrets=ctx.book.known(), target=ctx.target(request))
+        outcome = read_execute(reply, ctx.kind, ctx.book.known)
+        ctx.progress.execution_id, ctx.progress.id_from_execute = outcome.execution_id, True
         return outcome, parse_retry_after(reply.headers.get("retry-after"))
 
 
-def read(
-    settings: Settings,
-    kind: Kind[R],
-    request: WireRequest,
-    deadline: Deadline,
-    book: SecretBook,
-    progress: Progress,
-) -> Flow[tuple[R, float | None]]:
+def read(ctx: _Context[R], request: WireRequest) -> Flow[tuple[R, float | None]]:
     """One status read, retried under the retry policy; ``_OutOfTime`` (carrying the last failure)
     when the deadline comes first."""
     assert request.execution_id is not None
     failures = 0
     while True:
-        reply = yield from _do(Send(request, _limits(settings, deadline), failures + 1), progress)
+        reply = yield from _do(Send(request, ctx.limits(), failures + 1), ctx.progress)
         hint: float | None = None
         error: TruebitError
         if isinstance(reply, Answer):
             hint = parse_retry_after(reply.headers.get("retry-after"))
             if 200 <= reply.status < 300:
-                return read_status(reply, kind, request.execution_id, book.known), hint
+                return read_status(reply, ctx.kind, request.execution_id, ctx.book.known), hint
             error = fail.status_error(
                 reply,
                 "status",
-                secrets=book.known(),
+                secrets=ctx.book.known(),
                 execution_id=request.execution_id,
-                kind=kind.name,
-                target=_target(settings, request),
+                kind=ctx.kind.name,
+                target=ctx.target(request),
+                own_id=ctx.progress.id_from_execute,
             )
             if not is_retryable_status(reply.status):
                 raise error
         else:
             assert isinstance(reply, Failure)
-            error = fail.transport_error(reply, request, book.known())
+            error = fail.transport_error(reply, request, ctx.book.known())
             if reply.reason in ("too_large", "unreadable"):
                 raise error  # the same answer would come again
         failures += 1
-        delay = settings.retry.delay(failures, retry_after=hint)
+        delay = ctx.settings.retry.delay(failures, retry_after=hint)
         if delay is None:
             raise error
-        if _past_deadline(settings, deadline, delay):
+        if ctx.past_deadline(delay):
             raise _OutOfTime(error)
-        yield from _do(Sleep(delay, f"retry {failures} of the status read after: {error}"), progress)
-        if deadline.expired(settings.clock()):
+        yield from _do(Sleep(delay, f"retry {failures} of the status read after: {error}"), ctx.progress)
+        if ctx.deadline.expired(ctx.settings.clock()):
             raise _OutOfTime(error)
 
 
 def wait(
-    settings: Settings,
-    kind: Kind[R],
+    ctx: _Context[R],
     execution_id: str,
-    deadline: Deadline,
-    book: SecretBook,
-    progress: Progress,
     *,
     raise_on_failure: bool,
     started: float | None = None,
@@ -242,30 +239,30 @@ def wait(
 ) -> Flow[R]:
     """Poll until the execution has ended (any status but ``Running``) or the deadline passes.
     ``on_status`` is called with each state whose status differs from the one seen before."""
-    progress.kind, progress.execution_id = kind.name, execution_id
-    clock = settings.clock
+    ctx.progress.kind, ctx.progress.execution_id = ctx.kind.name, execution_id
+    clock = ctx.settings.clock
     started = clock() if started is None else started
-    request = status_request(kind.name, execution_id, extra_headers)
+    request = status_request(ctx.kind.name, execution_id, extra_headers)
     last: R | None = seen
     delay = first_delay
     while True:
         if delay:
-            yield from _do(Sleep(delay, f"poll of execution {execution_id}"), progress)
-        if deadline.expired(clock()):
-            raise fail.wait_timeout(kind.name, execution_id, last, clock() - started)
+            yield from _do(Sleep(delay, f"poll of execution {execution_id}"), ctx.progress)
+        if ctx.deadline.expired(clock()):
+            raise fail.wait_timeout(ctx.kind.name, execution_id, last, clock() - started)
         try:
-            current, hint = yield from read(settings, kind, request, deadline, book, progress)
+            current, hint = yield from read(ctx, request)
         except _OutOfTime as out:
-            raise fail.wait_timeout(kind.name, execution_id, last, clock() - started) from out.error
+            raise fail.wait_timeout(ctx.kind.name, execution_id, last, clock() - started) from out.error
         if on_status is not None and (last is None or current.status_value != last.status_value):
             on_status(current)
         last = current
         if last.is_terminal:
-            return finish(last, raise_on_failure, book)
+            return finish(last, raise_on_failure, ctx.book)
         now = clock()
-        if deadline.expired(now):
-            raise fail.wait_timeout(kind.name, execution_id, last, now - started)
-        delay = deadline.clip(settings.poll.delay(now - started, retry_after=hint), now)
+        if ctx.deadline.expired(now):
+            raise fail.wait_timeout(ctx.kind.name, execution_id, last, now - started)
+        delay = ctx.deadline.clip(ctx.settings.poll.delay(now - started, retry_after=hint), now)
 
 
 def finish(result: R, raise_on_failure: bool, book: SecretBook) -> R:
@@ -301,7 +298,8 @@ def run(
         left = deadline.remaining(started)
         request = build(left is None or left >= settings.sync_hold + SYNC_MARGIN)
         book.remember(request.secrets)  # input.headers values: scrubbed from every later answer
-        outcome, hint = yield from execute(settings, kind, request, deadline, book, progress)
+        ctx = _Context(settings, kind, deadline, book, progress)
+        outcome, hint = yield from execute(ctx, request)
         seen = None if isinstance(outcome, Execution) else outcome
         if on_status is not None and seen is not None:
             on_status(seen)
@@ -310,12 +308,8 @@ def run(
             first = deadline.clip(settings.poll.delay(now - started, retry_after=hint), now)
             return (
                 yield from wait(
-                    settings,
-                    kind,
+                    ctx,
                     outcome.execution_id,
-                    deadline,
-                    book,
-                    progress,
                     raise_on_failure=raise_on_failure,
                     started=started,
                     first_delay=first,
@@ -329,18 +323,21 @@ def run(
     return flow
 
 
-def submit(kind: Kind[R], build: Callable[[bool], WireRequest]) -> Call[Execution]:
-    """Start an execution in async mode and return its id at once."""
+def submit(kind: Kind[R], build: Callable[[bool], WireRequest], hold: bool = False) -> Call[Execution]:
+    """Start an execution and return its id: at once (async mode), or with ``hold`` in sync mode,
+    carrying the final result when the task ended within the service's hold. Either way one request,
+    never resent once it may have gone out, and no status read."""
 
     def flow(settings: Settings, book: SecretBook, progress: Progress) -> Flow[Execution]:
         settings.require_key()
         progress.kind = kind.name
-        request = build(False)
+        request = build(hold)
         book.remember(request.secrets)
-        outcome, _ = yield from execute(settings, kind, request, Deadline(None), book, progress)
+        outcome, _ = yield from execute(_Context(settings, kind, Deadline(None), book, progress), request)
         if isinstance(outcome, Execution):
             return outcome
-        return Execution(outcome.execution_id, kind.name, outcome.response)
+        result = outcome if outcome.is_terminal else None
+        return Execution(outcome.execution_id, kind.name, outcome.response, result)
 
     return flow
 
@@ -359,12 +356,8 @@ def wait_call(
         _not_a_secret(execution_id, book)
         return (
             yield from wait(
-                settings,
-                kind,
+                _Context(settings, kind, deadline, book, progress),
                 execution_id,
-                deadline,
-                book,
-                progress,
                 raise_on_failure=raise_on_failure,
                 on_status=on_status,
                 extra_headers=headers,
@@ -391,7 +384,7 @@ def get(kind: Kind[R], execution_id: str, timeout: Timeout, extra_headers: objec
         _not_a_secret(execution_id, book)
         book.remember(request.secrets)
         try:
-            result, _ = yield from read(settings, kind, request, deadline, book, progress)
+            result, _ = yield from read(_Context(settings, kind, deadline, book, progress), request)
         except _OutOfTime as out:
             raise out.error from None
         return result

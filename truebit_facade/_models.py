@@ -7,6 +7,8 @@ Each result keeps the whole body (``raw``, read-only) including fields this vers
 
 from __future__ import annotations
 
+import enum
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -169,6 +171,9 @@ class Execution:
     kind: TaskKind
     #: The HTTP answer of the execute request (status and headers).
     response: ResponseInfo | None = field(default=None, repr=False, compare=False)
+    #: ``submit(..., hold=True)`` only: the task's final result when it ended within the service's
+    #: hold (a ``FunctionResult`` or an ``ApiTaskResult``, failed ones included), else ``None``.
+    result: FunctionResult | ApiTaskResult | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -200,8 +205,36 @@ class Solution:
         return recover_signer(message_hash, self.signature)
 
 
+class _State(ABC):
+    """What both kinds of result say about where their execution is, from its two statuses: the
+    execution's (``verificationStatus`` of a function task, ``status`` of an API task), then its
+    solution's (``executionStatus`` / ``clearTextSolution.status``)."""
+
+    __slots__ = ()
+
+    @abstractmethod
+    def _statuses(self) -> tuple[enum.Enum | None, enum.Enum | None]: ...
+
+    @property
+    def status_value(self) -> str | None:
+        """The raw execution status (``verificationStatus`` or ``status``), also when this client
+        does not know the value."""
+        status = self._statuses()[0]
+        return None if status is None else str(status.value)
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the execution has ended: any status but ``Running``, an unknown one included."""
+        return is_terminal(self.status_value)
+
+    @property
+    def status_known(self) -> bool:
+        """False when the service sent a status value newer than this client's spec."""
+        return all(is_known(s) for s in self._statuses() if s is not None)
+
+
 @dataclass(frozen=True)
-class FunctionResult:
+class FunctionResult(_State):
     """The state of a function-task execution: verified output, consensus status, signed solution.
 
     ``verification`` is ``Success`` only when enough nodes agreed; ``ok`` says whether the output can be
@@ -226,20 +259,8 @@ class FunctionResult:
     def execution_status(self) -> ExecutionStatus | None:
         return None if self.solution is None else self.solution.execution_status
 
-    @property
-    def status_value(self) -> str | None:
-        """The raw ``verificationStatus``, also when this client does not know the value."""
-        return None if self.verification is None else self.verification.value
-
-    @property
-    def is_terminal(self) -> bool:
-        """True once the execution has ended: any status but ``Running``, an unknown one included."""
-        return is_terminal(self.status_value)
-
-    @property
-    def status_known(self) -> bool:
-        """False when the service sent a status value newer than this client's spec."""
-        return all(is_known(s) for s in (self.verification, self.execution_status) if s is not None)
+    def _statuses(self) -> tuple[enum.Enum | None, enum.Enum | None]:
+        return self.verification, self.execution_status
 
     @property
     def ok(self) -> bool:
@@ -265,7 +286,7 @@ class TransferredBytes:
 
 
 @dataclass(frozen=True)
-class ApiTaskResult:
+class ApiTaskResult(_State):
     """The state of an API-task execution: the target's answer and the hub's status."""
 
     execution_id: str
@@ -281,20 +302,8 @@ class ApiTaskResult:
     #: The HTTP answer this state was read from (status and headers): the raw-response escape hatch.
     response: ResponseInfo | None = field(default=None, repr=False, compare=False)
 
-    @property
-    def status_value(self) -> str | None:
-        """The raw ``status``, also when this client does not know the value."""
-        return None if self.status is None else self.status.value
-
-    @property
-    def is_terminal(self) -> bool:
-        """True once the execution has ended: any status but ``Running``, an unknown one included."""
-        return is_terminal(self.status_value)
-
-    @property
-    def status_known(self) -> bool:
-        """False when the service sent a status value newer than this client's spec."""
-        return all(is_known(s) for s in (self.status, self.solution_status) if s is not None)
+    def _statuses(self) -> tuple[enum.Enum | None, enum.Enum | None]:
+        return self.status, self.solution_status
 
     @property
     def ok(self) -> bool:

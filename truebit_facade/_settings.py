@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Final
+from typing import Final, TypeVar
 from urllib.parse import urlsplit
 
 from ._errors import ValidationError
@@ -96,19 +96,15 @@ def _base_url(value: object) -> str:
     return url.rstrip("/")
 
 
-def _poll(value: object) -> PollPolicy:
-    if value is None:
-        return PollPolicy()
-    if not isinstance(value, PollPolicy):
-        raise ValidationError("poll", f"must be a PollPolicy (or None), not {type(value).__name__}")
-    return value
+_P = TypeVar("_P", PollPolicy, RetryPolicy)
 
 
-def _retry(value: object) -> RetryPolicy:
+def _policy(field: str, value: object, cls: type[_P]) -> _P:
+    """A poll or retry policy: ``None`` gives the default one."""
     if value is None:
-        return RetryPolicy()
-    if not isinstance(value, RetryPolicy):
-        raise ValidationError("retry", f"must be a RetryPolicy (or None), not {type(value).__name__}")
+        return cls()
+    if not isinstance(value, cls):
+        raise ValidationError(field, f"must be a {cls.__name__} (or None), not {type(value).__name__}")
     return value
 
 
@@ -160,8 +156,8 @@ class Settings:
             request_timeout=duration("request_timeout", request_timeout, positive=True),
             connect_timeout=duration("connect_timeout", connect_timeout, positive=True),
             sync_hold=duration("sync_hold", sync_hold),
-            poll=_poll(poll),
-            retry=_retry(retry),
+            poll=_policy("poll", poll, PollPolicy),
+            retry=_policy("retry", retry, RetryPolicy),
             max_response_bytes=_positive_int("max_response_bytes", max_response_bytes),
             clock=clock,
         )

@@ -15,8 +15,8 @@ import httpx
 
 from . import _bound as bound
 from . import _network as network
-from ._backends import Backend
 from ._flow import Failure, Limits
+from ._sync_backends import Backend
 from ._transport import BodyTooLarge, BoundedDecoder, failure_of, too_large
 from ._wire import Answer, WireRequest
 

@@ -1,6 +1,6 @@
 """What only I/O can do, for both drivers and both kinds of pool: the body size bound (bounded
 decoding), and the one mapping of transport exceptions, httpx's and httpcore's, to the flow's
-:class:`~._flow.Failure`. The wall-clock bound of one attempt is in ``_bound`` (and ``_backends``).
+:class:`~._flow.Failure`. The wall-clock bound of one attempt is in ``_bound`` (and the backends).
 """
 
 from __future__ import annotations

@@ -37,20 +37,11 @@ def duration(field: str, value: object, *, positive: bool = False) -> float:
     return secs
 
 
-def _unicode(field: str, value: str) -> str:
-    """Text that can be sent: a lone surrogate (``"\\ud800"``) cannot be written as UTF-8."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationError(field, "is not valid Unicode text (lone surrogate)") from None
-    return value
-
-
 def name(field: str, value: object) -> str:
     """A namespace or task name: a non-blank string without control characters."""
     if not isinstance(value, str):
         raise ValidationError(field, f"must be a string, not {type(value).__name__}")
-    _unicode(field, value)
+    text(field, value)
     if not value.strip():
         raise ValidationError(field, "must not be empty or blank")
     if _CONTROL.search(value):
@@ -92,7 +83,7 @@ def gas_limit(value: object) -> str | None:
 def execution_id(value: object) -> str:
     if not isinstance(value, str):
         raise ValidationError("execution_id", f"must be a string, not {type(value).__name__}")
-    _unicode("execution_id", value)
+    text("execution_id", value)
     if not value.strip():
         raise ValidationError("execution_id", "must not be empty or blank")
     if "/" in value or "\\" in value or value in (".", ".."):
@@ -105,14 +96,15 @@ def execution_id(value: object) -> str:
 def json_value(field: str, value: object) -> str:
     """``value`` as compact JSON; fails on what JSON cannot carry (sets, NaN, lone surrogates...)."""
     try:
-        text = COMPACT_JSON.encode(value)
-        text.encode("utf-8")
+        encoded = COMPACT_JSON.encode(value)
+        encoded.encode("utf-8")
     except (TypeError, ValueError, RecursionError) as exc:
         raise ValidationError(field, f"is not JSON-serialisable ({type(exc).__name__})") from None
-    return text
+    return encoded
 
 
 def text(field: str, value: str) -> str:
+    """Text that can be sent: a lone surrogate (``"\\ud800"``) cannot be written as UTF-8."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -136,7 +128,7 @@ def headers(value: object, field: str = "headers") -> dict[str, str]:
             raise ValidationError(f"{field}[{key!r}]", f"value must be a string, not {type(val).__name__}")
         if _HEADER_VALUE_BAD.search(val):
             raise ValidationError(f"{field}[{key!r}]", "value must not contain CR, LF or control characters")
-        _unicode(f"{field}[{key!r}]", val)
+        text(f"{field}[{key!r}]", val)
         checked[key] = val
     return checked
 
@@ -195,7 +187,7 @@ def api_path(path: object, params: Mapping[str, Any]) -> str:
         raise ValidationError("path", "must be a path template starting with a single '/', not a URL")
     if _CONTROL.search(path) or " " in path:
         raise ValidationError("path", "must not contain spaces or control characters")
-    _unicode("path", path)
+    text("path", path)
     for param in _TEMPLATE_PARAM.findall(path):
         if not param:
             raise ValidationError("path", "has an empty '{}' template parameter")

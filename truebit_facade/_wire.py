@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from . import _validation as check
 from ._errors import ValidationError
 from ._models import TaskKind
+
+if TYPE_CHECKING:
+    from ._generated.types import Unset
 
 __all__ = [
     "Answer",
@@ -128,6 +131,43 @@ def _version_label(version: object, label: object) -> tuple[int | None, str | No
     )
 
 
+class _Body(Protocol):
+    """What the two execute bodies (generated models) share beyond their constructors."""
+
+    version: int | Unset
+    label: str | Unset
+
+
+def _execute(
+    kind: TaskKind,
+    body: _Body,
+    get_kwargs: Callable[..., dict[str, Any]],
+    *,
+    sync: bool,
+    secrets: tuple[str, ...] = (),
+    version: object = None,
+    label: object = None,
+    extra_headers: object = None,
+    extra_body: object = None,
+) -> WireRequest:
+    """What both execute requests add to their body: the version or label; then the request, with
+    the extra headers and body. ``get_kwargs``: the generated endpoint's request pieces."""
+    version_, label_ = _version_label(version, label)
+    if version_ is not None:
+        body.version = version_
+    if label_ is not None:
+        body.label = label_
+    return _from_kwargs(
+        get_kwargs(body=body, x_api_key=""),
+        "execute",
+        kind,
+        sync=sync,
+        secrets=secrets,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
 def function_request(
     namespace: object,
     task: object,
@@ -135,16 +175,14 @@ def function_request(
     *,
     sync: bool,
     requester_timestamp: int,
-    version: object = None,
-    label: object = None,
     total_solutions: object = 1,
     required_solutions: object = None,
     gas_limit: object = None,
-    extra_headers: object = None,
-    extra_body: object = None,
+    **common: Any,
 ) -> WireRequest:
     """``POST /task/function/execute-by-name``. ``input`` is ``input.txt``: a string, or any JSON
-    value (sent as its compact JSON text)."""
+    value (sent as its compact JSON text). ``common``: ``_execute``'s version, label, extra headers
+    and body."""
     from ._generated.api.function_task_execution import execute_task_by_name as endpoint
     from ._generated.models.execute_task_by_name_body import ExecuteTaskByNameBody
 
@@ -157,7 +195,6 @@ def function_request(
     total, required = check.solutions(
         total_solutions, total_solutions if required_solutions is None else required_solutions
     )
-    version_, label_ = _version_label(version, label)
     body = ExecuteTaskByNameBody(
         namespace=check.name("namespace", namespace),
         task_name=check.name("task", task),
@@ -167,21 +204,10 @@ def function_request(
         required_solutions=required,
         task_requester_timestamp=check.uint32("requester_timestamp", requester_timestamp),
     )
-    if version_ is not None:
-        body.version = version_
-    if label_ is not None:
-        body.label = label_
     gas = check.gas_limit(gas_limit)
     if gas is not None:
         body.gas_limit = gas
-    return _from_kwargs(
-        endpoint._get_kwargs(body=body, x_api_key=""),
-        "execute",
-        "function",
-        sync=sync,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
+    return _execute("function", body, endpoint._get_kwargs, sync=sync, **common)
 
 
 def api_request(
@@ -195,12 +221,9 @@ def api_request(
     headers: object = None,
     body: object = None,
     execution_timeout: object = 30.0,
-    version: object = None,
-    label: object = None,
-    extra_headers: object = None,
-    extra_body: object = None,
+    **common: Any,
 ) -> WireRequest:
-    """``POST /task/api/execute-by-name``."""
+    """``POST /task/api/execute-by-name``. ``common``: as ``function_request``'s."""
     from ._generated.api.api_task_execution import execute_api_task_by_name as endpoint
     from ._generated.models.execute_api_task_by_name_body import ExecuteApiTaskByNameBody
     from ._generated.models.execute_api_task_by_name_body_input import ExecuteApiTaskByNameBodyInput
@@ -221,7 +244,6 @@ def api_request(
     if body is not None:
         check.json_value("body", body)
         call.body = body
-    version_, label_ = _version_label(version, label)
     model = ExecuteApiTaskByNameBody(
         namespace=check.name("namespace", namespace),
         task_name=check.name("task", task),
@@ -229,20 +251,8 @@ def api_request(
         input_=call,
         execution_timeout=execution_timeout_to_wire(execution_timeout),
     )
-    if version_ is not None:
-        model.version = version_
-    if label_ is not None:
-        model.label = label_
     secrets = tuple(sorted({v for v in headers_.values() if v}, key=len, reverse=True))
-    return _from_kwargs(
-        endpoint._get_kwargs(body=model, x_api_key=""),
-        "execute",
-        "api",
-        sync=sync,
-        secrets=secrets,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
+    return _execute("api", model, endpoint._get_kwargs, sync=sync, secrets=secrets, **common)
 
 
 def status_request(kind: TaskKind, execution_id: object, extra_headers: object = None) -> WireRequest:

@@ -187,7 +187,8 @@ class TestRetryAfterADay:
             sb = truebit_sandbox
             async with (
                 AsyncTruebit(api_key=sb.api_key, base_url=sb.url) as tb,
-                AsyncBatch(tb, ledger_path, rate=None, poll=PollPolicy(initial=0.05)) as batch,
+                # Async submits, so the status variant has a status read to refuse.
+                AsyncBatch(tb, ledger_path, rate=None, poll=PollPolicy(initial=0.05), hold=False) as batch,
             ):
                 running.append(batch)
                 return await batch.run_functions(NS, "echo", ["day-0"])

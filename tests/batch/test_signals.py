@@ -58,7 +58,7 @@ def _settled(url: str) -> dict[str, Any]:
 
 
 def _start(
-    url: str, key: str, inputs: Path, ledger: Path, out: Path, resume: bool, rate: str = "40"
+    url: str, key: str, inputs: Path, ledger: Path, out: Path, resume: bool, rate: str = "20"
 ) -> subprocess.Popen[bytes]:
     env = dict(os.environ, TRUEBIT_BASE_URL=url, TRUEBIT_API_KEY=key)
     cmd = [

@@ -150,7 +150,10 @@ def test_a_second_cancellation_abandons_and_counts_the_rows_in_doubt(ledger_path
     stub = StubService(latency=0.2)  # every request in flight for 0.2 s
 
     async def main() -> Any:
-        async with AsyncBatch(stub, ledger_path, poll=FAST_POLL, rate=None, concurrency=4) as batch:
+        # Async submits, all four out at once (hold="auto" would first wait briefly for one probe).
+        async with AsyncBatch(
+            stub, ledger_path, poll=FAST_POLL, rate=None, concurrency=4, hold=False
+        ) as batch:
             task = asyncio.ensure_future(batch.run_functions(NS, "echo", [f"x{i}" for i in range(50)]))
             await asyncio.sleep(0.05)
             task.cancel()  # graceful: the 4 submits in flight would finish...
@@ -168,7 +171,7 @@ def test_a_second_cancellation_abandons_and_counts_the_rows_in_doubt(ledger_path
 
 def test_abandon_through_the_api_and_what_stop_returns(ledger_path: Path) -> None:
     stub = StubService(latency=0.2)
-    with Batch(stub, ledger_path, poll=FAST_POLL, rate=None, concurrency=3) as batch:
+    with Batch(stub, ledger_path, poll=FAST_POLL, rate=None, concurrency=3, hold=False) as batch:
         seen: list[tuple[str, int]] = []
         batch.on_stop = lambda stage, n: seen.append((stage, n))
         threading.Timer(0.05, batch.stop).start()

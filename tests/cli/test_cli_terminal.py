@@ -51,7 +51,8 @@ class Terminal:
             stdin=slave,
             stdout=slave,
             stderr=slave,
-            env=os.environ.copy(),
+            # The terminal's own size, not one a parent exported (pytest-xdist's workers set COLUMNS).
+            env={k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")},
             start_new_session=True,  # the SIGINT below reaches the child only
         )
         os.close(slave)

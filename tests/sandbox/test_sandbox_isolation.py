@@ -30,7 +30,7 @@ from truebit_facade.sandbox import (
     default_registry,
     register_example_api_task,
 )
-from truebit_facade.sandbox._server import _bind
+from truebit_facade.sandbox._serving import bind
 from truebit_facade.sandbox._task_files import TaskFiles
 from truebit_facade.sandbox._wasm import WasmRunner
 from truebit_facade.sandbox.example_target import ExampleTarget
@@ -262,7 +262,7 @@ class _Process:
     """``python -m truebit_facade.sandbox`` on a free port, in its own session, default signals."""
 
     def __init__(self, tmp_path: Path, db: Path, *extra: str) -> None:
-        probe = _bind("127.0.0.1", 0)
+        probe = bind("127.0.0.1", 0)
         self.port = probe.getsockname()[1]
         probe.close()
         self.url = f"http://127.0.0.1:{self.port}"

@@ -30,7 +30,7 @@ from starlette.routing import Route
 
 from truebit_facade import BadRequestError, Truebit
 from truebit_facade.sandbox import Manifest, Sandbox, SandboxConfig, TaskRegistry
-from truebit_facade.sandbox._server import ThreadedServer
+from truebit_facade.sandbox._serving import ThreadedServer
 
 MANIFESTS = Path(__file__).parent / "manifests"
 NS = "realapis"

@@ -360,16 +360,32 @@ def test_other_execute_statuses_still_may_have_submitted(status: int) -> None:
 @pytest.mark.parametrize(
     ("kind", "hint"),
     [
-        (FUNCTION, "it may be an API task's id: use api_tasks"),
-        (API, "it may be a function task's id: use functions"),
+        (FUNCTION, "it may be an API task's id: use api_tasks instead of functions"),
+        (API, "it may be a function task's id: use functions instead of api_tasks"),
     ],
 )
-def test_a_status_read_that_finds_no_execution_hints_at_the_other_kind(kind: Any, hint: str) -> None:
-    drive = Drive(lambda send: answer({"message": "execution id not found"}, 404))
+@pytest.mark.parametrize("message", ["execution id not found", "not found"])
+def test_a_status_read_that_finds_no_execution_hints_at_the_other_kind_and_the_base_url(
+    kind: Any, hint: str, message: str
+) -> None:
+    # The API's error shape cannot tell an unknown id from an unknown route (see the sandbox tests):
+    # both hints, the URL named.
+    drive = Drive(lambda send: answer({"message": message}, 404))
     with pytest.raises(ExecutionNotFoundError) as caught:
         drive(flow.wait_call(kind, "e1", 60, True))
-    assert str(caught.value).startswith("HTTP 404: execution id not found; " + hint)
-    assert "TRUEBIT_BASE_URL" not in str(caught.value) and len(drive.sends) == 1
+    text = str(caught.value)
+    assert text.startswith(f"HTTP 404: {message}; GET http://tb.test/task/{kind.name}/execution-status/e1 ")
+    assert "check TRUEBIT_BASE_URL (or base_url)" in text and text.endswith("; " + hint)
+    assert len(drive.sends) == 1
+
+
+def test_a_404_for_the_id_this_call_was_given_blames_neither_the_url_nor_the_kind() -> None:
+    drive = Drive(script(answer({"executionId": "e1"}), answer({"message": "execution id not found"}, 404)))
+    with pytest.raises(ExecutionNotFoundError) as caught:
+        drive(run())
+    text = str(caught.value)
+    assert "gave this id to this call's execute request" in text and caught.value.execution_id == "e1"
+    assert "TRUEBIT_BASE_URL" not in text and "api_tasks" not in text
 
 
 def test_a_status_read_404_that_is_not_the_api_s_says_to_check_the_base_url() -> None:

@@ -111,6 +111,12 @@ CASES: list[tuple[str, str, str, tuple[Any, ...], dict[str, Any]]] = [
     ("version", F, "run", ("ns", "fib", "1"), {"version": 2, "label": "stable"}),
     ("version", A, "submit", ("ns", "t"), {"path": "/x", "version": 2, "label": "stable"}),
     ("timeout", F, "wait", ("e1",), {"timeout": "soon"}),
+    # run and submit take their options as **options (one TypedDict each): an unknown keyword, or one
+    # of run's given to submit, is a typed error like any other, and so is a missing path
+    ("colour", F, "run", ("ns", "fib", "1"), {"colour": "red"}),
+    ("timeout", F, "submit", ("ns", "fib", "1"), {"timeout": 5}),
+    ("on_status", A, "submit", ("ns", "t"), {"path": "/x", "on_status": print}),
+    ("path", A, "run", ("ns", "t"), {}),
 ]
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .. import PollPolicy, ValidationError
 from ._control import ABANDON, STOP, RunControl, graceful_sigint
 from ._driver import Driver, summarize
+from ._hold import HoldChoice, check_hold
 from ._items import Job
 from ._ledger import Ledger
 from ._plan import Planner
@@ -59,7 +60,10 @@ class _BatchBase:
     whose earlier submit may or may not have reached the service (default: report them, never
     resubmit: the API has no idempotency key, so that may run and bill them twice). ``on_event``:
     called with each :class:`BatchEvent` once the ledger holds it. ``durable``: commits survive a
-    power cut (``synchronous=FULL``), not only the process's death.
+    power cut (``synchronous=FULL``), not only the process's death. ``hold``: submit in sync mode,
+    the result in the submit's answer (``True``), in async mode, the result from a status read
+    (``False``), or ``"auto"`` (default): hold while that completes tasks faster (quick tasks: one request each
+    instead of two), never for tasks that keep a request open long (``docs/batches.md``, "Held submits").
     """
 
     def __init__(
@@ -74,6 +78,7 @@ class _BatchBase:
         on_event: Callable[[BatchEvent], None] | None = None,
         durable: bool = True,
         seed: int | None = None,
+        hold: bool | Literal["auto"] = "auto",
     ) -> None:
         self._concurrency = _positive_int("concurrency", concurrency)
         self._max_open = _positive_int("max_open", max_open)
@@ -81,6 +86,7 @@ class _BatchBase:
         self._rate = rate
         self._poll = poll or _BATCH_POLL
         self._resubmit = resubmit_in_doubt
+        self._hold = check_hold(hold)
         #: Called with each event once the ledger holds it (may be replaced between runs).
         self.on_event = on_event
         #: Called on the run's loop when it starts stopping (``"stopping"``) or abandoning
@@ -137,6 +143,7 @@ class _BatchBase:
             on_event=self.on_event,
             on_stop=self.on_stop,
             control=self._control,
+            hold=HoldChoice(self._hold, concurrency=self._concurrency, rate=self._rate),
         )
         self._last = driver
         return driver

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import math
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .. import FunctionResult, RateLimitedError, TruebitError, ValidationError, to_builtin
+from .. import ApiTaskResult, FunctionResult, RateLimitedError, TruebitError, ValidationError, to_builtin
 from ._control import ABANDON, STOP, RunControl
+from ._hold import HoldChoice
 from ._items import Job, item_digest, item_secrets, key_of
 from ._ledger import Ledger
 from ._plan import (
@@ -100,6 +102,7 @@ class Driver:
         on_event: Callable[[BatchEvent], None] | None = None,
         on_stop: Callable[[str, int], None] | None = None,
         control: RunControl | None = None,
+        hold: HoldChoice | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
     ) -> None:
@@ -112,6 +115,7 @@ class Driver:
         self._on_event = on_event
         self._on_stop = on_stop
         self._control = control or RunControl()
+        self._hold = hold or HoldChoice(False)
         self._clock = clock
         self._wall = wall
         self._run = 0
@@ -130,6 +134,7 @@ class Driver:
         self._fatal: BaseException | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._waiter: asyncio.Future[None] | None = None
+        self._hold_timer: asyncio.TimerHandle | None = None
         self._committed_at = 0.0
         self._level = 0  # 0 running, STOP, ABANDON: how far this run was told to end
         self._started = time.perf_counter()
@@ -196,7 +201,7 @@ class Driver:
         self._woken = False  # what woke the loop is seen by this round's planning
         while True:
             self._fill()
-            action = planner.next(self._clock(), have_input=self._next is not None)
+            action = planner.next(self._clock(), have_input=self._may_submit())
             if isinstance(action, Adopt):
                 self._sweep(action.limit)
             elif isinstance(action, Submit):
@@ -290,6 +295,23 @@ class Driver:
             if timer is not None:
                 timer.cancel()
 
+    def _may_submit(self) -> bool:
+        """An input is ready and the hold choice does not ask it to wait (for a first probe's
+        answer, briefly: a timer wakes the loop when that wait ends)."""
+        if self._next is None:
+            return False
+        until = self._hold.wait_until(self._clock())
+        if until is None:
+            return True
+        if self._hold_timer is None or self._hold_timer.cancelled():
+            delay = until - self._clock()
+            self._hold_timer = asyncio.get_running_loop().call_later(delay, self._hold_waited)
+        return False
+
+    def _hold_waited(self) -> None:
+        self._hold_timer = None
+        self._wake()
+
     def _wake(self) -> None:
         self._woken = True
         waiter = self._waiter
@@ -304,6 +326,8 @@ class Driver:
     def _finish(self) -> None:
         self._ended = time.perf_counter()
         self._control.detach()
+        if self._hold_timer is not None:
+            self._hold_timer.cancel()
         if self._committer is not None:
             self._committer.shutdown(wait=True)
             self._committer = None
@@ -458,7 +482,7 @@ class Driver:
             self._planner.submit_ended()
             self._deferred.mark_pending(seq)
 
-        return self._submit(pending, started), started, unsent
+        return self._submit(pending, started, self._hold.next(self._clock())), started, unsent
 
     def _start_read(self, execution: OpenExecution) -> tuple[Any, list[bool], Callable[[], None]]:
         started = [False]
@@ -469,37 +493,62 @@ class Driver:
 
         return self._read(execution, started), started, unsent
 
-    async def _submit(self, pending: _Pending, started: list[bool]) -> None:
+    async def _submit(self, pending: _Pending, started: list[bool], hold: bool) -> None:
         started[0] = True
         seq, key, value, secrets, _ = pending
         planner, ledger = self._planner, self._deferred
+        began = self._clock()
         try:
             try:
-                execution_id = await self._transport.submit(self._job, value)
+                answer = await self._transport.submit(self._job, value, hold=hold)
             except asyncio.CancelledError:  # abandoned: the POST may have gone out
+                self._held(hold, None)
                 planner.submit_ended()
                 self.abandoned += 1
                 ledger.mark_in_doubt(seq, _ABANDONED)
                 self._emit(BatchEvent("in_doubt", key, seq, error=_ABANDONED))
                 raise
             except TruebitError as exc:
+                self._held(hold, None)
                 self._submit_failed(pending, exc)
             except Exception as exc:  # a bug below us, after the POST may have gone: in doubt, and stop
+                self._held(hold, None)
                 planner.submit_ended()
                 error = error_record(exc, secrets)
                 ledger.mark_in_doubt(seq, error)
                 self._emit(BatchEvent("in_doubt", key, seq, error=error))
                 self._fail(exc)
             else:
-                now = self._clock()
-                planner.submitted(OpenExecution(seq, key, execution_id, now, secrets=secrets), now)
-                self.submitted += 1
-                ledger.mark_submitted(seq, execution_id, self._wall())
-                self._emit(BatchEvent("submitted", key, seq, execution_id))
+                self._submitted(OpenExecution(seq, key, "", began, secrets=secrets), answer, hold)
         except LedgerError as exc:
             self._fail(exc)
         finally:
             self._wake()
+
+    def _held(self, hold: bool, seconds: float | None) -> None:
+        if hold:
+            self._hold.ended(seconds)
+
+    def _submitted(
+        self, execution: OpenExecution, answer: str | FunctionResult | ApiTaskResult, hold: bool
+    ) -> None:
+        """A submit answered: with the id (read its status later), or with the result (a hold)."""
+        now = self._clock()
+        result = None if isinstance(answer, str) else answer
+        execution.execution_id = answer if isinstance(answer, str) else answer.execution_id
+        if hold:
+            self._hold.ended(math.inf if result is None else now - execution.started)
+        else:
+            self._hold.plain(now - execution.started)
+        self.submitted += 1
+        self._deferred.mark_submitted(execution.seq, execution.execution_id, self._wall())
+        self._emit(BatchEvent("submitted", execution.key, execution.seq, execution.execution_id))
+        if result is None:
+            self._planner.submitted(execution, now)
+        else:
+            self._planner.submit_ended()
+            self.ended += 1
+            self._finished(execution, result)
 
     def _submit_failed(self, pending: _Pending, exc: TruebitError) -> None:
         seq, key, value, secrets, tries = pending
@@ -535,9 +584,11 @@ class Driver:
         planner, ledger = self._planner, self._deferred
         seq, key, eid, secrets = execution.seq, execution.key, execution.execution_id, execution.secrets
         self.reads += 1
+        began = self._clock()
         try:
             try:
                 result = await self._transport.get(self._job, eid)
+                self._hold.plain(self._clock() - began)
             except asyncio.CancelledError:  # abandoned: the row stays submitted, resumable
                 planner.read_failed(execution, self._clock(), "retry", None)
                 raise

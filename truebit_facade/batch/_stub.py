@@ -1,7 +1,8 @@
 """An in-memory stand-in for the service, speaking :class:`BatchTransport` (no HTTP): for the unit
 tests of the driver and for measuring the ledger's own cost per input (``scripts/bench_batch.py``).
 
-Each execution answers ``Running`` for its first ``running_reads`` status reads, then ends: function
+Each execution answers ``Running`` for its first ``running_reads`` status reads, then ends (a held
+submit answers with the result when ``running_reads`` is 0, else its hold expires with the id): function
 tasks with ``output = input``, API tasks with ``output = {"echo": call}`` (headers included, as an
 echoing target would: the batch must scrub them). ``faults`` scripts errors by call number.
 """
@@ -49,12 +50,16 @@ class StubService:
         self.read_fault = read_fault
         self.started: Counter[str] = Counter()
         self.submits = 0
+        self.held = 0
         self.reads = 0
         self._ids = itertools.count(1)
         self._executions: dict[str, tuple[Job, Any, int]] = {}
 
-    async def submit(self, job: Job, value: Any) -> str:
+    async def submit(
+        self, job: Job, value: Any, *, hold: bool = False
+    ) -> str | FunctionResult | ApiTaskResult:
         self.submits += 1
+        self.held += hold
         await asyncio.sleep(self.latency)
         if self.submit_fault is not None:
             error = self.submit_fault(self.submits, value)
@@ -63,6 +68,8 @@ class StubService:
         execution_id = f"{next(self._ids):032x}"
         self.started[canonical(value).decode()] += 1
         self._executions[execution_id] = (job, job.call(value), 0)
+        if hold and self.running_reads == 0:
+            return self._answer(job, execution_id, done=True)
         return execution_id
 
     async def get(self, job: Job, execution_id: str) -> FunctionResult | ApiTaskResult:
@@ -75,7 +82,10 @@ class StubService:
         kind_job, call, reads = self._executions[execution_id]
         reads += 1
         self._executions[execution_id] = (kind_job, call, reads)
-        done = reads > self.running_reads
+        return self._answer(job, execution_id, done=reads > self.running_reads)
+
+    def _answer(self, job: Job, execution_id: str, *, done: bool) -> FunctionResult | ApiTaskResult:
+        _, call, _ = self._executions[execution_id]
         if done:
             del self._executions[execution_id]  # bounded: ended executions are forgotten
         if job.kind == "function":

@@ -1,5 +1,5 @@
-"""How a batch reaches the service: two calls of the public client, ``submit`` (async mode) and
-``get`` (one status read), behind a small protocol so that the driver runs the same over
+"""How a batch reaches the service: two calls of the public client, ``submit`` (async mode, or held
+in sync mode) and ``get`` (one status read), behind a small protocol so that the driver runs the same over
 ``AsyncTruebit``, over ``Truebit`` (its blocking calls on a bounded thread pool), or over a stub."""
 
 from __future__ import annotations
@@ -19,10 +19,14 @@ __all__ = ["AsyncClientTransport", "BatchTransport", "ThreadedClientTransport"]
 
 @runtime_checkable
 class BatchTransport(Protocol):
-    """What a batch needs from a client. ``submit`` returns the execution id; errors are the client's
-    ``TruebitError``s (``may_have_submitted`` and ``retry_after`` are read from them)."""
+    """What a batch needs from a client. ``submit`` returns the execution id, or with ``hold`` (sync
+    mode: the service holds the request while the task runs) the task's final result when it ended
+    within the hold; errors are the client's ``TruebitError``s (``may_have_submitted`` and
+    ``retry_after`` are read from them). A transport may ignore ``hold`` and always return an id."""
 
-    async def submit(self, job: Job, value: Any) -> str: ...
+    async def submit(
+        self, job: Job, value: Any, *, hold: bool = False
+    ) -> str | FunctionResult | ApiTaskResult: ...
 
     async def get(self, job: Job, execution_id: str) -> FunctionResult | ApiTaskResult: ...
 
@@ -50,11 +54,13 @@ class AsyncClientTransport:
     def __init__(self, client: AsyncTruebit) -> None:
         self._client = _no_retries(client)
 
-    async def submit(self, job: Job, value: Any) -> str:
+    async def submit(
+        self, job: Job, value: Any, *, hold: bool = False
+    ) -> str | FunctionResult | ApiTaskResult:
         args, kwargs = _submit_args(job, value)
         tasks = self._client.functions if job.kind == "function" else self._client.api_tasks
-        execution = await tasks.submit(*args, **kwargs)
-        return execution.execution_id
+        execution = await tasks.submit(*args, hold=hold, **kwargs)
+        return execution.execution_id if execution.result is None else execution.result
 
     async def get(self, job: Job, execution_id: str) -> FunctionResult | ApiTaskResult:
         if job.kind == "function":
@@ -70,12 +76,15 @@ class ThreadedClientTransport:
         self._client = _no_retries(client)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="truebit-batch")
 
-    async def submit(self, job: Job, value: Any) -> str:
+    async def submit(
+        self, job: Job, value: Any, *, hold: bool = False
+    ) -> str | FunctionResult | ApiTaskResult:
         args, kwargs = _submit_args(job, value)
         tasks = self._client.functions if job.kind == "function" else self._client.api_tasks
 
-        def call() -> str:
-            return tasks.submit(*args, **kwargs).execution_id
+        def call() -> str | FunctionResult | ApiTaskResult:
+            execution = tasks.submit(*args, hold=hold, **kwargs)
+            return execution.execution_id if execution.result is None else execution.result
 
         return await asyncio.get_running_loop().run_in_executor(self._pool, call)
 

@@ -68,15 +68,28 @@ def _fault(text: str) -> tuple[int, NodeFault]:
         ) from None
 
 
+#: The options setting a function task's default limits: option, ``TaskLimits`` field, type, metavar, help.
+_TASK_LIMIT_OPTIONS: tuple[tuple[str, str, type, str, str], ...] = (
+    (
+        "--task-seconds", "wall_clock_seconds", float, "SECONDS",
+        "wall-clock limit of one function-task run, host-side file work included (default 10)",
+    ),
+    (
+        "--task-memory-pages", "memory_pages", int, "N",
+        "linear-memory limit of a function task, in 64 KiB pages (default 2048)",
+    ),
+    ("--task-output-bytes", "output_bytes", int, "N", "largest output.txt a function task may write (default 16 MiB)"),
+    (
+        "--task-scratch-bytes", "scratch_bytes", int, "N",
+        "most bytes a function task's files may hold at once, input.txt included (default 64 MiB)",
+    ),
+)  # fmt: skip
+
+
 def _limits(args: argparse.Namespace) -> TaskLimits:
     from ._config import TaskLimits
 
-    given = {
-        "wall_clock_seconds": args.task_seconds,
-        "memory_pages": args.task_memory_pages,
-        "output_bytes": args.task_output_bytes,
-        "scratch_bytes": args.task_scratch_bytes,
-    }
+    given = {field_name: getattr(args, field_name) for _, field_name, *_ in _TASK_LIMIT_OPTIONS}
     return TaskLimits(**{name: value for name, value in given.items() if value is not None})
 
 
@@ -153,22 +166,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="where faults apply: execute, status, function-execute, function-status, api-execute, "
         "api-status or a /path prefix; repeatable (default execute and status)",
     )  # fmt: skip
-    p.add_argument(
-        "--task-seconds", type=float, default=None, metavar="SECONDS",
-        help="wall-clock limit of one function-task run, host-side file work included (default 10)",
-    )  # fmt: skip
-    p.add_argument(
-        "--task-memory-pages", type=int, default=None, metavar="N",
-        help="linear-memory limit of a function task, in 64 KiB pages (default 2048)",
-    )  # fmt: skip
-    p.add_argument(
-        "--task-output-bytes", type=int, default=None, metavar="N",
-        help="largest output.txt a function task may write (default 16 MiB)",
-    )  # fmt: skip
-    p.add_argument(
-        "--task-scratch-bytes", type=int, default=None, metavar="N",
-        help="most bytes a function task's files may hold at once, input.txt included (default 64 MiB)",
-    )  # fmt: skip
+    for option, field_name, kind, metavar, text in _TASK_LIMIT_OPTIONS:
+        p.add_argument(option, dest=field_name, type=kind, default=None, metavar=metavar, help=text)
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
 

@@ -45,7 +45,7 @@ import base64
 import dataclasses
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -261,7 +261,8 @@ async def call_target(
 
     The error message is scrubbed of every credential and ``input.headers`` value.
     """
-    outcome = await _call(transport, task, call, timeout_seconds, max_response_bytes)
+    request, request_bytes = _request(task, call, timeout_seconds)
+    outcome = await _send(transport, request, request_bytes, timeout_seconds, max_response_bytes)
     found = {s for s in (*task.secrets(), *call.headers.values()) if s}
     secrets = tuple(sorted(found, key=len, reverse=True))  # longest first: a secret inside another
     # A target that echoes its request (as the example's /anything does) must not hand the task's
@@ -271,13 +272,11 @@ async def call_target(
     return dataclasses.replace(outcome, output=output, error=error)
 
 
-async def _call(
-    transport: httpx.AsyncHTTPTransport,
-    task: ApiTask,
-    call: PreparedCall,
-    timeout_seconds: float,
-    max_response_bytes: int,
-) -> ApiOutcome:
+def _request(
+    task: ApiTask, call: PreparedCall, timeout_seconds: float
+) -> tuple[httpx.Request, Callable[[], int]]:
+    """The request for ``call``, and what counts its bytes sent so far (the head and the body, each
+    once httpcore's trace says it went out)."""
     import httpx
 
     sent = {"headers": False, "body": False}
@@ -302,6 +301,18 @@ async def _call(
 
     def request_bytes() -> int:
         return (head if sent["headers"] else 0) + (body_size if sent["body"] else 0)
+
+    return request, request_bytes
+
+
+async def _send(
+    transport: httpx.AsyncHTTPTransport,
+    request: httpx.Request,
+    request_bytes: Callable[[], int],
+    timeout_seconds: float,
+    max_response_bytes: int,
+) -> ApiOutcome:
+    import httpx
 
     millis = round(timeout_seconds * 1000)
     response: httpx.Response | None = None

@@ -19,6 +19,13 @@ DEV_API_KEY = "sandbox-dev-key"
 FaultKind = Literal["wrong_output", "slow", "silent"]
 
 
+def _at_least(settings: object, minimum: int, *names: str) -> None:
+    """``ValueError`` for the first of the fields ``names`` of ``settings`` below ``minimum``."""
+    for name in names:
+        if getattr(settings, name) < minimum:
+            raise ValueError(f"{name} must be >= {minimum}")
+
+
 @dataclass(frozen=True)
 class NodeFault:
     """How one simulated node misbehaves.
@@ -58,16 +65,12 @@ class TaskLimits:
     scratch_bytes: int = 64 << 20
 
     def __post_init__(self) -> None:
-        if self.gas_limit < 0:
-            raise ValueError("gas_limit must be >= 0")
+        _at_least(self, 0, "gas_limit")
         if not 0 < self.memory_pages <= 65536:
             raise ValueError("memory_pages must be in 1..65536")
         if self.wall_clock_seconds <= 0:
             raise ValueError("wall_clock_seconds must be > 0")
-        if self.output_bytes < 1:
-            raise ValueError("output_bytes must be >= 1")
-        if self.scratch_bytes < 1:
-            raise ValueError("scratch_bytes must be >= 1")
+        _at_least(self, 1, "output_bytes", "scratch_bytes")
 
 
 def _default_keys() -> dict[str, int | None]:
@@ -145,24 +148,19 @@ class SandboxConfig:
                 raise ValueError("an API key cannot be empty")
             if credit is not None and credit < 0:
                 raise ValueError(f"credit of key {key!r} must be >= 0 or None")
-        if self.hold_seconds < 0:
-            raise ValueError("hold_seconds must be >= 0")
-        if self.max_concurrent_executions < 1:
-            raise ValueError("max_concurrent_executions must be >= 1")
-        if self.max_retained_results < 1:
-            raise ValueError("max_retained_results must be >= 1")
-        if self.max_stored_bytes < 1:
-            raise ValueError("max_stored_bytes must be >= 1")
-        if self.max_input_bytes < 1:
-            raise ValueError("max_input_bytes must be >= 1")
-        if self.max_total_solutions < 1:
-            raise ValueError("max_total_solutions must be >= 1")
-        if self.verification_timeout_seconds < 0:
-            raise ValueError("verification_timeout_seconds must be >= 0")
+        _at_least(self, 0, "hold_seconds", "verification_timeout_seconds")
+        _at_least(
+            self,
+            1,
+            "max_concurrent_executions",
+            "max_retained_results",
+            "max_stored_bytes",
+            "max_input_bytes",
+            "max_total_solutions",
+            "max_api_response_bytes",
+        )
         if not 0 < self.max_execution_timeout_seconds <= 3600:
             raise ValueError("max_execution_timeout_seconds must be in (0, 3600]")
-        if self.max_api_response_bytes < 1:
-            raise ValueError("max_api_response_bytes must be >= 1")
         if self.faults is not None and not isinstance(self.faults, FaultConfig):
             raise ValueError("faults must be a FaultConfig or None")
         if self.workers is not None and self.workers < 1:

@@ -44,7 +44,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import ApiTaskStatus, VerificationStatus
 from .. import rules as _spec
@@ -57,7 +57,7 @@ from ._manifest import PreparedCall
 from ._nodes import NodePool
 from ._registry import FunctionTask, Task, TaskRegistry
 from ._store import ExecutionStore
-from ._validation import API_OPERATION, FUNCTION_OPERATION, ApiRequest, FunctionRequest
+from ._validation import API_OPERATION, FUNCTION_OPERATION, ApiRequest, FunctionRequest, TaskRequest
 from ._worker_pool import PoolShare, WorkerPool, shared_pool
 
 if TYPE_CHECKING:
@@ -69,6 +69,10 @@ logger = logging.getLogger("truebit_facade.sandbox")
 
 #: How long :meth:`Dispatcher.close` waits for worker threads (interrupted runs end in milliseconds).
 _CLOSE_WAIT_SECONDS = 5.0
+
+_T = TypeVar("_T", FunctionTask, ApiTask)
+#: A task of each kind: how an error message names it, and the operation that executes it.
+_KINDS = {"function": ("a function task", FUNCTION_OPERATION), "api": ("an API task", API_OPERATION)}
 
 
 class ApiError(Exception):
@@ -182,26 +186,30 @@ class Dispatcher:
             raise ApiError(402, "payment required: this API key is out of credit")
         self.credits[api_key] = credit - 1
 
-    def _resolve(self, request: FunctionRequest | ApiRequest) -> Task:
+    def _resolve(self, request: TaskRequest, kind: type[_T]) -> _T:
+        """The task of class ``kind`` a request names; 400 if there is none, or it is of the other kind
+        (the message names the operation that executes it)."""
         from ._registry import TaskNotFound
 
         try:
-            return self.registry.resolve(
+            task = self.registry.resolve(
                 request.namespace, request.task_name, version=request.version, label=request.label
             )
         except TaskNotFound as exc:
             raise ApiError(400, str(exc)) from None
+        if not isinstance(task, kind):
+            found, operation = _KINDS[task.kind]
+            raise ApiError(
+                400,
+                f"{_name(task)} is {found}, not {_KINDS[kind.kind][0]}: execute it with POST "
+                + _spec.operation(operation)[1],
+            )
+        return task
 
     def resolve(self, request: FunctionRequest) -> FunctionTask:
         """The function task a request names; 400 if there is none (or it is an API task), or if its
         input is larger than the bounds (``_bounds``)."""
-        task = self._resolve(request)
-        if not isinstance(task, FunctionTask):
-            raise ApiError(
-                400,
-                f"{_name(task)} is an API task, not a function task: execute it with POST "
-                + _spec.operation(API_OPERATION)[1],
-            )
+        task = self._resolve(request, FunctionTask)
         scratch = task.limits(self.config.default_limits).scratch_bytes
         check_function_input(
             request.input, max_input_bytes=self.config.max_input_bytes, scratch_bytes=scratch
@@ -212,14 +220,7 @@ class Dispatcher:
         """The API task a request names; 400 if its input is over a bound (``_bounds``: checked first,
         before any other work), if there is no such task, or if it is a function task."""
         check_api_input(request.input, self.config.api_input_limits)
-        task = self._resolve(request)
-        if not isinstance(task, ApiTask):
-            raise ApiError(
-                400,
-                f"{_name(task)} is a function task, not an API task: execute it with POST "
-                + _spec.operation(FUNCTION_OPERATION)[1],
-            )
-        return task
+        return self._resolve(request, ApiTask)
 
     def submit(
         self, task: FunctionTask, request: FunctionRequest, raw_body: dict[str, Any]

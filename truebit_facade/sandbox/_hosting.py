@@ -19,7 +19,11 @@ import time
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
+from ._serving import UvicornServing
+
 if TYPE_CHECKING:
+    import socket
+
     import uvicorn
 
     from ._config import SandboxConfig
@@ -30,49 +34,19 @@ if TYPE_CHECKING:
 __all__ = ["SandboxHost"]
 
 
-class _HostedServer:
+class _HostedServer(UvicornServing):
     """A uvicorn server on the host's loop, with the interface ``Sandbox`` expects of its server."""
 
     def __init__(self, host: SandboxHost, address: str, port: int, log_level: str) -> None:
+        super().__init__(address, port, log_level)
         self._host = host
-        self.host = address
-        self._port = port
-        self._log_level = log_level
-        self._server: uvicorn.Server | None = None
         self._done: Future[None] | None = None
-
-    @property
-    def started(self) -> bool:
-        return self._server is not None
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("the server is not started")
-        return self._port
-
-    @property
-    def url(self) -> str:
-        from ._server import _url_host
-
-        return f"http://{_url_host(self.host)}:{self.port}"
 
     @property
     def alive(self) -> bool:
         return self._done is not None and not self._done.done()
 
-    def start(self, app: Any, name: str, timeout: float = 10.0) -> None:
-        import uvicorn
-
-        from ._server import _bind, _uvicorn_config
-
-        if self._server is not None:
-            return
-        sock = _bind(self.host, self._port)
-        self._port = sock.getsockname()[1]
-        server = uvicorn.Server(_uvicorn_config(app, self.host, self._port, self._log_level))
-        self._server = server
-
+    def _run(self, server: uvicorn.Server, sock: socket.socket, name: str) -> None:
         async def serve() -> None:
             try:
                 await server.serve(sockets=[sock])
@@ -80,13 +54,9 @@ class _HostedServer:
                 sock.close()
 
         self._done = self._host.submit(serve())
-        deadline = time.monotonic() + timeout
-        while not server.started:
-            if self._done.done() or time.monotonic() > deadline:
-                error = None if not self._done.done() else self._done.exception()
-                self.stop()
-                raise RuntimeError(f"{name} did not start: {error!r}")
-            time.sleep(0.0005)
+
+    def _failure(self) -> BaseException | None:
+        return self._done.exception() if self._done is not None and self._done.done() else None
 
     def stop(self) -> None:
         """Tell uvicorn to stop; it closes the port on its next tick (the host waits for it)."""
@@ -139,7 +109,7 @@ class SandboxHost:
         from .example_target import ExampleTarget
 
         target = ExampleTarget()
-        target._served = self._server(target._served.host, 0, "warning")  # type: ignore[assignment]
+        target._served = self._server(target._served.host, 0, "warning")
         return target
 
     def sandbox(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import Executor
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import ApiTaskStatus, VerificationStatus
@@ -59,25 +60,18 @@ class Job:
         return self.status_of(body)
 
 
+@dataclass(eq=False)
 class FunctionJob(Job):
     """A function task: one run of the module in a worker process (waited for in a thread), shared by
     the honest nodes, then the nodes' consensus."""
 
     kind = "function"
 
-    def __init__(
-        self,
-        task: FunctionTask,
-        request: FunctionRequest,
-        runner: _Runner,
-        nodes: NodePool,
-        config: SandboxConfig,
-    ) -> None:
-        self.task = task
-        self.request = request
-        self.runner = runner
-        self.nodes = nodes
-        self.config = config
+    task: FunctionTask
+    request: FunctionRequest
+    runner: _Runner
+    nodes: NodePool
+    config: SandboxConfig
 
     async def run(self, execution_id: str, pool: Executor | None) -> tuple[dict[str, Any], float]:
         loop = asyncio.get_running_loop()
@@ -122,27 +116,19 @@ class _Runner(Protocol):
     ) -> RunResult: ...
 
 
+@dataclass(eq=False)
 class ApiJob(Job):
     """An API task: one call to the target on the loop, answered by the hub."""
 
     kind = "api"
 
-    def __init__(
-        self,
-        task: ApiTask,
-        request: ApiRequest,
-        call: PreparedCall,
-        transport: httpx.AsyncHTTPTransport,
-        hub_address: str,
-        config: SandboxConfig,
-    ) -> None:
-        self.task = task
-        self.request = request
-        self.call = call
-        self.transport = transport
-        self.hub_address = hub_address
-        self.config = config
-        self.outcome: ApiOutcome | None = None
+    task: ApiTask
+    request: ApiRequest
+    call: PreparedCall
+    transport: httpx.AsyncHTTPTransport
+    hub_address: str
+    config: SandboxConfig
+    outcome: ApiOutcome | None = field(default=None, init=False)
 
     async def run(self, execution_id: str, pool: Executor | None) -> tuple[dict[str, Any], float]:
         assert isinstance(self.task, ApiTask)

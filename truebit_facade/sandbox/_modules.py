@@ -1,9 +1,12 @@
 """WebAssembly modules of function tasks: from text or binary to a validated binary, and the interface
 a task must have (a WASI preview-1 command). Validation uses the runners' engine (``_engine``), so a
-module using a proposal the sandbox switches off is refused here, when it is registered.
+module using a proposal the sandbox switches off is refused here, when it is registered. Nothing here
+compiles a module (registration may happen while the server serves; only a run compiles, in a worker
+within its wall clock): wasmtime validates without generating code, and the interface is read from the
+binary's sections.
 
-Both answers depend on the bytes alone, so they are remembered by SHA-256 (the last
-:data:`_REMEMBERED`): a test suite building the same registry for every test compiles each module once.
+The binary (or the refusal) depends on the source alone, so it is remembered by SHA-256 (the last
+:data:`_REMEMBERED`): a test suite building the same registry for every test converts each module once.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import os
 import threading
 from pathlib import Path
 from typing import Any
+
+from ._module_sections import read_interface
 
 __all__ = ["check_interface", "to_wasm"]
 
@@ -124,27 +129,11 @@ def _close_validation_engine() -> None:
 
 
 def check_interface(wasm: bytes) -> None:
-    """A task is a WASI preview-1 command: it exports ``_start`` and imports nothing else."""
-    key = b"interface:" + hashlib.sha256(wasm).digest()
-    known = _remembered(key)
-    if known is None:
-        try:
-            _check_interface(wasm)
-            known = b""
-        except ValueError as exc:
-            known = str(exc)
-        _remember(key, known)
-    if isinstance(known, str):
-        raise ValueError(known)
-
-
-def _check_interface(wasm: bytes) -> None:
-    from wasmtime import FuncType, Module
-
-    module = Module(_validation_engine(), wasm)
-    start = [e for e in module.exports if e.name == "_start"]
-    if not start or not isinstance(start[0].type, FuncType) or start[0].type.params or start[0].type.results:
+    """A task is a WASI preview-1 command: it exports ``_start`` and imports nothing else. Read from the
+    validated binary's sections (``_module_sections``): registering compiles nothing."""
+    interface = read_interface(wasm)
+    if interface.functions.get("_start") != (0, 0):
         raise ValueError("a function task must export a function _start: () -> ()")
-    for imp in module.imports:
-        if imp.module != "wasi_snapshot_preview1":
-            raise ValueError(f"a function task may import only wasi_snapshot_preview1, not {imp.module!r}")
+    for module in interface.imports:
+        if module != "wasi_snapshot_preview1":
+            raise ValueError(f"a function task may import only wasi_snapshot_preview1, not {module!r}")

@@ -11,14 +11,15 @@ explicitly. A name holds one kind of task. :func:`default_registry` holds the sh
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, TypeAlias
+from typing import Any, ClassVar, TypeAlias, TypeVar
 
 from ..rules import UINT32_MAX
 from ._api_tasks import ApiCredentials, ApiTask
@@ -76,6 +77,19 @@ class FunctionTask:
 Task: TypeAlias = FunctionTask | ApiTask
 
 
+_T = TypeVar("_T", FunctionTask, ApiTask)
+
+
+def _checked_naming(namespace: str, name: str, labels: Iterable[str]) -> tuple[str, ...]:
+    """The labels of a registration, once its names are checked (``ValueError``: before any work)."""
+    if not namespace or not name:
+        raise ValueError("namespace and name must be non-empty")
+    labels = tuple(labels)
+    if any(not label for label in labels):
+        raise ValueError("a label cannot be empty")
+    return labels
+
+
 class TaskRegistry:
     """Tasks by namespace and name, with versions and labels. Safe to change while serving."""
 
@@ -84,8 +98,11 @@ class TaskRegistry:
         self._versions: dict[tuple[str, str], dict[int, Task]] = {}
         self._labels: dict[tuple[str, str], dict[str, int]] = {}
 
-    def _add(self, key: tuple[str, str], version: int | None, labels: tuple[str, ...], make: Any) -> Any:
-        """Store the task ``make(version)`` builds under the next (or the given) version of ``key``."""
+    def _add(
+        self, key: tuple[str, str], version: int | None, labels: tuple[str, ...], make: Callable[..., _T]
+    ) -> _T:
+        """Store the task ``make(namespace=, name=, version=)`` builds under the next (or the given)
+        version of ``key``."""
         with self._lock:
             versions = self._versions.setdefault(key, {})
             if version is None:
@@ -94,7 +111,7 @@ class TaskRegistry:
                 raise ValueError(f"version must be in 0..{UINT32_MAX}")
             if version in versions:
                 raise ValueError(f"{key[0]}/{key[1]} already has version {version}")
-            task: Task = make(version)
+            task = make(namespace=key[0], name=key[1], version=version)
             kinds = {existing.kind for existing in versions.values()}
             if kinds and task.kind not in kinds:
                 raise ValueError(
@@ -126,35 +143,25 @@ class TaskRegistry:
         ``ValueError``. ``labels`` (e.g. ``"stable"``) are moved to this version. The module must
         export ``_start`` (WASI command) and may import only ``wasi_snapshot_preview1``.
         """
-        if not namespace or not name:
-            raise ValueError("namespace and name must be non-empty")
+        labels = _checked_naming(namespace, name, labels)
         if gas_limit_default is not None and gas_limit_default < 0:
             raise ValueError("gas_limit_default must be >= 0")
         if memory_pages is not None and not 0 < memory_pages <= 65536:
             raise ValueError("memory_pages must be in 1..65536")
         if wall_clock_seconds is not None and wall_clock_seconds <= 0:
             raise ValueError("wall_clock_seconds must be > 0")
-        labels = tuple(labels)
-        if any(not label for label in labels):
-            raise ValueError("a label cannot be empty")
         wasm = to_wasm(wasm_or_wat)
         check_interface(wasm)
-
-        def make(number: int) -> FunctionTask:
-            return FunctionTask(
-                namespace=namespace,
-                name=name,
-                version=number,
-                wasm=wasm,
-                task_id="rs_" + hashlib.sha256(wasm).hexdigest(),
-                gas_limit_default=gas_limit_default,
-                memory_pages=memory_pages,
-                wall_clock_seconds=wall_clock_seconds,
-                description=description,
-            )
-
-        task: FunctionTask = self._add((namespace, name), version, labels, make)
-        return task
+        make = functools.partial(
+            FunctionTask,
+            wasm=wasm,
+            task_id="rs_" + hashlib.sha256(wasm).hexdigest(),
+            gas_limit_default=gas_limit_default,
+            memory_pages=memory_pages,
+            wall_clock_seconds=wall_clock_seconds,
+            description=description,
+        )
+        return self._add((namespace, name), version, labels, make)
 
     def add_api_task(
         self,
@@ -176,31 +183,21 @@ class TaskRegistry:
         injected into every call and never shown. ``version`` and ``labels`` as for function tasks.
         Raises ``ValueError`` for a manifest the sandbox cannot use.
         """
-        if not namespace or not name:
-            raise ValueError("namespace and name must be non-empty")
-        labels = tuple(labels)
-        if any(not label for label in labels):
-            raise ValueError("a label cannot be empty")
+        labels = _checked_naming(namespace, name, labels)
         if credentials is not None and not isinstance(credentials, ApiCredentials):
             raise ValueError("credentials must be an ApiCredentials")
         if isinstance(manifest, Manifest):
             parsed = manifest if base_url is None else Manifest(manifest.document, base_url=base_url)
         else:
             parsed = Manifest(manifest, base_url=base_url)
-
-        def make(number: int) -> ApiTask:
-            return ApiTask(
-                namespace=namespace,
-                name=name,
-                version=number,
-                manifest=parsed,
-                task_id="api_" + parsed.digest,
-                credentials=credentials,
-                description=description,
-            )
-
-        task: ApiTask = self._add((namespace, name), version, labels, make)
-        return task
+        make = functools.partial(
+            ApiTask,
+            manifest=parsed,
+            task_id="api_" + parsed.digest,
+            credentials=credentials,
+            description=description,
+        )
+        return self._add((namespace, name), version, labels, make)
 
     def resolve(
         self, namespace: str, name: str, *, version: int | None = None, label: str | None = None
@@ -241,19 +238,13 @@ class TaskRegistry:
         self, namespace: str, name: str, *, version: int | None = None, label: str | None = None
     ) -> FunctionTask:
         """:meth:`resolve`, for a function task only (:class:`TaskNotFound` for an API task)."""
-        task = self.resolve(namespace, name, version=version, label=label)
-        if not isinstance(task, FunctionTask):
-            raise TaskNotFound(f"{_quote(namespace)}/{_quote(name)} is an API task, not a function task")
-        return task
+        return _of_kind(self.resolve(namespace, name, version=version, label=label), FunctionTask)
 
     def resolve_api(
         self, namespace: str, name: str, *, version: int | None = None, label: str | None = None
     ) -> ApiTask:
         """:meth:`resolve`, for an API task only (:class:`TaskNotFound` for a function task)."""
-        task = self.resolve(namespace, name, version=version, label=label)
-        if not isinstance(task, ApiTask):
-            raise TaskNotFound(f"{_quote(namespace)}/{_quote(name)} is a function task, not an API task")
-        return task
+        return _of_kind(self.resolve(namespace, name, version=version, label=label), ApiTask)
 
     def tasks(self) -> list[Task]:
         """Every registered task version (both kinds), sorted by namespace, name and version."""
@@ -271,6 +262,18 @@ class TaskRegistry:
     def load_tasks_file(self, path: str | os.PathLike[str]) -> list[Task]:
         """Register every task of a tasks file (TOML or JSON, see the package docstring; ``_tasks_file``)."""
         return load_tasks_file(self, path)
+
+
+_KIND_NAMES = {"function": "a function task", "api": "an API task"}
+
+
+def _of_kind(task: Task, kind: type[_T]) -> _T:
+    """``task`` if it is a ``kind``, else :class:`TaskNotFound` saying which kind it is."""
+    if not isinstance(task, kind):
+        raise TaskNotFound(
+            f"{_quote(task.namespace)}/{_quote(task.name)} is {_KIND_NAMES[task.kind]}, not {_KIND_NAMES[kind.kind]}"
+        )
+    return task
 
 
 def _quote(value: str) -> str:

@@ -2,8 +2,8 @@
 
 ``with Sandbox() as sb:`` binds a free port on 127.0.0.1 (or the given one), starts uvicorn in a thread,
 returns once the app's startup has run (well under a second), and on exit stops the server, interrupts
-running tasks and joins every thread it started. :class:`ThreadedServer` is that machinery for any ASGI
-app (the example target of API tasks uses it too).
+running tasks and joins every thread it started (with ``_serving``'s :class:`ThreadedServer`, or on a
+``SandboxHost``'s loop: ``_hosting``).
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ import asyncio
 import contextlib
 import logging
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ._config import SandboxConfig
 from ._registry import TaskRegistry
 from ._served import ServedContext
+from ._serving import ThreadedServer, UvicornServing, bind, url_host, uvicorn_config
 from ._worker_pool import START_SECONDS, shared_pool
 
 if TYPE_CHECKING:
@@ -28,102 +28,12 @@ if TYPE_CHECKING:
 
     from ._dispatcher import Dispatcher
     from ._faults import FaultInjector
-    from ._hosting import _HostedServer
 
 __all__ = ["Sandbox", "ThreadedServer", "serve"]
 
 logger = logging.getLogger("truebit_facade.sandbox")
 #: How long a stopping server waits for the dispatcher to end its executions.
 _STOP_SECONDS = 8.0
-
-
-def _uvicorn_config(app: Any, host: str, port: int, log_level: str, graceful: int = 5) -> uvicorn.Config:
-    import uvicorn
-
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=False,
-        lifespan="on",
-        loop="asyncio",
-        http="h11",
-        ws="none",
-        timeout_graceful_shutdown=graceful,
-    )
-
-
-class ThreadedServer:
-    """An ASGI app served by uvicorn on ``host`` in a daemon thread: :meth:`start` returns once it is
-    listening and its startup ran; :meth:`stop` stops it (requests still running get ``graceful_seconds``)
-    and joins the thread."""
-
-    def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning", graceful_seconds: int = 5
-    ) -> None:
-        self.host = host
-        self._port = port
-        self._log_level = log_level
-        self._graceful = graceful_seconds
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
-
-    @property
-    def started(self) -> bool:
-        return self._server is not None
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("the server is not started")
-        return self._port
-
-    @property
-    def url(self) -> str:
-        return f"http://{_url_host(self.host)}:{self.port}"
-
-    @property
-    def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self, app: Any, name: str, timeout: float = 10.0) -> None:
-        """Bind, serve ``app`` in a thread called ``name-PORT``; ``RuntimeError`` if startup fails."""
-        import uvicorn
-
-        if self._server is not None:
-            return
-        sock = _bind(self.host, self._port)
-        self._port = sock.getsockname()[1]
-        server = uvicorn.Server(_uvicorn_config(app, self.host, self._port, self._log_level, self._graceful))
-        self._server = server
-
-        def run() -> None:
-            try:
-                asyncio.run(server.serve(sockets=[sock]))
-            except BaseException as exc:  # reported by start()
-                self._error = exc
-            finally:
-                sock.close()
-
-        self._thread = threading.Thread(target=run, name=f"{name}-{self._port}", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"{name} did not start: {self._error!r}")
-            time.sleep(0.002)
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
-        server.should_exit = True
-        thread.join(timeout=30)
-        self._thread = None
-        self._server = None
 
 
 class Sandbox(ServedContext):
@@ -141,7 +51,7 @@ class Sandbox(ServedContext):
         host: str = "127.0.0.1",
         port: int = 0,
         log_level: str = "warning",
-        served: ThreadedServer | _HostedServer | None = None,
+        served: UvicornServing | None = None,
     ) -> None:
         from ._registry import default_registry
 
@@ -162,13 +72,11 @@ class Sandbox(ServedContext):
 
     @property
     def port(self) -> int:
-        if not self._served.started:
-            raise RuntimeError("the sandbox is not started")
         return self._served.port
 
     @property
     def url(self) -> str:
-        return f"http://{_url_host(self.host)}:{self.port}"
+        return self._served.url
 
     @property
     def app(self) -> Starlette:
@@ -248,36 +156,18 @@ def serve(
     """
     from ._app import create_app
 
-    sock = _bind(host, port)
+    sock = bind(host, port)
     try:
         sock.listen(2048)
         app = create_app(config, registry)
         if announce is not None:
-            announce(f"http://{_url_host(host)}:{sock.getsockname()[1]}")
+            announce(f"http://{url_host(host)}:{sock.getsockname()[1]}")
         server = _stopping_server(
-            _uvicorn_config(app, host, port, log_level, graceful=2), app.state.dispatcher
+            uvicorn_config(app, host, port, log_level, graceful=2), app.state.dispatcher
         )
         server.run(sockets=[sock])
     finally:
         sock.close()
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
-    # without it every response waits ~40 ms for a delayed ACK.
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
 
 
 @contextlib.contextmanager
@@ -290,14 +180,13 @@ def sandbox_process(*args: str, startup_timeout: float = 30.0) -> Iterator[tuple
     import subprocess
     import sys
     import tempfile
-    import time
 
     import httpx
 
     from ._app import STATS_PATH
     from ._config import DEV_API_KEY
 
-    probe = _bind("127.0.0.1", 0)
+    probe = bind("127.0.0.1", 0)
     port = probe.getsockname()[1]
     probe.close()
     cmd = [

@@ -25,6 +25,7 @@ from ._wasi_abi import (
     _NOTDIR,
     _OK,
     _PERM,
+    _SPIPE,
     _File,
     _Handle,
     _Memory,
@@ -148,6 +149,19 @@ class TaskDirectory:
         if handle is None:
             return _BADF
         return _ISDIR if handle.file is None else handle
+
+    def _file_for(self, fd: int, *, write: bool, positioned: bool = False) -> _Handle | int:
+        """The file ``fd`` has open for writing (``write``) or reading, or an errno: ``ESPIPE`` for a
+        ``positioned`` read or write on stdio, which has no position."""
+        handle = self._open_file(fd)
+        if isinstance(handle, int):
+            return _SPIPE if positioned and fd in (0, 1, 2) and fd in self.handles else handle
+        return handle if (handle.write if write else handle.read) else _BADF
+
+    def _name_in(self, memory: _Memory, fd: int, ptr: int, length: int) -> str | int:
+        """The file name a path in directory ``fd`` names (``""`` for the directory), or an errno."""
+        directory = self._dir(fd)
+        return directory if isinstance(directory, int) else self._path(memory, ptr, length)
 
     def _valid(self, fd: int) -> int:
         return _OK if fd in self.handles else _BADF

@@ -127,11 +127,9 @@ class TaskFiles(TaskDirectory):
                     del self.stderr[:-_STDERR_TAIL]
             memory.u32(out, total)
             return _OK
-        handle = self._open_file(fd)
+        handle = self._file_for(fd, write=True)
         if isinstance(handle, int):
             return handle
-        if not handle.write:
-            return _BADF
         assert handle.file is not None
         start = len(handle.file.data) if handle.append else handle.pos
         end = self._write_at(caller, memory, handle, iovs, count, start, out)
@@ -144,11 +142,9 @@ class TaskFiles(TaskDirectory):
     def fd_pwrite(
         self, caller: Any, memory: _Memory, fd: int, iovs: int, count: int, at: int, out: int
     ) -> int:
-        handle = self._open_file(fd)
+        handle = self._file_for(fd, write=True, positioned=True)
         if isinstance(handle, int):
-            return _SPIPE if fd in (0, 1, 2) and fd in self.handles else handle
-        if not handle.write:
-            return _BADF
+            return handle
         end = self._write_at(caller, memory, handle, iovs, count, at, out)
         if end < 0:
             return _NOSPC
@@ -175,11 +171,9 @@ class TaskFiles(TaskDirectory):
             memory.buffers(iovs, count)
             memory.u32(out, 0)  # stdin is empty
             return _OK
-        handle = self._open_file(fd)
+        handle = self._file_for(fd, write=False)
         if isinstance(handle, int):
             return handle
-        if not handle.read:
-            return _BADF
         n = self._read_at(memory, handle, iovs, count, handle.pos, out)
         handle.pos += n
         memory.u32(out, n)
@@ -188,11 +182,9 @@ class TaskFiles(TaskDirectory):
     def fd_pread(
         self, caller: Any, memory: _Memory, fd: int, iovs: int, count: int, at: int, out: int
     ) -> int:
-        handle = self._open_file(fd)
+        handle = self._file_for(fd, write=False, positioned=True)
         if isinstance(handle, int):
-            return _SPIPE if fd in (0, 1, 2) and fd in self.handles else handle
-        if not handle.read:
-            return _BADF
+            return handle
         if at < 0:
             return _INVAL
         memory.u32(out, self._read_at(memory, handle, iovs, count, at, out))
@@ -259,11 +251,11 @@ class TaskFiles(TaskDirectory):
         return _OK
 
     def fd_filestat_set_size(self, caller: Any, memory: _Memory, fd: int, size: int) -> int:
-        handle = self._open_file(fd)
+        handle = self._file_for(fd, write=True)
         if isinstance(handle, int):
             return handle
-        if not handle.write or size < 0:
-            return _BADF if not handle.write else _INVAL
+        if size < 0:
+            return _INVAL
         assert handle.file is not None
         if not self._grow(caller, handle.name, handle.file, size):
             return _NOSPC
@@ -271,11 +263,11 @@ class TaskFiles(TaskDirectory):
         return _OK
 
     def fd_allocate(self, caller: Any, memory: _Memory, fd: int, offset: int, length: int) -> int:
-        handle = self._open_file(fd)
+        handle = self._file_for(fd, write=True)
         if isinstance(handle, int):
             return handle
-        if not handle.write or offset < 0 or length < 0:
-            return _BADF if not handle.write else _INVAL
+        if offset < 0 or length < 0:
+            return _INVAL
         assert handle.file is not None
         return _OK if self._grow(caller, handle.name, handle.file, offset + length) else _NOSPC
 
@@ -315,10 +307,7 @@ class TaskFiles(TaskDirectory):
         fdflags: int,
         out: int,
     ) -> int:
-        directory = self._dir(fd)
-        if isinstance(directory, int):
-            return directory
-        name = self._path(memory, ptr, length)
+        name = self._name_in(memory, fd, ptr, length)
         if isinstance(name, int):
             return name
         if len(self.handles) >= MAX_OPEN:
@@ -361,10 +350,7 @@ class TaskFiles(TaskDirectory):
     def path_filestat_get(
         self, caller: Any, memory: _Memory, fd: int, lookup: int, ptr: int, length: int, out: int
     ) -> int:
-        directory = self._dir(fd)
-        if isinstance(directory, int):
-            return directory
-        name = self._path(memory, ptr, length)
+        name = self._name_in(memory, fd, ptr, length)
         if isinstance(name, int):
             return name
         file = self.files.get(name) if name else None
@@ -378,10 +364,7 @@ class TaskFiles(TaskDirectory):
         return _OK
 
     def path_unlink_file(self, caller: Any, memory: _Memory, fd: int, ptr: int, length: int) -> int:
-        directory = self._dir(fd)
-        if isinstance(directory, int):
-            return directory
-        name = self._path(memory, ptr, length)
+        name = self._name_in(memory, fd, ptr, length)
         if isinstance(name, int):
             return name
         if name == "":

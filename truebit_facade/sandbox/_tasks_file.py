@@ -66,19 +66,20 @@ def _add_entry(self: TaskRegistry, file: Path, index: int, entry: Any) -> Task:
     if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
         raise ValueError(f"{where}: labels must be a list of strings")
     try:
+        # What both kinds of registration take besides their own options.
+        shared: dict[str, Any] = {
+            "version": _opt_int(entry.get("version"), "version"),
+            "labels": labels,
+            "description": str(entry.get("description", "")),
+        }
+        source_path = (file.parent / source).resolve()
         if kind == "api":
             base_url = entry.get("base_url")
             if base_url is not None and not isinstance(base_url, str):
                 raise ValueError("base_url must be a string")
+            credentials = _credentials(entry.get("credentials"))
             return self.add_api_task(
-                namespace,
-                name,
-                (file.parent / source).resolve(),
-                version=_opt_int(entry.get("version"), "version"),
-                labels=labels,
-                credentials=_credentials(entry.get("credentials")),
-                description=str(entry.get("description", "")),
-                base_url=base_url,
+                namespace, name, source_path, credentials=credentials, base_url=base_url, **shared
             )
         gas = entry.get("gas_limit")
         if isinstance(gas, str) and gas.isdigit():
@@ -86,13 +87,11 @@ def _add_entry(self: TaskRegistry, file: Path, index: int, entry: Any) -> Task:
         return self.add_function_task(
             namespace,
             name,
-            (file.parent / source).resolve(),
-            version=_opt_int(entry.get("version"), "version"),
-            labels=labels,
+            source_path,
             gas_limit_default=_opt_int(gas, "gas_limit"),
             memory_pages=_opt_int(entry.get("memory_pages"), "memory_pages"),
             wall_clock_seconds=_opt_float(entry.get("wall_clock_seconds"), "wall_clock_seconds"),
-            description=str(entry.get("description", "")),
+            **shared,
         )
     except (ValueError, OSError) as exc:
         raise ValueError(f"{where} ({namespace}/{name}): {exc}") from None

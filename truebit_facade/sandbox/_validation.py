@@ -33,6 +33,7 @@ __all__ = [
     "ApiRequest",
     "FunctionRequest",
     "RequestError",
+    "TaskRequest",
     "parse_json_body",
     "spec_validator",
     "validate_api_request",
@@ -53,19 +54,25 @@ class RequestError(ValueError):
     """The request body is not acceptable; the message says why (the API answers 400)."""
 
 
-@dataclass(frozen=True)
-class FunctionRequest:
-    """A validated function-task request."""
+@dataclass(frozen=True, kw_only=True)
+class TaskRequest:
+    """What a validated request of either kind says of the task it names, and whether it waits."""
 
     namespace: str
     task_name: str
     is_async: bool
+    label: str | None = None
+    version: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FunctionRequest(TaskRequest):
+    """A validated function-task request."""
+
     input: str
     total_solutions: int
     required_solutions: int
     task_requester_timestamp: int
-    label: str | None = None
-    version: int | None = None
     gas_limit: int | None = None
 
 
@@ -222,17 +229,12 @@ class ApiInput:
     has_body: bool = False
 
 
-@dataclass(frozen=True)
-class ApiRequest:
+@dataclass(frozen=True, kw_only=True)
+class ApiRequest(TaskRequest):
     """A validated API-task request; ``execution_timeout_ms`` as sent (milliseconds)."""
 
-    namespace: str
-    task_name: str
-    is_async: bool
     input: ApiInput
     execution_timeout_ms: int
-    label: str | None = None
-    version: int | None = None
 
 
 def _headers(value: dict[str, str]) -> dict[str, str]:

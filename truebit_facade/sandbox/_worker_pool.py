@@ -44,6 +44,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
@@ -108,6 +109,23 @@ class _Ended(Exception):
         super().__init__(result.reason)
         self.result = result
         self.counter = counter
+
+
+@dataclass(frozen=True)
+class _Watch:
+    """What the pool watches while a run goes (see the module docstring): the deadline (its wall clock
+    and the grace), its limits (for the reason), the memory backstop, its dispatcher's stop signal and
+    the pool itself (closed or not)."""
+
+    deadline: float
+    limits: TaskLimits
+    memory: int
+    stop: threading.Event | None
+    pool: WorkerPool
+
+    @property
+    def stopping(self) -> bool:
+        return self.pool.closed or (self.stop is not None and self.stop.is_set())
 
 
 class _Worker:
@@ -176,23 +194,13 @@ class _Worker:
             return f"killed by signal {-code}"
         return f"exit code {code}"
 
-    def execute(
-        self,
-        task: FunctionTask,
-        message: tuple[Any, ...],
-        *,
-        deadline: float,
-        limits: TaskLimits,
-        memory: int,
-        stop: threading.Event | None,
-        pool: WorkerPool,
-    ) -> tuple[Any, ...]:
+    def execute(self, task: FunctionTask, message: tuple[Any, ...], watch: _Watch) -> tuple[Any, ...]:
         """Send the run and wait for its answer, ending it from outside if it must (see the module
         docstring). Raises :class:`_Ended`, :class:`WorkerStopped` or :class:`WorkerCrashed`."""
         known = task.task_id in self.modules
         self._send((task.task_id, b"" if known else task.wasm, *message))
         while True:
-            reply = self._wait(deadline, limits, memory, stop, pool)
+            reply = self._wait(watch)
             if reply[0] != "need":
                 return reply
             self._send((task.task_id, task.wasm, *message))
@@ -203,35 +211,28 @@ class _Worker:
         except (BrokenPipeError, OSError) as exc:
             raise WorkerCrashed(f"the worker process running the task died ({self._death()})") from exc
 
-    def _wait(
-        self,
-        deadline: float,
-        limits: TaskLimits,
-        memory: int,
-        stop: threading.Event | None,
-        pool: WorkerPool,
-    ) -> tuple[Any, ...]:
+    def _wait(self, watch: _Watch) -> tuple[Any, ...]:
         while True:
-            left = deadline - time.monotonic()
+            left = watch.deadline - time.monotonic()
             if self.conn.poll(min(POLL_SECONDS, max(left, 0.0))):
                 try:
                     reply: tuple[Any, ...] = self.conn.recv()
                     return reply
                 except (EOFError, OSError):
-                    if pool.closed or (stop is not None and stop.is_set()):
+                    if watch.stopping:
                         raise WorkerStopped("the sandbox stopped before the run ended") from None
                     raise WorkerCrashed(
                         f"the worker process running the task died ({self._death()})"
                     ) from None
-            if pool.closed or (stop is not None and stop.is_set()):
+            if watch.stopping:
                 raise WorkerStopped("the sandbox stopped before the run ended")
-            if time.monotonic() >= deadline:
-                raise _Ended(_time_limit(limits), "timeLimitKills")
+            if time.monotonic() >= watch.deadline:
+                raise _Ended(_time_limit(watch.limits), "timeLimitKills")
             rss = self.rss()
-            if rss is not None and rss > memory:
+            if rss is not None and rss > watch.memory:
                 reason = (
                     f"memory limit: the worker running the task reached {rss >> 20} MiB "
-                    f"(backstop {memory >> 20} MiB)"
+                    f"(backstop {watch.memory >> 20} MiB)"
                 )
                 raise _Ended(RunResult(reason, "failed", 0, reason), "memoryKills")
 
@@ -373,15 +374,14 @@ class WorkerPool:
         with self._cond:
             self._busy.add(worker)
         try:
-            reply = worker.execute(
-                task,
-                (input_text, gas_limit, dict(vars(limits)), started),
+            watch = _Watch(
                 deadline=started + limits.wall_clock_seconds + GRACE_SECONDS,
                 limits=limits,
                 memory=memory_backstop(limits, memory_bytes),
                 stop=stop,
                 pool=self,
             )
+            reply = worker.execute(task, (input_text, gas_limit, dict(vars(limits)), started), watch)
             healthy = True
         except _Ended as ended:
             with self._cond:

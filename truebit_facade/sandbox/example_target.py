@@ -54,7 +54,7 @@ from ._registry import EXAMPLES_NAMESPACE, TaskRegistry
 from ._served import ServedContext
 
 if TYPE_CHECKING:
-    from ._server import ThreadedServer
+    from ._serving import UvicornServing
 
 __all__ = [
     "EXAMPLE_BASIC",
@@ -237,12 +237,12 @@ class ExampleTarget(ServedContext):
         basic: tuple[str, str] = EXAMPLE_BASIC,
         log_level: str = "warning",
     ) -> None:
-        from ._server import ThreadedServer
+        from ._serving import ThreadedServer
 
         self.requests: collections.deque[ReceivedRequest] = collections.deque(maxlen=1000)
         self.app = create_target_app(api_key=api_key, basic=basic, record=self.requests)
         # Stopping does not wait long for /slow calls still sleeping.
-        self._served: ThreadedServer = ThreadedServer(host, port, log_level, graceful_seconds=1)
+        self._served: UvicornServing = ThreadedServer(host, port, log_level, graceful_seconds=1)
 
     @property
     def url(self) -> str:

@@ -1,6 +1,10 @@
-"""Network backends for httpcore's connection pools that end every socket operation by the current
-attempt's wall-clock bound (see ``_bound``). A module of its own so that httpcore, which httpx
-imports only when a pool is made, is not imported with the package."""
+"""The network backend for httpcore's connection pools that ends every socket operation by the
+current attempt's wall-clock bound (see ``_bound``). A module of its own so that httpcore, which httpx
+imports only when a pool is made, is not imported with the package.
+
+This file is the source of ``_sync_backends.py``, which ``scripts/unasync.py`` writes from it; CI
+fails when the two differ. Edit this one, then run ``make unasync``.
+"""
 
 from __future__ import annotations
 
@@ -12,74 +16,12 @@ import httpcore
 
 from ._bound import clip as _clip
 
-__all__ = ["AsyncBackend", "Backend"]
-
-
-class _Stream(httpcore.NetworkStream):
-    """Writes are held until the next read, so that a request's head and body leave in one system
-    call and one segment (httpcore writes them apart; a client always reads after it has written)."""
-
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
-        self._held: list[bytes] = []
-        self._write_timeout: float | None = None
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        if self._held:
-            self._flush()
-        return self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        if buffer:
-            self._held.append(buffer)
-            self._write_timeout = timeout
-
-    def _flush(self) -> None:
-        data = b"".join(self._held)
-        self._held.clear()
-        self._inner.write(data, _clip(self._write_timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
-        return _Stream(
-            self._inner.start_tls(ssl_context, server_hostname, _clip(timeout, httpcore.ConnectTimeout))
-        )
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class Backend(httpcore.NetworkBackend):
-    def __init__(self, inner: httpcore.NetworkBackend) -> None:
-        self._inner = inner
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: typing.Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        timeout = _clip(timeout, httpcore.ConnectTimeout)
-        return _Stream(self._inner.connect_tcp(host, port, timeout, local_address, socket_options))
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: typing.Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:
-        timeout = _clip(timeout, httpcore.ConnectTimeout)
-        return _Stream(self._inner.connect_unix_socket(path, timeout, socket_options))
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
+__all__ = ["AsyncBackend"]
 
 
 class _AsyncStream(httpcore.AsyncNetworkStream):
-    """As :class:`_Stream`: writes are held until the next read."""
+    """Writes are held until the next read, so that a request's head and body leave in one system
+    call and one segment (httpcore writes them apart; a client always reads after it has written)."""
 
     def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
         self._inner = inner

@@ -1,0 +1,205 @@
+"""Held submits: the choice alone (pure), the driver over the stub, and the batch and the client's
+``submit(hold=True)`` on the sandbox: a quick task's result comes in its submit's answer (no status
+read), a slow one's hold expires with the id and the batch reads it, and ``"auto"`` holds only the
+quick ones."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from truebit_facade import AsyncTruebit, FunctionResult, PollPolicy, Truebit, ValidationError
+from truebit_facade.batch import AsyncBatch
+from truebit_facade.batch._hold import LEARN, PROBE_EVERY, QUICK, WINDOW, HoldChoice, check_hold
+from truebit_facade.batch._stub import StubService
+from truebit_facade.sandbox import NodeFault, Sandbox, SandboxConfig
+
+from .conftest import FAST_POLL
+
+NS = "3a2b5129"
+
+
+# --- the choice, alone ----------------------------------------------------------------------------
+
+
+def test_fixed_choices_never_change() -> None:
+    always, never = HoldChoice(True), HoldChoice(False)
+    for _ in range(3 * PROBE_EVERY):
+        never.ended(0.001)  # even quick news does not turn a fixed False into holding
+        always.ended(math.inf)
+        assert always.next() is True and never.next() is False
+
+
+def test_auto_learns_with_one_probe_at_a_time_then_holds_quick_tasks() -> None:
+    choice = HoldChoice("auto")
+    assert choice.next() is True  # the first submit is a probe
+    assert [choice.next() for _ in range(10)] == [False] * 10  # never two probes at once
+    for _ in range(LEARN):
+        choice.plain(0.01)
+        choice.ended(0.004)  # answered with its result in 4 ms: quicker than two plain requests
+        if not choice.holding:
+            assert choice.next() is True  # learning: the next probe at once
+    assert choice.holding and all(choice.next() for _ in range(50))
+
+
+def test_auto_stops_holding_when_tasks_become_slow_and_probes_again() -> None:
+    choice = HoldChoice("auto")
+    for _ in range(WINDOW):
+        choice.ended(0.002)
+    assert choice.holding
+    for _ in range(WINDOW // 2 + 1):
+        choice.ended(math.inf)  # holds that expired with only an id
+    assert not choice.holding
+    decisions = [choice.next() for _ in range(2 * PROBE_EVERY)]
+    assert decisions.count(True) == 1  # the probe in flight never ended: no second one
+    choice.ended(None)  # it failed: no news of speed, but the next probe may go
+    decisions = [choice.next() for _ in range(PROBE_EVERY)]
+    assert decisions.count(True) == 1
+
+
+def test_the_floor_follows_the_rate_limit() -> None:
+    # 16 slots at 100 requests/s: async mode completes at most 50 tasks/s, holding 16/h: worth it
+    # up to h = 0.32 s, so a 0.2 s task is held; with no limit, only quicker ones.
+    limited, free = HoldChoice("auto", concurrency=16, rate=100.0), HoldChoice("auto", concurrency=16)
+    for choice in (limited, free):
+        for _ in range(WINDOW):
+            choice.ended(0.2)
+    assert limited.holding and not free.holding
+    for _ in range(WINDOW):
+        free.plain(0.15)  # a slow service: two 0.15 s requests cost more than one 0.2 s hold
+    assert free.holding
+    assert QUICK < 0.2
+
+
+def test_the_first_probe_holds_the_others_back_briefly() -> None:
+    choice = HoldChoice("auto")
+    assert choice.wait_until(0.0) is None  # nothing out yet
+    assert choice.next(10.0) is True
+    assert choice.wait_until(10.01) == pytest.approx(10.0 + QUICK)  # wait for its answer...
+    assert choice.wait_until(10.0 + QUICK) is None  # ...no longer than a hold worth making
+    choice.ended(0.004)
+    assert choice.wait_until(10.01) is None and choice.holding  # answered quickly: all held
+    assert choice.next(10.02) is True and choice.wait_until(10.02) is None  # later probes hold back nothing
+
+
+@pytest.mark.parametrize("bad", ["yes", 1, None, 0.5])
+def test_hold_setting_is_checked(bad: Any, ledger_path: Path) -> None:
+    with pytest.raises(ValidationError, match="hold"):
+        check_hold(bad)
+    with pytest.raises(ValidationError, match="hold"):
+        AsyncBatch(StubService(), ledger_path, hold=bad)
+
+
+# --- the driver over the stub ---------------------------------------------------------------------
+
+
+def _run(stub: StubService, path: Path, inputs: list[str], **settings: Any) -> Any:
+    async def main() -> Any:
+        async with AsyncBatch(stub, path, rate=None, poll=FAST_POLL, seed=1, **settings) as batch:
+            summary = await batch.run_functions(NS, "echo", inputs)
+            return summary, [row.output async for row in batch.results()]
+
+    return asyncio.run(main())
+
+
+def test_held_submits_that_answer_with_the_result_need_no_read(ledger_path: Path) -> None:
+    stub = StubService(running_reads=0)
+    inputs = [f"held-{i}" for i in range(200)]
+    summary, outputs = _run(stub, ledger_path, inputs, hold=True)
+    assert summary.complete and summary.finished_ok == 200 and outputs == inputs
+    assert stub.held == stub.submits == 200 and stub.reads == 0 and summary.reads_per_task == 0
+
+
+def test_a_hold_that_expires_with_the_id_is_read_as_usual(ledger_path: Path) -> None:
+    stub = StubService(running_reads=1)
+    inputs = [f"slow-{i}" for i in range(50)]
+    summary, outputs = _run(stub, ledger_path, inputs, hold=True)
+    assert (
+        summary.finished_ok == 50 and outputs == inputs and stub.held == 50 and stub.reads == 100
+    )  # Running, then done
+    assert set(stub.started.values()) == {1}
+
+
+def test_auto_over_slow_tasks_holds_only_its_probes(ledger_path: Path) -> None:
+    stub = StubService(running_reads=1)
+    summary, _ = _run(stub, ledger_path, [f"auto-{i}" for i in range(300)], hold="auto")
+    assert summary.finished_ok == 300
+    assert 1 <= stub.held <= LEARN + 300 // PROBE_EVERY + 1
+
+
+# --- on the sandbox -------------------------------------------------------------------------------
+
+
+def _late_sandbox(hold: float, late: float) -> Sandbox:
+    """A sandbox whose one node answers ``late`` seconds late: each task takes that long."""
+    config = SandboxConfig(
+        hold_seconds=hold, faulty_nodes={0: NodeFault("slow", late)}, verification_timeout_seconds=30.0
+    )
+    return Sandbox(config)
+
+
+def test_submit_hold_gives_the_result_of_a_quick_task(truebit_client: Truebit) -> None:
+    execution = truebit_client.functions.submit(NS, "fibonacci", "22", hold=True)
+    assert isinstance(execution.result, FunctionResult)
+    assert execution.result.ok and execution.result.output == "17711"
+    assert execution.result.execution_id == execution.execution_id
+    assert truebit_client.functions.get(execution.execution_id).output == "17711"
+    plain = truebit_client.functions.submit(NS, "fibonacci", "22")
+    assert plain.result is None
+
+
+def test_submit_hold_checks_its_flag_before_any_request(truebit_client: Truebit) -> None:
+    with pytest.raises(ValidationError, match="hold"):
+        truebit_client.functions.submit(NS, "fibonacci", "22", hold="yes")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="hold"):
+        truebit_client.api_tasks.submit(NS, "custom", path="/x", hold=1)  # type: ignore[arg-type]
+
+
+@pytest.mark.timeout(60)
+def test_an_expired_hold_gives_the_id_only() -> None:
+    with _late_sandbox(0.3, 1.0) as sb, Truebit(api_key=sb.api_key, base_url=sb.url, sync_hold=0.3) as tb:
+        execution = tb.functions.submit(NS, "fibonacci", "10", hold=True)
+        assert execution.result is None
+        assert tb.functions.wait(execution.execution_id, timeout=30).output == "55"
+
+
+@pytest.mark.timeout(120)
+def test_auto_on_the_sandbox_holds_quick_tasks_and_reads_slow_ones(
+    truebit_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    def batch_on(sb: Sandbox, name: str, count: int) -> Any:
+        posts: list[bool] = []  # per POST: whether it was a held (sync-mode) one
+
+        async def hook(request: httpx.Request) -> None:
+            if request.method == "POST":
+                posts.append(b'"async":false' in request.content.replace(b" ", b""))
+
+        async def main() -> Any:
+            http = httpx.AsyncClient(event_hooks={"request": [hook]})
+            client = AsyncTruebit(api_key=sb.api_key, base_url=sb.url, http_client=http, sync_hold=0.5)
+            async with (
+                http,
+                client as tb,
+                AsyncBatch(
+                    tb, tmp_path / f"{name}.ledger", rate=None, poll=PollPolicy(initial=0.05)
+                ) as batch,
+            ):
+                return await batch.run_functions(NS, "echo", [f"{name}-{i}" for i in range(count)])
+
+        return asyncio.run(main()), posts
+
+    with Truebit(api_key=truebit_sandbox.api_key, base_url=truebit_sandbox.url) as tb:
+        tb.functions.run(NS, "echo", "warm")  # the task compiled: the first probe is as quick as the rest
+    quick, quick_posts = batch_on(truebit_sandbox, "quick", 120)
+    assert quick.finished_ok == 120 and len(quick_posts) == 120
+    # Held from the first few probes on: most tasks cost their submit alone.
+    assert sum(quick_posts) >= 60 and quick.reads_per_task < 0.5
+    with _late_sandbox(0.5, 0.3) as slow:
+        late, late_posts = batch_on(slow, "late", 40)
+    assert late.finished_ok == 40 and len(late_posts) == 40
+    assert sum(late_posts) <= LEARN + 1 and late.reads_per_task >= 0.8  # async, read as usual

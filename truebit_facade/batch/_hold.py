@@ -1,0 +1,117 @@
+"""Whether the next submit holds: sync mode (one request, the result in its answer) or async mode (the
+id at once, the result from a status read later). Pure: told what each held submit took, on the
+planner's clock.
+
+A held submit costs one request and keeps its slot (one of ``concurrency``) for the task's whole run;
+an async one costs two requests (the submit and at least one read) and frees the slot at once. So
+holding pays only for tasks that end about as fast as a request goes and comes back: a batch of
+quick tasks then needs half the requests (and half the client's CPU). Long tasks would each keep a
+slot for their whole run, and a first Ctrl-C would wait for them: those are submitted in async mode.
+
+``"auto"`` learns which from the tasks themselves. It keeps the latest :data:`WINDOW` durations of
+held submits that answered with a result (``h``) and of plain requests, async submits and status
+reads (``r``); both include the service's queueing, so the choice follows its load. With ``C``
+slots and a rate limit of ``R`` requests/s, holding completes up to ``C / h`` tasks a second and
+async mode up to ``min(R / 2, C / 2r)`` (two requests a task): so it holds while the median ``h`` is
+at most ``max(2r, 2C / R, QUICK)``. :data:`QUICK` is the floor where nothing is known yet, and where
+the client's own CPU, not a slot, is what runs out first: a second request costs more of it than
+50 ms of a waiting slot. Otherwise it submits in async mode with one held submit (a probe) at a
+time: back to back for the first :data:`LEARN`, then one every :data:`PROBE_EVERY` submits, so a
+batch whose tasks become quick finds out.
+"""
+
+from __future__ import annotations
+
+import collections
+import statistics
+from typing import Literal
+
+from .. import ValidationError
+
+__all__ = ["LEARN", "PROBE_EVERY", "QUICK", "WINDOW", "HoldChoice", "check_hold"]
+
+#: A held submit answered within this many seconds is always worth it (see the module docstring).
+QUICK = 0.05
+#: How many of the latest held submits (and plain requests) decide.
+WINDOW = 8
+#: In async mode, one held submit (a probe) per this many submits...
+PROBE_EVERY = 64
+#: ...once this many held ones are known; until then, a probe whenever none is in flight.
+LEARN = 4
+
+Hold = bool | Literal["auto"]
+
+
+def check_hold(value: object) -> Hold:
+    """``hold=`` of a batch: ``True``, ``False`` or ``"auto"``."""
+    if value is True or value is False or value == "auto":
+        return value
+    raise ValidationError("hold", f"must be True, False or 'auto', not {value!r}")
+
+
+class HoldChoice:
+    """See the module docstring. :meth:`next` says whether the next submit holds; :meth:`ended` is
+    told how each held one went."""
+
+    def __init__(self, hold: Hold = "auto", *, concurrency: int = 16, rate: float | None = None) -> None:
+        self._fixed = None if hold == "auto" else bool(hold)
+        self._floor = max(QUICK, 2 * concurrency / rate) if rate else QUICK
+        self._times: collections.deque[float] = collections.deque(maxlen=WINDOW)  # h
+        self._plain: collections.deque[float] = collections.deque(maxlen=WINDOW)  # r
+        self._since_probe = PROBE_EVERY  # the first submit is a probe
+        self._probing = 0  # held submits in flight while in async mode
+        self._probed = False
+        self._first_probe: float | None = None  # when the first probe went, until it answers
+
+    def __repr__(self) -> str:
+        mode = "auto" if self._fixed is None else self._fixed
+        return f"HoldChoice({mode!r}, floor={self._floor:g}, holding={self.holding})"
+
+    @property
+    def holding(self) -> bool:
+        """Whether submits hold now (a probe aside)."""
+        if self._fixed is not None:
+            return self._fixed
+        return bool(self._times) and statistics.median(self._times) <= self._worth()
+
+    def _worth(self) -> float:
+        """The longest hold worth its slot (see the module docstring)."""
+        return max(2 * statistics.median(self._plain), self._floor) if self._plain else self._floor
+
+    def wait_until(self, now: float) -> float | None:
+        """Until when the next submit should wait, or ``None``: only while the batch's first probe is
+        out and younger than a hold worth making. A quick first answer then makes every submit held,
+        where an async rush behind it would have sent them all the long way; a slow one releases
+        them once it has been out that long."""
+        if self._first_probe is None:
+            return None
+        until = self._first_probe + self._worth()
+        return until if until > now else None
+
+    def next(self, now: float = 0.0) -> bool:
+        """Whether the next submit (at ``now``) holds; in async mode it counts toward the next probe."""
+        if self.holding:
+            return True
+        if self._fixed is False:
+            return False
+        self._since_probe += 1
+        learning = len(self._times) < LEARN  # probe back to back until a few held ones are known
+        if (learning or self._since_probe >= PROBE_EVERY) and not self._probing:
+            if not self._probed:
+                self._probed, self._first_probe = True, now
+            self._since_probe = 0
+            self._probing += 1
+            return True
+        return False
+
+    def ended(self, seconds: float | None) -> None:
+        """A held submit ended: with its result after ``seconds``; ``math.inf`` when the hold expired
+        with only an id (slow); ``None`` when it failed (no news of the task's speed)."""
+        self._probing = max(0, self._probing - 1)
+        self._first_probe = None
+        if seconds is not None:
+            self._times.append(seconds)
+
+    def plain(self, seconds: float) -> None:
+        """An async submit or a status read answered after ``seconds``."""
+        self._plain.append(seconds)
