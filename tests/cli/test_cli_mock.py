@@ -290,11 +290,11 @@ def test_task_version_is_the_task_s_version(service: MockService, capsys: pytest
     assert len(service.requests) == count
     rc, out, _ = run_cli(["--json", "call", "ns", "t", "--path", "/p", "--version", "2"], capsys)
     assert rc == 2 and "--task-version 2" in json.loads(out)["error"]["message"]
-    # truebit batch takes the same spelling (its own --version N is kept for now).
+    # truebit batch takes the same option, from the same option group.
     from truebit_facade.cli._parsing import build_parser
 
     args = build_parser().parse_args(["batch", "ns", "t", "--ledger", "l.db", "--task-version", "4"])
-    assert args.version == 4
+    assert args.task_version == 4
 
 
 # --- --async and status ---------------------------------------------------------------------------
@@ -525,6 +525,65 @@ def test_header_values_are_not_printed_by_errors_either(
         rc, out, err = run_cli(["--debug", "call", "ns", "t", "--path", "/x", *bad], capsys)
         assert rc == 2
         no_secrets(out, err)
+
+
+def test_an_empty_header_value_is_sent_as_one(
+    service: MockService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # HTTP allows an empty field value (RFC 9110, 5.5) and the spec's input.headers any string.
+    service.handler = lambda r: respond(api_body(r))
+    rc, out, err = run_cli(["--json", "call", "ns", "t", "--path", "/x", "--header", "X-Flag:"], capsys)
+    assert rc == 0, err
+    assert service.bodies()[-1]["input"]["headers"] == {"X-Flag": ""}
+    # An empty value is no secret: the output's empty strings stay as they are.
+    assert json.loads(out)["output"]["echo"]["headers"] == {"X-Flag": ""} and "[REDACTED]" not in out
+    rc, _, err = run_cli(["submit", "ns", "t", "--api", "--path", "/x", "--header", "X-Flag: "], capsys)
+    assert rc == 0 and service.bodies()[-1]["input"]["headers"] == {"X-Flag": ""}
+
+
+@pytest.mark.parametrize(
+    ("header", "says"),
+    [
+        (f"X-Token {SECRET}", "expected 'NAME: VALUE' with a colon"),
+        (f": {SECRET}", "the header's name, before the colon, is empty"),
+    ],
+)
+def test_a_bad_header_says_what_is_wrong_without_its_value(
+    service: MockService, capsys: pytest.CaptureFixture[str], header: str, says: str
+) -> None:
+    for command in (["call", "ns", "t", "--path", "/x"], ["batch", "ns", "t", "--api", "--ledger", "l.db"]):
+        rc, out, err = run_cli([*command, "--header", header], capsys)
+        assert (rc, out) == (2, "") and f"argument --header: {says}" in err, err
+        no_secrets(out, err)
+    assert service.requests == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "hint"),
+    [
+        (["run", "ns", "pets", "x"], "call it with: truebit call ns pets --path PATH"),
+        (["submit", "ns", "pets", "x"], "add --api: truebit submit ns pets --api --path PATH"),
+        (["call", "ns", "fib", "--path", "/x"], "run it with: truebit run ns fib INPUT"),
+        (["submit", "ns", "fib", "--api", "--path", "/x"], "drop --api: truebit submit ns fib INPUT"),
+    ],
+)
+def test_the_wrong_kind_of_task_is_answered_with_the_command_that_runs_it(
+    service: MockService, capsys: pytest.CaptureFixture[str], argv: list[str], hint: str
+) -> None:
+    # As the sandbox words it: the advice is about the HTTP API, which the user of truebit never sees.
+    kind = "a function task, not an API task" if argv[2] == "fib" else "an API task, not a function task"
+    other = "function" if argv[2] == "fib" else "api"
+    message = f"{argv[1]}/{argv[2]} v1 is {kind}: execute it with POST /task/{other}/execute-by-name"
+    service.handler = lambda r: respond({"message": message}, 400)
+    rc, out, err = run_cli(argv, capsys)
+    assert (rc, out) == (4, "")
+    assert err == f"truebit: BadRequestError: HTTP 400: {argv[1]}/{argv[2]} v1 is {kind}: {hint}\n"
+    rc, out, _ = run_cli(["--json", *argv], capsys)
+    assert json.loads(out)["error"]["message"].endswith(f"is {kind}: {hint}")
+    # Worded without the task's name (another service): the hint still comes, with placeholders.
+    service.handler = lambda r: respond({"message": f"this is {kind}"}, 400)
+    _, _, err = run_cli(["run", "ns", "pets", "x"], capsys)
+    assert "this is " in err and ("truebit call NAMESPACE TASK" in err or "truebit run NAMESPACE TASK" in err)
 
 
 # --- base URL, input and output -----------------------------------------------------------------

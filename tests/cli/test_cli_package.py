@@ -51,23 +51,21 @@ def _fresh(code: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
 
 
-def test_the_leaf_modules_import_without_the_commands() -> None:
-    # The batch command imports the exit codes, the option values and the status line from here:
-    # none of them may pull in the commands (which import the batch command back).
+def test_the_batch_command_lives_in_the_cli_and_loads_only_when_it_runs() -> None:
+    # One command line: the batch package holds the batch, not a command of its own.
+    assert not (PACKAGE.parent / "batch" / "_cli.py").exists()
+    assert (PACKAGE / "_batch.py").is_file()
     done = _fresh(
-        "import sys\n"
-        "import truebit_facade.cli._exits, truebit_facade.cli._values, truebit_facade.cli._status_line\n"
-        "loaded = [m for m in ('truebit_facade.cli._commands', 'truebit_facade.cli._entry',"
-        " 'truebit_facade.batch._cli') if m in sys.modules]\n"
+        "import contextlib, io, sys\n"
+        "from truebit_facade import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    for argv in (['--help'], ['run', '--help'], ['batch', '--help'], ['status', '-V']):\n"
+        "        assert cli.main(argv) == 0, argv\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('truebit_facade.batch'))\n"
         "assert not loaded, loaded\n"
+        "assert 'truebit_facade.cli._batch' not in sys.modules\n"
     )
     assert done.returncode == 0, done.stderr
-
-
-def test_either_import_order_works() -> None:
-    for first, second in (("batch._cli", "cli._entry"), ("cli._entry", "batch._cli")):
-        done = _fresh(f"import truebit_facade.{first}, truebit_facade.{second}")
-        assert done.returncode == 0, (first, done.stderr)
 
 
 def test_commands_other_than_sandbox_do_not_import_the_sandbox() -> None:

@@ -203,3 +203,31 @@ def test_truebit_sandbox_serves_until_sigint(
             proc.wait(timeout=60)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def test_the_wrong_kind_of_task_says_which_command_runs_it(
+    truebit_api_sandbox: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sandbox refuses it in the API's terms ("execute it with POST /task/..."); truebit in its own."""
+    monkeypatch.setenv("TRUEBIT_BASE_URL", truebit_api_sandbox.url)
+    monkeypatch.setenv("TRUEBIT_API_KEY", truebit_api_sandbox.api_key)
+    rc, out, err = run_cli(["run", NS, "custom", "x"], capsys)
+    assert (rc, out) == (cli.EXIT_API_ERROR, "")
+    assert err.endswith(
+        "is an API task, not a function task: call it with: truebit call 3a2b5129 custom --path PATH\n"
+    )
+    rc, out, err = run_cli(["call", NS, "fibonacci", "--path", "/x"], capsys)
+    assert (rc, out) == (cli.EXIT_API_ERROR, "")
+    assert err.endswith(
+        "is a function task, not an API task: run it with: truebit run 3a2b5129 fibonacci INPUT\n"
+    )
+    rc, out, _ = run_cli(["--json", "submit", NS, "custom", "x"], capsys)
+    assert json.loads(out)["error"]["message"].endswith(
+        "add --api: truebit submit 3a2b5129 custom --api --path PATH"
+    )
+    assert "POST" not in err + out
+    # An empty header value goes out as one (HTTP allows it), echoed back by the example target.
+    rc, out, err = run_cli(["--json", "call", NS, "custom", "--path", "/anything/{Id}", "--param", "Id=1",
+                            "--header", "X-Empty:"], capsys)  # fmt: skip
+    assert rc == 0, err
+    assert json.loads(out)["output"]["headers"]["x-empty"] == ""

@@ -121,3 +121,31 @@ def test_ctrl_c_after_a_second_prints_the_execution_id_and_the_resume_command(
     with Truebit(base_url=sb.url, api_key=sb.api_key) as client:
         state = client.functions.get(execution_id)
     assert state.execution_id == execution_id and state.status_value == "Running"
+
+
+@pytest.mark.timeout(180)
+def test_truebit_batch_on_a_terminal_shows_its_counts_on_the_status_line(
+    sandbox_factory: Callable[..., Any], tmp_path: Any
+) -> None:
+    # The one status line of the command: a bar and the counts while the batch runs, erased at the end
+    # for the summary. The node answers after 1 s, so the line (drawn after 0.25 s) shows.
+    from truebit_facade.sandbox import NodeFault
+
+    sandbox_factory(faulty_nodes={0: NodeFault("slow", 1.0)}, verification_timeout_seconds=60.0)
+    inputs = tmp_path / "in.jsonl"
+    inputs.write_text('"10"\n"11"\n"12"\n')
+    ledger = tmp_path / "t.ledger"
+    terminal = Terminal(["batch", NS, "fibonacci", str(inputs), "--ledger", str(ledger)])
+    try:
+        terminal.read_until(lambda text: False)  # to the end
+        code = terminal.proc.wait(timeout=60)
+    finally:
+        terminal.close()
+    assert code == cli.EXIT_OK, terminal.text
+    frames = re.split(r"[\r\n]+", terminal.text)
+    bar = re.compile(
+        r"batch 3a2b5129/fibonacci  \[[#.]{24}\] \d/3  submitted \d  finished \d  failed 0  in doubt 0  \d+\.\d s"
+    )
+    assert any(bar.fullmatch(frame.rstrip()) for frame in frames), terminal.text
+    lines = [frame.strip() for frame in frames if frame.strip()]
+    assert lines[-1].startswith("3 rows: 3 verified, 0 finished not ok, 0 failed, 0 in doubt, 0 left"), lines

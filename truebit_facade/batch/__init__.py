@@ -13,7 +13,7 @@ Every input gets a row in a SQLite ledger (``pending`` -> ``submitting`` -> ``su
 """
 
 from ._api import AsyncBatch, Batch
-from ._items import BatchItem
+from ._items import BatchItem, check_key, check_value
 from ._ledger import Ledger
 from ._records import (
     BatchEvent,
@@ -41,4 +41,6 @@ __all__ = [
     "LedgerBusyError",
     "LedgerError",
     "RowState",
+    "check_key",
+    "check_value",
 ]

@@ -14,15 +14,18 @@ stderr. The exit codes are the ``EXIT_*`` constants. Standard library only (argp
 
 The modules, one job each: ``_parsing`` (the one parser of every command) with ``_options`` (the
 option groups) and ``_values`` (the options' values), ``_commands`` (what each command does) with
-``_waiting`` (waiting for an execution without losing its id to a Ctrl-C), ``_render`` (text and
+``_waiting`` (waiting for an execution without losing its id to a Ctrl-C), ``_batch`` (the batch
+command) with ``_batch_input`` (its JSON-lines input), ``_render`` (text and
 ``--json`` output), ``_advice`` (errors in command-line terms), ``_status_line`` (the live line on a
 terminal), ``_exits`` (the exit codes), ``_entry`` (``main``).
 
-This module imports only the exit codes, and ``main`` imports the rest when called: the batch command
-(``truebit_facade.batch._cli``, which the commands import) can use the leaf modules ``_exits``,
-``_values`` and ``_status_line`` without an import circle.
+This module imports only the exit codes, and ``main`` imports the rest when called, so that a Ctrl-C
+while they load is an interruption like any other (exit code 130, one line, JSON with ``--json``), not
+a traceback; ``truebit batch`` (``_batch``, over the batch's public names) is imported only when it
+runs.
 """
 
+import sys
 from collections.abc import Sequence
 
 from ._exits import (
@@ -49,6 +52,19 @@ __all__ = [
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``truebit`` command with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
-    from ._entry import main as run
-
+    try:
+        from ._entry import main as run
+    except KeyboardInterrupt:  # a Ctrl-C while the command loads: what it means at any later point
+        return _interrupted_loading(sys.argv[1:] if argv is None else argv)
     return run(argv)
+
+
+def _interrupted_loading(argv: Sequence[str]) -> int:
+    """Nothing was sent yet: one line (one JSON object with ``--json``) and the interrupted exit code.
+    A second Ctrl-C while it is printed ends the command all the same, without a traceback."""
+    try:
+        from ._render import Output, interrupted
+
+        return interrupted(Output("--json" in argv, ()), execution_id=None, api=False, submitting=False)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED

@@ -61,6 +61,13 @@ _IDENTIFIERS: Final = re.compile(
 )
 _ITEM: Final = re.compile(r"^(?P<field>\w+)\[(?P<q>['\"])(?P<key>.*)(?P=q)\]$")
 _NO_KEY: Final = "no API key: set TRUEBIT_API_KEY (for a local sandbox, the key it printed at start)"
+# A task of the other kind, as the service (the sandbox, at least) refuses it: "3a2b5129/custom v1 is
+# an API task, not a function task: execute it with POST /task/api/execute-by-name". The advice, in
+# HTTP terms, is replaced by the command that runs it.
+_OTHER_KIND: Final = re.compile(
+    r"(?:(?P<ns>[^\s/\"']+)/(?P<task>[^\s/\"']+)(?: v\d+)? )?is an? (?P<kind>API|function) task, "
+    r"not an? (?:API|function) task(?P<advice>[:;,]? *execute it with POST \S+)?"
+)
 
 
 def resume_command(execution_id: str, api: bool) -> str:
@@ -102,8 +109,29 @@ def _status_detail(exc: APIStatusError) -> str:
     return f"{status}: {detail}" if detail else status
 
 
-def describe(exc: TruebitError, *, api: bool, waited: float) -> str:
-    """The message of ``exc`` in command-line terms, with the hint that fits (no type name)."""
+def _other_kind(text: str, command: str | None) -> str:
+    """A refusal for the wrong kind of task, with the ``truebit`` command that runs the right one."""
+    match = _OTHER_KIND.search(text)
+    if match is None:
+        return text
+    where = f"{match['ns']} {match['task']}" if match["ns"] else "NAMESPACE TASK"
+    if match["kind"] == "API":
+        hint = {
+            "submit": f"add --api: truebit submit {where} --api --path PATH",
+            "batch": "add --api (each line a call with a path)",
+        }.get(command or "", f"call it with: truebit call {where} --path PATH")
+    else:
+        hint = {
+            "submit": f"drop --api: truebit submit {where} INPUT",
+            "batch": "drop --api (each line an input)",
+        }.get(command or "", f"run it with: truebit run {where} INPUT")
+    said = match[0].removesuffix(match["advice"] or "")
+    return text.replace(match[0], f"{said}: {hint}")
+
+
+def describe(exc: TruebitError, *, api: bool, waited: float, command: str | None = None) -> str:
+    """The message of ``exc`` in command-line terms, with the hint that fits (no type name);
+    ``command`` (``run``, ``call``...) is the command that failed, for the hints that depend on it."""
     if isinstance(exc, ValidationError):
         if exc.field == "api_key":
             if exc.problem.startswith("no API key"):
@@ -127,6 +155,8 @@ def describe(exc: TruebitError, *, api: bool, waited: float) -> str:
         )
     text = _status_detail(exc) if isinstance(exc, APIStatusError) else exc.message
     text = cli_words(text, api)
+    if isinstance(exc, APIStatusError) and exc.status_code == 400:
+        text = _other_kind(text, command)
     if isinstance(exc, TaskError) and isinstance(exc.result, FunctionResult) and exc.result.output:
         said = clip(exc.result.output, 200)
         if said.removesuffix("...") not in text:

@@ -13,7 +13,6 @@ from typing import Any, Final
 from .._errors import ValidationError
 from .._models import ApiTaskResult, Execution, FunctionResult
 from .._sync_client import Truebit
-from ..batch import _cli as batch_cli
 from . import _waiting as waiting
 from ._exits import EXIT_USAGE
 from ._parsing import SANDBOX_HINT
@@ -154,12 +153,20 @@ def status(args: argparse.Namespace, client: Truebit, out: Output) -> int:
     )
 
 
+def batch(args: argparse.Namespace, client: Truebit, out: Output) -> int:
+    """``truebit batch``, imported only now: the batch package (SQLite, asyncio, attrs) is most of the
+    command's start-up imports, which every other command would pay for, and be interruptible in."""
+    from ._batch import handle
+
+    return handle(args, client, out)
+
+
 COMMANDS: Final[dict[str, Command]] = {
     "run": run,
     "call": call,
     "submit": submit,
     "status": status,
-    "batch": batch_cli.handle,
+    "batch": batch,
 }
 
 

@@ -3,6 +3,7 @@ turn whatever it ended on into one exit code."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import logging
 import os
@@ -82,15 +83,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     env_key = os.environ.get("TRUEBIT_API_KEY") or ""
     secrets = tuple(s for s in (*header_secrets(args_list), env_key.strip(), env_key) if s)
+    before = Output("--json" in args_list, secrets)  # until parsing succeeded, --json is looked for
     try:
         args = build_parser().parse_args(args_list)
-    except UsageError as exc:  # before parsing succeeded, --json can only be looked for
-        return _usage_error(Output("--json" in args_list, secrets), exc)
+    except UsageError as exc:
+        return _usage_error(before, exc)
     except SystemExit as exc:  # --help and -V: argparse has printed them
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
-    secrets = (*secrets, *(value for _, value in getattr(args, "headers", [])))
+        return interrupted(before, execution_id=None, api=False, submitting=False)
+    # An empty header value is no secret (and would match every empty string of the output).
+    secrets = (*secrets, *(value for _, value in getattr(args, "headers", []) if value))
     out = Output(args.json, secrets, live=not args.debug)
     if args.command == "sandbox":  # a server, not a client of one
         try:
@@ -99,14 +102,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_INTERRUPTED
     handler: logging.Handler | None = None
     level = logger.level
-    if args.debug:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(_ScrubbingFormatter(out.secrets))
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
     started = time.monotonic()
     client: Truebit | None = None
     try:
+        if args.debug:
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(_ScrubbingFormatter(out.secrets))
+            logger.addHandler(handler)
+            logger.setLevel(logging.DEBUG)
         client = _make_client(args.base_url)
         with _sigterm_as_ctrl_c():
             return COMMANDS[args.command](args, client, out)
@@ -115,14 +118,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         submitting = args.command in ("run", "call", "submit")
         return interrupted(out, execution_id=execution_id, api=is_api(args), submitting=submitting)
     except TruebitError as exc:
-        return report(out, exc, api=is_api(args), waited=time.monotonic() - started, debug=args.debug)
+        return _report(out, exc, args, started)
     except Exception as exc:  # a bug or an environment problem: still one line, a traceback on --debug
         wrapped = TruebitError(f"unexpected {type(exc).__name__}: {exc}")
         wrapped.__cause__ = exc
-        return report(out, wrapped, api=is_api(args), waited=time.monotonic() - started, debug=args.debug)
+        return _report(out, wrapped, args, started)
     finally:
         if client is not None:
             client.close()
         if handler is not None:
             logger.removeHandler(handler)
             logger.setLevel(level)
+
+
+def _report(out: Output, exc: TruebitError, args: argparse.Namespace, started: float) -> int:
+    waited = time.monotonic() - started
+    return report(out, exc, api=is_api(args), waited=waited, debug=args.debug, command=args.command)

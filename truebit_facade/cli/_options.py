@@ -15,12 +15,14 @@ from ._values import header, json_body, param, positive_seconds, timeout
 VERSION = f"truebit-facade {__version__}"
 
 
-def common_options(*, defaults: bool) -> argparse.ArgumentParser:
+def common_options(
+    *, defaults: bool, json_help: str = "print one JSON object on stdout"
+) -> argparse.ArgumentParser:
     """Options accepted before and after the command (``truebit --json run ...`` = ``truebit run ...
     --json``): the top level gives the defaults, a command's copy only sets what was typed there."""
     p = argparse.ArgumentParser(add_help=False)
     kw: dict[str, Any] = {} if defaults else {"default": argparse.SUPPRESS}
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout", **kw)
+    p.add_argument("--json", action="store_true", help=json_help, **kw)
     p.add_argument(
         "--debug", action="store_true", help="log requests (secrets redacted) and show tracebacks", **kw
     )
@@ -104,19 +106,25 @@ def mode_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def task_arguments(p: argparse.ArgumentParser) -> None:
+    """``NAMESPACE TASK``: the task a command runs."""
+    p.add_argument("namespace", metavar="NAMESPACE")
+    p.add_argument("task", metavar="TASK")
+
+
 def version_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--task-version", type=int, metavar="N", help="the task's version (default: latest)")
     p.add_argument("--label", help="the task's version by label, such as stable")
     program_version(p, task_version=True)
 
 
-def function_options(p: argparse.ArgumentParser, total_default: int | None) -> None:
+def function_options(p: argparse.ArgumentParser, total_default: int | None, *, each: bool = False) -> None:
     p.add_argument(
         "--total-solutions",
         type=int,
         default=total_default,
         metavar="N",
-        help="nodes that solve the task (default 1)",
+        help=f"nodes that solve {'each' if each else 'the'} task (default 1)",
     )
     p.add_argument(
         "--required-solutions",
@@ -144,6 +152,14 @@ def call_options(p: argparse.ArgumentParser, *, path_required: bool, method_defa
         help="fills {NAME} in the path or adds a query parameter; VALUE is JSON when it parses "
         "(Id=12345 is a number), else text; repeatable",
     )
+    header_option(p, "a header injected into the outgoing call (secret: never printed); repeatable")
+    p.add_argument("--body", type=json_body, metavar="JSON", help="the JSON request body")
+    execution_timeout_option(
+        p, default=30.0 if path_required else None, help="time limit of the outgoing call (default 30)"
+    )
+
+
+def header_option(p: argparse.ArgumentParser, help: str) -> None:
     p.add_argument(
         "--header",
         dest="headers",
@@ -151,22 +167,24 @@ def call_options(p: argparse.ArgumentParser, *, path_required: bool, method_defa
         type=header,
         default=[],
         metavar="'NAME: VALUE'",
-        help="a header injected into the outgoing call (secret: never printed); repeatable",
+        help=help,
     )
-    p.add_argument("--body", type=json_body, metavar="JSON", help="the JSON request body")
+
+
+def execution_timeout_option(p: argparse.ArgumentParser, *, default: float | None, help: str) -> None:
     p.add_argument(
-        "--execution-timeout",
-        type=positive_seconds,
-        default=30.0 if path_required else None,
-        metavar="SECONDS",
-        help="time limit of the outgoing call (default 30)",
+        "--execution-timeout", type=positive_seconds, default=default, metavar="SECONDS", help=help
     )
 
 
-def async_option(p: argparse.ArgumentParser) -> None:
+def waiting_options(p: argparse.ArgumentParser) -> None:
+    """What ``run`` and ``call`` share after their own options: which version, and how to wait."""
+    version_options(p)
     p.add_argument(
         "--async",
         dest="submit_only",
         action="store_true",
         help="submit and print the execution id at once, without waiting (= truebit submit)",
     )
+    wait_options(p)
+    mode_options(p)

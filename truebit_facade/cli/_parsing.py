@@ -8,47 +8,35 @@ import argparse
 from collections.abc import Callable, Sequence
 from typing import Any, Final, NoReturn
 
-from ..batch import _cli as batch_cli
-from ._exits import (
-    EXIT_API_ERROR,
-    EXIT_INDETERMINATE,
-    EXIT_INTERRUPTED,
-    EXIT_NOT_FINISHED,
-    EXIT_OK,
-    EXIT_TASK_FAILED,
-    EXIT_USAGE,
-)
+from ._exits import MEANINGS
 from ._options import (
     VERSION,
     ProgramVersion,
-    async_option,
     call_options,
     common_options,
+    execution_timeout_option,
     function_options,
-    mode_options,
+    header_option,
     program_version,
+    task_arguments,
     version_options,
     wait_options,
+    waiting_options,
 )
+from ._values import rate
 
 __all__ = ["SANDBOX_HINT", "VERSION", "Parser", "UsageError", "build_parser", "header_secrets"]
 
 SANDBOX_HINT: Final = "the sandbox needs the 'sandbox' extra: pip install 'truebit-facade[sandbox]'"
 
+_EXIT_CODES = "\n".join(f"  {code:<4} {meaning}".replace("\n", "\n" + " " * 7) for code, meaning in MEANINGS)
 EPILOG = f"""\
 environment:
   TRUEBIT_API_KEY    the API key (x-api-key); needed by run, call and submit, never printed
   TRUEBIT_BASE_URL   the service (default https://run.truebit.network); --base-url overrides it
 
 exit codes:
-  {EXIT_OK}    success: the task ended verified (submit, or --async: submitted)
-  {EXIT_TASK_FAILED}    the task failed (trap, out of gas, empty output, target API error)
-  {EXIT_USAGE}    usage error: bad arguments or input, no API key, or a missing extra (nothing was sent)
-  {EXIT_INDETERMINATE}    verification indeterminate: nodes disagreed or too few answered in time
-  {EXIT_API_ERROR}    API or network error: the service refused the request or could not be reached
-  {EXIT_NOT_FINISHED}    not finished: the wait deadline passed (or, for status without --wait, still
-       running); the execution id is printed: resume with `truebit status ID --wait`
-  {EXIT_INTERRUPTED}  interrupted (Ctrl-C); the execution id, when there is one, is printed
+{_EXIT_CODES}
 
 examples:
   truebit sandbox &                                  # a local dispatcher; prints its URL and key
@@ -145,6 +133,75 @@ def _sandbox_options(p: Parser) -> None:
         raise UsageError(p, SANDBOX_HINT + missing, usage=False) from exc
 
 
+BATCH_DESCRIPTION = """\
+Run a task on every line of a JSON-lines file (or stdin) as a durable batch: every input gets a row
+in the SQLite ledger --ledger, each step committed before the request it announces, so a batch that
+crashed resumes with --resume without losing a result or paying twice. Rows whose submit may or may
+not have reached the service are reported in doubt and resubmitted only with --resubmit-in-doubt."""
+
+BATCH_EPILOG = """\
+input lines:
+  function tasks   "22"  or  {"key": "a", "input": "22"}   (other JSON values are the input itself)
+  API tasks        {"key": "a", "path": "/order/{id}", "params": {"id": 2}, "method": "GET"}
+  without "key", a line's key is its number from 0; give the same lines again with --resume
+
+exit codes:
+  0    every row finished verified
+  1    some task failed (and nothing worse below)
+  2    usage error, a bad input line, or an input that differs from the ledger's for its key
+  3    some result is unverified (indeterminate)
+  4    some row failed on an API or network error (its execution id is kept), or the run stopped on one
+  5    not finished: rows in doubt or left pending or open; resume with --resume
+  130  interrupted (Ctrl-C or SIGTERM): resume with --resume
+
+interrupting:
+  a first Ctrl-C (or SIGTERM) submits nothing more and lets the requests in flight finish, so every
+  answer is in the ledger and nothing is left in doubt; a second one abandons them (their rows are
+  then in doubt, and the summary says how many)
+"""
+
+
+def _batch_parser(sub: Any) -> None:
+    """``truebit batch``: the task options of ``run`` and ``call``, and the batch's own."""
+    p = sub.add_parser(
+        "batch",
+        help="run a task on many inputs as a durable, resumable batch",
+        description=BATCH_DESCRIPTION,
+        epilog=BATCH_EPILOG,
+        parents=[common_options(defaults=False, json_help="JSON lines on stdout even on a terminal")],
+        allow_abbrev=False,
+        formatter_class=_Formatter,
+    )
+    task_arguments(p)
+    p.add_argument(
+        "inputs", nargs="?", default="-", metavar="FILE", help="JSON lines; '-' (default) is stdin"
+    )
+    p.add_argument("--ledger", required=True, metavar="PATH", help="the batch's SQLite ledger")
+    p.add_argument("--resume", action="store_true", help="continue the batch of an existing ledger")
+    p.add_argument(
+        "--resubmit-in-doubt", action="store_true", help="submit in-doubt rows again (may bill twice)"
+    )
+    p.add_argument(
+        "--results",
+        choices=["input", "completion"],
+        help="print the ledger's rows as JSON lines, in this order, and run nothing",
+    )
+    p.add_argument("--api", action="store_true", help="the task is an API task (lines are calls)")
+    p.add_argument("--concurrency", type=int, default=16, metavar="N", help="requests in flight (default 16)")
+    p.add_argument(
+        "--max-open", type=int, default=1000, metavar="N", help="executions open at once (default 1000)"
+    )
+    p.add_argument(
+        "--rate", type=rate, default=100.0, metavar="RPS", help="requests per second (default 100; 'none')"
+    )
+    function_options(p, total_default=None, each=True)
+    version_options(p)
+    header_option(
+        p, "API tasks: a header injected into every call (secret: never printed or stored); repeatable"
+    )
+    execution_timeout_option(p, default=None, help="API tasks: the call's time limit")
+
+
 def build_parser() -> Parser:
     """The parser of every ``truebit`` command line."""
     shared: dict[str, Any] = {
@@ -173,14 +230,10 @@ def build_parser() -> Parser:
         "output, which is printed on stdout.",
         **shared,
     )
-    run.add_argument("namespace", metavar="NAMESPACE")
-    run.add_argument("task", metavar="TASK")
+    task_arguments(run)
     run.add_argument("input", metavar="INPUT", help="the text of the task's input.txt; '-' reads stdin")
     function_options(run, total_default=1)
-    version_options(run)
-    async_option(run)
-    wait_options(run)
-    mode_options(run)
+    waiting_options(run)
 
     call = sub.add_parser(
         "call",
@@ -189,13 +242,9 @@ def build_parser() -> Parser:
         "for the answer, which is printed on stdout. Header values are never printed.",
         **shared,
     )
-    call.add_argument("namespace", metavar="NAMESPACE")
-    call.add_argument("task", metavar="TASK")
+    task_arguments(call)
     call_options(call, path_required=True, method_default="GET")
-    version_options(call)
-    async_option(call)
-    wait_options(call)
-    mode_options(call)
+    waiting_options(call)
 
     submit = sub.add_parser(
         "submit",
@@ -205,8 +254,7 @@ def build_parser() -> Parser:
         "the result later with: truebit status ID --wait (--api for an API task's).",
         **shared,
     )
-    submit.add_argument("namespace", metavar="NAMESPACE")
-    submit.add_argument("task", metavar="TASK")
+    task_arguments(submit)
     submit.add_argument(
         "input", nargs="?", metavar="INPUT", help="function tasks: the text of input.txt; '-' reads stdin"
     )
@@ -227,9 +275,7 @@ def build_parser() -> Parser:
     wait_options(status)
     program_version(status)
 
-    batch = batch_cli.add_parser(sub)  # the batch command defines its own options
-    batch.formatter_class = _Formatter
-    program_version(batch, task_version=True)
+    _batch_parser(sub)
 
     sandbox = sub.add_parser(
         "sandbox",

@@ -60,34 +60,35 @@ def _print(text: str, stream: Any, end: str = "\n") -> None:
 
 
 def result_fields(result: Result) -> dict[str, Any]:
-    """The result's part of the ``--json`` object."""
+    """The result's part of the ``--json`` object: what both kinds have, then each kind's own."""
+    function = isinstance(result, FunctionResult)
     cts = result.raw.get("clearTextSolution")
-    if isinstance(result, FunctionResult):
-        sig = result.solution.signature if result.solution else None
-        return {
-            "kind": "function",
-            "execution_id": result.execution_id,
-            "finished": result.is_terminal,
-            "status": result.raw.get("verificationStatus"),
-            "execution_status": cts.get("executionStatus") if isinstance(cts, Mapping) else None,
-            "output": result.output,
-            "sender_address": result.solution.sender_address if result.solution else None,
-            "signature": None if sig is None else {"v": sig.v, "r": sig.r, "s": sig.s},
-            "raw": thaw(result.raw),
-        }
-    tb = result.transferred_bytes
-    return {
-        "kind": "api",
+    fields: dict[str, Any] = {
+        "kind": "function" if function else "api",
         "execution_id": result.execution_id,
         "finished": result.is_terminal,
-        "status": result.raw.get("status"),
-        "execution_status": cts.get("status") if isinstance(cts, Mapping) else None,
-        "output": thaw(result.output),
-        "sender_address": result.sender_address,
-        "transferred_bytes": None if tb is None else {"request": tb.request, "response": tb.response},
-        "error_message": result.error_message,
-        "raw": thaw(result.raw),
+        "status": result.raw.get("verificationStatus" if function else "status"),
+        "execution_status": cts.get("executionStatus" if function else "status")
+        if isinstance(cts, Mapping)
+        else None,
     }
+    if isinstance(result, FunctionResult):
+        sig = result.solution.signature if result.solution else None
+        fields.update(
+            output=result.output,
+            sender_address=result.solution.sender_address if result.solution else None,
+            signature=None if sig is None else {"v": sig.v, "r": sig.r, "s": sig.s},
+        )
+    else:
+        tb = result.transferred_bytes
+        fields.update(
+            output=thaw(result.output),
+            sender_address=result.sender_address,
+            transferred_bytes=None if tb is None else {"request": tb.request, "response": tb.response},
+            error_message=result.error_message,
+        )
+    fields["raw"] = thaw(result.raw)
+    return fields
 
 
 def _summary(result: Result, elapsed: float | None) -> str:
@@ -153,13 +154,15 @@ def submitted(out: Output, execution: Execution) -> int:
     return EXIT_OK
 
 
-def report(out: Output, exc: TruebitError, *, api: bool, waited: float, debug: bool) -> int:
-    """Print the error a command ended on; its exit code. A task's failure is not a bug: no traceback
+def report(
+    out: Output, exc: TruebitError, *, api: bool, waited: float, debug: bool, command: str | None = None
+) -> int:
+    """Print the error ``command`` ended on; its exit code. A task's failure is not a bug: no traceback
     even with ``--debug``, so that it reads the same from every command."""
     code = exit_code(exc)
     if debug and not isinstance(exc, TaskError):
         out.err("".join(traceback.format_exception(exc)).rstrip())
-    message = describe(exc, api=api, waited=waited)
+    message = describe(exc, api=api, waited=waited, command=command)
     if not out.as_json:
         out.err(error_line(exc, message))
         return code

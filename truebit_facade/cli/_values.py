@@ -8,27 +8,38 @@ import json
 import math
 from typing import Any
 
+#: What ``--timeout`` and ``--rate`` take for "no limit".
+NO_LIMIT = ("none", "never", "inf")
 
-def timeout(text: str) -> float | None:
-    if text.strip().lower() in ("none", "never", "inf"):
-        return None
+
+def _number(text: str, expected: str, *, zero: bool = False, no_limit: bool = False) -> float:
+    """``text`` as a finite number > 0 (>= 0 with ``zero``); the message names ``expected``."""
+    alternative = " or 'none'" if no_limit else ""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds or 'none', got {text!r}") from None
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"expected seconds >= 0 or 'none', got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected {expected}{alternative}, got {text!r}") from None
+    if not (math.isfinite(value) and (value >= 0 if zero else value > 0)):
+        bound = ">= 0" if zero else "> 0"
+        raise argparse.ArgumentTypeError(f"expected {expected} {bound}{alternative}, got {text!r}")
     return value
+
+
+def timeout(text: str) -> float | None:
+    if text.strip().lower() in NO_LIMIT:
+        return None
+    return _number(text, "seconds", zero=True, no_limit=True)
 
 
 def positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected seconds > 0, got {text!r}")
-    return value
+    return _number(text, "seconds")
+
+
+def rate(text: str) -> float | None:
+    """``truebit batch --rate``: requests per second, or 'none' for no limit."""
+    if text.strip().lower() in NO_LIMIT:
+        return None
+    return _number(text, "requests per second", no_limit=True)
 
 
 def param(text: str) -> tuple[str, Any]:
@@ -43,10 +54,14 @@ def param(text: str) -> tuple[str, Any]:
 
 
 def header(text: str) -> tuple[str, str]:
-    # The message never quotes the argument: it holds a secret.
+    """``'Name: value'``. An empty value (``'X-Flag:'``) is a header with an empty value: HTTP allows
+    it (RFC 9110, section 5.5) and so does the spec's ``input.headers`` (any string). The message
+    never quotes the argument: it holds a secret."""
     name, sep, value = text.partition(":")
-    if not sep or not name.strip() or not value.strip():
-        raise argparse.ArgumentTypeError("expected 'Name: value' (quoted, as one argument)")
+    if not sep:
+        raise argparse.ArgumentTypeError("expected 'NAME: VALUE' with a colon (quoted, as one argument)")
+    if not name.strip():
+        raise argparse.ArgumentTypeError("the header's name, before the colon, is empty")
     return name.strip(), value.strip()
 
 
