@@ -54,17 +54,23 @@ Imports of the sandbox happen inside the fixtures, so the plugin costs nothing a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
+    import asyncio
+
+    from truebit_facade import AsyncTruebit, Truebit
+    from truebit_facade._async_pool import AsyncCallerClient, AsyncPool
     from truebit_facade.sandbox import Sandbox, SandboxConfig, SandboxHost, TaskRegistry
     from truebit_facade.sandbox.example_target import ExampleTarget
 
 __all__ = [
+    "truebit_api_client",
     "truebit_api_sandbox",
+    "truebit_async_client",
     "truebit_client",
     "truebit_example_target",
     "truebit_sandbox",
@@ -135,78 +141,74 @@ def truebit_api_sandbox(
 
 
 @pytest.fixture
-def truebit_client(truebit_sandbox: Sandbox) -> Iterator[Any]:
+def truebit_client(truebit_sandbox: Sandbox) -> Iterator[Truebit]:
     """A ``truebit_facade.Truebit`` client connected to ``truebit_sandbox``, closed after the test."""
-    from truebit_facade import Truebit  # type: ignore[attr-defined,unused-ignore]
+    from truebit_facade import Truebit
 
     with Truebit(api_key=truebit_sandbox.api_key, base_url=truebit_sandbox.url) as client:
         yield client
 
 
 @pytest.fixture
-def truebit_async_client(truebit_sandbox: Sandbox) -> Iterator[Any]:
+def truebit_async_client(truebit_sandbox: Sandbox) -> Iterator[AsyncTruebit]:
     """An ``AsyncTruebit`` client connected to ``truebit_sandbox``, for ``async def`` tests (any
     event-loop plugin: the client opens its pool in the loop that first uses it). Closed for you
     (``await client.aclose()`` in the test does no harm): see :func:`_self_closing_async_client`."""
-    client = _self_closing_async_client(truebit_sandbox.api_key, truebit_sandbox.url)
-    try:
-        yield client
-    finally:
-        _close_async_client(client)
+    client, pools = _self_closing_async_client(truebit_sandbox.api_key, truebit_sandbox.url)
+    yield client
+    for loop, pool in pools:  # a loop left open past the test (a wider loop scope, a loop of its own)
+        if not loop.is_closed() and not loop.is_running():
+            loop.run_until_complete(pool.aclose())
 
 
-def _self_closing_async_client(api_key: str, base_url: str) -> Any:
-    """An ``AsyncTruebit`` whose connection pool closes with the event loop that opened it.
+def _self_closing_async_client(
+    api_key: str, base_url: str
+) -> tuple[AsyncTruebit, list[tuple[asyncio.AbstractEventLoop, AsyncPool | AsyncCallerClient]]]:
+    """An ``AsyncTruebit`` whose connection pools close with the event loops that opened them, and
+    the (loop, pool) pairs it opened, for the fixture to close those whose loop outlives the test.
 
     Event-loop plugins close the test's loop before sync fixtures are torn down, and a pool's
-    connections belong to the loop that opened them. So when the pool opens, the client starts an
-    async generator on that loop whose ``finally`` closes it: asyncio's loop shutdown
+    connections belong to the loop that opened them. So when a pool opens, the client starts an
+    async generator on that loop whose ``finally`` closes that pool (not the client: a test may go on
+    in another loop, as two ``asyncio.run`` calls do): asyncio's loop shutdown
     (``loop.shutdown_asyncgens()``, which ``asyncio.run`` and ``asyncio.Runner`` call before closing)
     finalises it, inside the loop, while the connections can still be closed."""
     import asyncio
 
-    from truebit_facade import AsyncTruebit  # type: ignore[attr-defined,unused-ignore]
+    from truebit_facade import AsyncTruebit
 
-    class _Closing(AsyncTruebit):  # type: ignore[misc,valid-type,unused-ignore]
-        _closers: list[Any]
+    pools: list[tuple[asyncio.AbstractEventLoop, AsyncPool | AsyncCallerClient]] = []
+    # Strong references: the loop keeps only weak ones to async generators and tasks.
+    closers: list[tuple[AsyncGenerator[None], asyncio.Task[None]]] = []
 
-        def _pool(self) -> Any:
-            http = super()._pool()
-            loop = asyncio.get_running_loop()
-            if not any(owner is loop for owner, *_ in self._closers):
-                closer = self._closer()
-                # Strong references: the loop keeps only weak ones to generators and tasks.
-                self._closers.append((loop, closer, loop.create_task(closer.__anext__())))
-            return http
+    class _Closing(AsyncTruebit):
+        def _pool(self) -> AsyncPool | AsyncCallerClient:
+            pool = super()._pool()  # a with_options copy's comes from its origin's _pool
+            if self._origin is None and all(pool is not opened for _, opened in pools):
+                loop = asyncio.get_running_loop()
+                closer = _close_at_loop_shutdown(pool)
+                pools.append((loop, pool))
+                closers.append((closer, loop.create_task(_start(closer))))
+            return pool
 
-        async def _closer(self) -> Any:
-            try:
-                yield
-            finally:
-                await self.aclose()
-
-    client = _Closing(api_key=api_key, base_url=base_url)
-    client._closers = []
-    return client
+    return _Closing(api_key=api_key, base_url=base_url), pools
 
 
-def _close_async_client(client: Any) -> None:
-    """Close ``client``'s pool on its loop if that loop is still open and idle (a loop left open)."""
-    import asyncio
-    import os
+async def _close_at_loop_shutdown(pool: AsyncPool | AsyncCallerClient) -> AsyncGenerator[None]:
+    try:
+        yield
+    finally:
+        await pool.aclose()
 
-    owner = getattr(client, "_http_owner", None)
-    if getattr(client, "_http", None) is None or owner is None or owner[0] != os.getpid():
-        return
-    loop = owner[1]
-    if isinstance(loop, asyncio.AbstractEventLoop) and not loop.is_closed() and not loop.is_running():
-        loop.run_until_complete(client.aclose())
+
+async def _start(closer: AsyncGenerator[None]) -> None:
+    await anext(closer)
 
 
 @pytest.fixture
-def truebit_api_client(truebit_api_sandbox: Sandbox) -> Iterator[Any]:
+def truebit_api_client(truebit_api_sandbox: Sandbox) -> Iterator[Truebit]:
     """A ``Truebit`` client connected to ``truebit_api_sandbox`` (API task ``3a2b5129/custom``)."""
-    from truebit_facade import Truebit  # type: ignore[attr-defined,unused-ignore]
+    from truebit_facade import Truebit
 
     with Truebit(api_key=truebit_api_sandbox.api_key, base_url=truebit_api_sandbox.url) as client:
         yield client
