@@ -9,51 +9,63 @@
 ``AsyncTruebit`` mirrors it with ``await`` and ``async with``. Every error is a ``TruebitError``.
 """
 
-from ._async_client import AsyncTruebit
-from ._async_resources import AsyncApiTasks, AsyncFunctions
-from ._errors import (
-    APIStatusError,
-    AuthenticationError,
-    BadRequestError,
-    CallInterruptedError,
-    ExecutionNotFoundError,
-    MalformedResponseError,
-    PaymentRequiredError,
-    RateLimitedError,
-    RequestTimeoutError,
-    ServerError,
-    TaskError,
-    TaskFailedError,
-    TransportError,
-    TruebitError,
-    UnexpectedStatusError,
-    UnknownStatusError,
-    ValidationError,
-    VerificationIndeterminateError,
-    WaitTimeoutError,
-)
-from ._models import (
-    ApiTaskResult,
-    Execution,
-    FunctionResult,
-    JsonArray,
-    JsonObject,
-    ResponseInfo,
-    Signature,
-    Solution,
-    TransferredBytes,
-    VerifiedApiTaskResult,
-    VerifiedFunctionResult,
-    to_builtin,
-)
-from ._policy import MAX_RETRY_AFTER, PollPolicy, RetryPolicy, is_retryable_status
+# Each public name is loaded from its private module on first use (PEP 562), then kept in this
+# module's globals: ``import truebit_facade`` loads no httpx, so that ``truebit`` (whose code runs only
+# after this package's ``__init__``) can catch a Ctrl-C while the client loads. Type checkers and IDEs
+# read the imports under ``TYPE_CHECKING``, and never see ``__getattr__``, which would make every
+# misspelt name type-check. Those imports, ``_HOMES`` and ``__all__`` list the same names
+# (tests/test_public_surface.py checks it).
+
+import importlib
+from typing import TYPE_CHECKING
+
 from ._redact import configure_from_env as _configure_from_env
-from ._redact import scrub_secrets
-from ._settings import DEFAULT
-from ._status import ApiSolutionStatus, ApiTaskStatus, ExecutionStatus, VerificationStatus
-from ._sync_client import Truebit
-from ._sync_resources import ApiTasks, Functions
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._async_client import AsyncTruebit
+    from ._async_resources import AsyncApiTasks, AsyncFunctions
+    from ._errors import (
+        APIStatusError,
+        AuthenticationError,
+        BadRequestError,
+        CallInterruptedError,
+        ExecutionNotFoundError,
+        MalformedResponseError,
+        PaymentRequiredError,
+        RateLimitedError,
+        RequestTimeoutError,
+        ServerError,
+        TaskError,
+        TaskFailedError,
+        TransportError,
+        TruebitError,
+        UnexpectedStatusError,
+        UnknownStatusError,
+        ValidationError,
+        VerificationIndeterminateError,
+        WaitTimeoutError,
+    )
+    from ._models import (
+        ApiTaskResult,
+        Execution,
+        FunctionResult,
+        JsonArray,
+        JsonObject,
+        ResponseInfo,
+        Signature,
+        Solution,
+        TransferredBytes,
+        VerifiedApiTaskResult,
+        VerifiedFunctionResult,
+        to_builtin,
+    )
+    from ._policy import MAX_RETRY_AFTER, PollPolicy, RetryPolicy, is_retryable_status
+    from ._redact import scrub_secrets
+    from ._settings import DEFAULT
+    from ._status import ApiSolutionStatus, ApiTaskStatus, ExecutionStatus, VerificationStatus
+    from ._sync_client import Truebit
+    from ._sync_resources import ApiTasks, Functions
 
 __all__ = [
     "DEFAULT",
@@ -105,5 +117,70 @@ __all__ = [
     "scrub_secrets",
     "to_builtin",
 ]
+
+_HOMES: dict[str, tuple[str, ...]] = {
+    "_async_client": ("AsyncTruebit",),
+    "_async_resources": ("AsyncApiTasks", "AsyncFunctions"),
+    "_errors": (
+        "APIStatusError",
+        "AuthenticationError",
+        "BadRequestError",
+        "CallInterruptedError",
+        "ExecutionNotFoundError",
+        "MalformedResponseError",
+        "PaymentRequiredError",
+        "RateLimitedError",
+        "RequestTimeoutError",
+        "ServerError",
+        "TaskError",
+        "TaskFailedError",
+        "TransportError",
+        "TruebitError",
+        "UnexpectedStatusError",
+        "UnknownStatusError",
+        "ValidationError",
+        "VerificationIndeterminateError",
+        "WaitTimeoutError",
+    ),
+    "_models": (
+        "ApiTaskResult",
+        "Execution",
+        "FunctionResult",
+        "JsonArray",
+        "JsonObject",
+        "ResponseInfo",
+        "Signature",
+        "Solution",
+        "TransferredBytes",
+        "VerifiedApiTaskResult",
+        "VerifiedFunctionResult",
+        "to_builtin",
+    ),
+    "_policy": ("MAX_RETRY_AFTER", "PollPolicy", "RetryPolicy", "is_retryable_status"),
+    "_redact": ("scrub_secrets",),
+    "_settings": ("DEFAULT",),
+    "_status": ("ApiSolutionStatus", "ApiTaskStatus", "ExecutionStatus", "VerificationStatus"),
+    "_sync_client": ("Truebit",),
+    "_sync_resources": ("ApiTasks", "Functions"),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def _load(name: str) -> object:
+    """The public ``name`` from its private module, kept in the globals so that it loads once."""
+    module = _HOME_OF.get(name)
+    if module is None:  # AttributeError: ``from truebit_facade import sandbox`` then finds the submodule
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+if not TYPE_CHECKING:  # hidden from type checkers, for which it would make every name exist
+    __getattr__ = _load
 
 _configure_from_env()
