@@ -13,7 +13,7 @@
 # module's globals: ``import truebit_facade`` loads no httpx, so that ``truebit`` (whose code runs only
 # after this package's ``__init__``) can catch a Ctrl-C while the client loads. Type checkers and IDEs
 # read the imports under ``TYPE_CHECKING``, and never see ``__getattr__``, which would make every
-# misspelt name type-check. Those imports, ``_HOMES`` and ``__all__`` list the same names
+# misspelt name type-check. Those imports, ``_HOME_OF`` and ``__all__`` list the same names
 # (tests/test_public_surface.py checks it).
 
 import importlib
@@ -118,52 +118,56 @@ __all__ = [
     "to_builtin",
 ]
 
-_HOMES: dict[str, tuple[str, ...]] = {
-    "_async_client": ("AsyncTruebit",),
-    "_async_resources": ("AsyncApiTasks", "AsyncFunctions"),
-    "_errors": (
-        "APIStatusError",
-        "AuthenticationError",
-        "BadRequestError",
-        "CallInterruptedError",
-        "ExecutionNotFoundError",
-        "MalformedResponseError",
-        "PaymentRequiredError",
-        "RateLimitedError",
-        "RequestTimeoutError",
-        "ServerError",
-        "TaskError",
-        "TaskFailedError",
-        "TransportError",
-        "TruebitError",
-        "UnexpectedStatusError",
-        "UnknownStatusError",
-        "ValidationError",
-        "VerificationIndeterminateError",
-        "WaitTimeoutError",
-    ),
-    "_models": (
-        "ApiTaskResult",
-        "Execution",
-        "FunctionResult",
-        "JsonArray",
-        "JsonObject",
-        "ResponseInfo",
-        "Signature",
-        "Solution",
-        "TransferredBytes",
-        "VerifiedApiTaskResult",
-        "VerifiedFunctionResult",
-        "to_builtin",
-    ),
-    "_policy": ("MAX_RETRY_AFTER", "PollPolicy", "RetryPolicy", "is_retryable_status"),
-    "_redact": ("scrub_secrets",),
-    "_settings": ("DEFAULT",),
-    "_status": ("ApiSolutionStatus", "ApiTaskStatus", "ExecutionStatus", "VerificationStatus"),
-    "_sync_client": ("Truebit",),
-    "_sync_resources": ("ApiTasks", "Functions"),
+#: Where each public name is loaded from (the module the imports above name for type checkers).
+_HOME_OF = {
+    "AsyncTruebit": "_async_client",
+    "AsyncApiTasks": "_async_resources",
+    "AsyncFunctions": "_async_resources",
+    "APIStatusError": "_errors",
+    "AuthenticationError": "_errors",
+    "BadRequestError": "_errors",
+    "CallInterruptedError": "_errors",
+    "ExecutionNotFoundError": "_errors",
+    "MalformedResponseError": "_errors",
+    "PaymentRequiredError": "_errors",
+    "RateLimitedError": "_errors",
+    "RequestTimeoutError": "_errors",
+    "ServerError": "_errors",
+    "TaskError": "_errors",
+    "TaskFailedError": "_errors",
+    "TransportError": "_errors",
+    "TruebitError": "_errors",
+    "UnexpectedStatusError": "_errors",
+    "UnknownStatusError": "_errors",
+    "ValidationError": "_errors",
+    "VerificationIndeterminateError": "_errors",
+    "WaitTimeoutError": "_errors",
+    "ApiTaskResult": "_models",
+    "Execution": "_models",
+    "FunctionResult": "_models",
+    "JsonArray": "_models",
+    "JsonObject": "_models",
+    "ResponseInfo": "_models",
+    "Signature": "_models",
+    "Solution": "_models",
+    "TransferredBytes": "_models",
+    "VerifiedApiTaskResult": "_models",
+    "VerifiedFunctionResult": "_models",
+    "to_builtin": "_models",
+    "MAX_RETRY_AFTER": "_policy",
+    "PollPolicy": "_policy",
+    "RetryPolicy": "_policy",
+    "is_retryable_status": "_policy",
+    "scrub_secrets": "_redact",
+    "DEFAULT": "_settings",
+    "ApiSolutionStatus": "_status",
+    "ApiTaskStatus": "_status",
+    "ExecutionStatus": "_status",
+    "VerificationStatus": "_status",
+    "Truebit": "_sync_client",
+    "ApiTasks": "_sync_resources",
+    "Functions": "_sync_resources",
 }
-_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 
 def _load(name: str) -> object:
