@@ -621,8 +621,16 @@ def test_an_interrupted_run_many_tells_every_id_it_received(harness: Harness) ->
         holder["task"] = asyncio.current_task()
         return await start()
 
-    with pytest.raises(KeyboardInterrupt if harness.flavour == "sync" else asyncio.CancelledError) as caught:
-        harness(main() if harness.flavour == "async" else start())
+    # Python's own SIGINT handler for the test, whatever this process inherited (a CI runner may ignore
+    # SIGINT, and interrupt_main() then does nothing).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(
+            KeyboardInterrupt if harness.flavour == "sync" else asyncio.CancelledError
+        ) as caught:
+            harness(main() if harness.flavour == "async" else start())
+    finally:
+        signal.signal(signal.SIGINT, previous)
     # (the sync pool's one thread may have started e3 before the interruption reached the caller)
     assert caught.value.execution_ids[:3] == ["e0", "e1", "e2"]  # type: ignore[attr-defined]
     assert any("e2" in note and "wait()" in note for note in caught.value.__notes__)

@@ -57,15 +57,7 @@ class BatchEvent:
     error: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "event": self.kind,
-            "key": self.key,
-            "execution_id": self.execution_id,
-            "ok": self.ok,
-            "status": self.status,
-            "output": self.output,
-            "error": self.error,
-        }
+        return {"event": self.kind, "key": self.key, **_outcome_json(self)}
 
 
 @attrs.frozen
@@ -106,15 +98,12 @@ class BatchRow:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "state": self.state.value,
-            "execution_id": self.execution_id,
-            "ok": self.ok,
-            "status": self.status,
-            "output": self.output,
-            "error": self.error,
-        }
+        return {"key": self.key, "state": self.state.value, **_outcome_json(self)}
+
+
+def _outcome_json(item: BatchEvent | BatchRow) -> dict[str, Any]:
+    """What an event and a row both say of the execution, in the JSON lines of ``truebit batch``."""
+    return {name: getattr(item, name) for name in ("execution_id", "ok", "status", "output", "error")}
 
 
 @attrs.frozen
