@@ -10,7 +10,7 @@ and a baseline measured side by side (interleaved rounds, medians), printed with
         functions.run, own pool                   vs sync_detailed                  goal < 1
         functions.run, caller's httpx.Client      vs raw httpx                      goal <= 1.10
     AsyncTruebit 1000 tasks @100                  vs raw httpx.AsyncClient, wall    goal <= 1.05
-    import truebit_facade                         vs import httpx, fresh interpreter goal <= 1.25
+    import truebit_facade, then its Truebit       vs import httpx, fresh interpreter goal <= 1.25
     polling policy, virtual clock                 vs today's schedule (first = initial = 0.5 s)
         a 5 ms task in async mode                 seen within 0.1 s, <= 4 reads
         tasks over 10 min                         reads <= today's, p95 delay <= 10% of d + 1 s
@@ -280,7 +280,7 @@ def bench_many(url: str, key: str, rounds: int, n: int) -> str:
 
 
 def bench_import(rounds: int) -> str:
-    code = "import time; t = time.perf_counter(); import {m}; print(time.perf_counter() - t)"
+    code = "import time; t = time.perf_counter(); {s}; print(time.perf_counter() - t)"
     # Both sides from bytecode, as an installed wheel is (pip compiles it; site-packages' httpx is):
     # with PYTHONDONTWRITEBYTECODE set, a checkout would otherwise compile its sources on every run.
     import compileall
@@ -289,18 +289,19 @@ def bench_import(rounds: int) -> str:
     compileall.compile_dir(str(ROOT / "generated_client"), quiet=1)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
-    def once(module: str) -> float:
+    def once(stmt: str) -> float:
         out = subprocess.run(
-            [sys.executable, "-c", code.format(m=module)], capture_output=True, text=True, check=True, env=env
+            [sys.executable, "-c", code.format(s=stmt)], capture_output=True, text=True, check=True, env=env
         )
         return float(out.stdout)
 
     base, ours = [], []
     for _ in range(rounds):
-        base.append(once("httpx"))
-        ours.append(once("truebit_facade"))
+        base.append(once("import httpx"))
+        # The package loads its names on first use: what a user pays is the import and that first use.
+        ours.append(once("import truebit_facade; truebit_facade.Truebit"))
     b, o = statistics.median(base), statistics.median(ours)
-    return _row("import truebit_facade vs import httpx", o / b, 1.25, f"{o * 1e3:.0f} ms vs {b * 1e3:.0f} ms")
+    return _row("truebit_facade.Truebit vs httpx", o / b, 1.25, f"{o * 1e3:.0f} ms vs {b * 1e3:.0f} ms")
 
 
 # --- the polling policy on a virtual clock ---------------------------------------------------

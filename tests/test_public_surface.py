@@ -4,6 +4,7 @@ exists. A change to this list is a change to the API users program against: make
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import pytest
 
@@ -53,6 +54,40 @@ def test_the_public_names_are_pinned(module: str) -> None:
     assert sorted(imported.__all__) == sorted(PUBLIC[module])
     missing = [name for name in imported.__all__ if not hasattr(imported, name)]
     assert not missing
+
+
+def test_type_checkers_see_every_lazily_loaded_name() -> None:
+    """``truebit_facade`` loads its names on first use (PEP 562), where type checkers cannot follow: they
+    read its imports (those under ``if TYPE_CHECKING:`` included), which must give every name of
+    ``__all__`` from the module it is loaded from at run time."""
+    import ast
+
+    import truebit_facade
+
+    tree = ast.parse(Path(truebit_facade.__file__).read_text(encoding="utf-8"))
+    seen = {
+        alias.asname or alias.name: node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.level == 1
+        for alias in node.names
+        if not (alias.asname or alias.name).startswith("_")
+    }
+    assert sorted([*seen, "__version__"]) == sorted(truebit_facade.__all__)
+    assert seen == truebit_facade._HOME_OF
+
+
+def test_importing_the_package_loads_the_client_only_when_a_name_is_used() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, truebit_facade; before = 'httpx' in sys.modules; "
+        "from truebit_facade import Truebit; "
+        "print(before, 'httpx' in sys.modules, 'Truebit' in vars(truebit_facade), "
+        "set(truebit_facade.__all__) <= set(dir(truebit_facade)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True", "True", "True"], out.stdout
 
 
 def test_the_generated_client_is_reached_only_through_the_escape_hatch() -> None:
