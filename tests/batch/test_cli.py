@@ -69,6 +69,24 @@ def test_batch_from_stdin_with_failures(
     assert "line 1" in lines(capsys.readouterr().out)[0]["error"]["message"]
 
 
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(("hold", "fewest_reads"), [("always", 0.0), ("never", 1.0)])
+def test_batch_hold_option(
+    env: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str], hold: str, fewest_reads: float
+) -> None:
+    # echo ends at once: held, each result comes in its submit's answer; never held, one read each.
+    inputs = tmp_path / "in.jsonl"
+    inputs.write_text("".join(f'"{hold}-{i}"\n' for i in range(6)))
+    argv = ["batch", "3a2b5129", "echo", str(inputs), "--ledger", str(tmp_path / "h.ledger"), "--hold", hold]
+    assert cli.main(argv) == cli.EXIT_OK
+    summary = lines(capsys.readouterr().out)[-1]
+    assert summary["finished_ok"] == 6
+    if hold == "always":
+        assert summary["reads_per_task"] == 0.0
+    else:
+        assert summary["reads_per_task"] >= fewest_reads
+
+
 def test_batch_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["batch", "--help"]) == 0
     assert "resume with --resume" in capsys.readouterr().out

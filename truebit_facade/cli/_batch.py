@@ -128,6 +128,7 @@ def handle(args: argparse.Namespace, client: Truebit, out: Output) -> int:
             max_open=args.max_open,
             rate=args.rate,
             resubmit_in_doubt=args.resubmit_in_doubt,
+            hold={"auto": "auto", "always": True, "never": False}[args.hold],
         )
     except ValidationError as exc:
         return _usage(out, live, str(exc))

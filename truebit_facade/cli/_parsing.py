@@ -194,6 +194,13 @@ def _batch_parser(sub: Any) -> None:
     p.add_argument(
         "--rate", type=rate, default=100.0, metavar="RPS", help="requests per second (default 100; 'none')"
     )
+    p.add_argument(
+        "--hold",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="submit in sync mode, the result in the submit's answer: for quick tasks (auto, the default), "
+        "always or never (docs/batches.md, 'Held submits')",
+    )
     function_options(p, total_default=None, each=True)
     version_options(p)
     header_option(
