@@ -70,9 +70,9 @@ def test_batch_from_stdin_with_failures(
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize(("hold", "fewest_reads"), [("always", 0.0), ("never", 1.0)])
+@pytest.mark.parametrize("hold", ["always", "never"])
 def test_batch_hold_option(
-    env: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str], hold: str, fewest_reads: float
+    env: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str], hold: str
 ) -> None:
     # echo ends at once: held, each result comes in its submit's answer; never held, one read each.
     inputs = tmp_path / "in.jsonl"
@@ -84,7 +84,7 @@ def test_batch_hold_option(
     if hold == "always":
         assert summary["reads_per_task"] == 0.0
     else:
-        assert summary["reads_per_task"] >= fewest_reads
+        assert summary["reads_per_task"] >= 1.0
 
 
 def test_batch_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
