@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .. import PollPolicy, ValidationError
 from ._control import ABANDON, STOP, RunControl, graceful_sigint
-from ._driver import Driver, summarize
+from ._driver import Driver
 from ._hold import HoldChoice, check_hold
 from ._items import Job
 from ._ledger import Ledger
@@ -123,7 +123,7 @@ class _BatchBase:
     def _summary_now(self, *, reader: bool = False) -> BatchSummary:
         if self._last is not None:
             return self._last.summary(reader=reader)
-        return summarize(self.ledger, reader=reader)
+        return BatchSummary.of(self.ledger.counts(reader=reader))
 
     def _driver(self, transport: BatchTransport, job: Job, items: Iterable[Any]) -> Driver:
         planner = Planner(

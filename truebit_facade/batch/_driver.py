@@ -39,7 +39,7 @@ from ._records import BatchEvent, BatchSummary, DuplicateKeyError, InputChangedE
 from ._requests import Pending, Requests
 from ._transport import BatchTransport
 
-__all__ = ["COMMIT_INTERVAL", "Driver", "summarize"]
+__all__ = ["COMMIT_INTERVAL", "Driver"]
 
 #: The longest a write other than a submit's mark waits for its commit (ids, results, events).
 COMMIT_INTERVAL = 0.1
@@ -355,9 +355,8 @@ class Driver(Requests):
     def summary(self, *, reader: bool = False) -> BatchSummary:
         """The ledger's counts with this run's figures (so far, while it runs)."""
         end = self._ended if self._ended is not None else time.perf_counter()
-        return summarize(
-            self._ledger,
-            reader=reader,
+        return BatchSummary.of(
+            self._ledger.counts(reader=reader),
             submitted=self.submitted,
             ended=self.ended,
             reads=self.reads,
@@ -448,39 +447,3 @@ def _stream_error(exc: Exception) -> ValidationError:
     error = ValidationError("inputs", f"reading the inputs failed: {type(exc).__name__}: {exc}")
     error.__cause__ = exc
     return error
-
-
-def summarize(
-    ledger: Ledger,
-    *,
-    submitted: int = 0,
-    ended: int = 0,
-    reads: int = 0,
-    rate_limited: int = 0,
-    abandoned: int = 0,
-    stopped: bool = False,
-    wall_seconds: float = 0.0,
-    reader: bool = False,
-) -> BatchSummary:
-    """The ledger's counts, with what a run did."""
-    counts = ledger.counts(reader=reader)
-    done = counts["finished"] + counts["failed"]
-    return BatchSummary(
-        total=counts["total"],
-        pending=counts["pending"],
-        submitting=counts["submitting"],
-        submitted=counts["submitted"],
-        finished=counts["finished"],
-        finished_ok=counts["finished_ok"],
-        indeterminate=counts["indeterminate"],
-        failed=counts["failed"],
-        in_doubt=counts["in_doubt"],
-        submitted_this_run=submitted,
-        ended_this_run=ended,
-        reads_this_run=reads,
-        reads_per_task=counts["reads"] / done if done else 0.0,
-        rate_limited=rate_limited,
-        abandoned_this_run=abandoned,
-        stopped=stopped,
-        wall_seconds=wall_seconds,
-    )

@@ -147,6 +147,41 @@ class BatchSummary:
         data["complete"] = self.complete
         return data
 
+    @classmethod
+    def of(
+        cls,
+        counts: dict[str, int],
+        *,
+        submitted: int = 0,
+        ended: int = 0,
+        reads: int = 0,
+        rate_limited: int = 0,
+        abandoned: int = 0,
+        stopped: bool = False,
+        wall_seconds: float = 0.0,
+    ) -> BatchSummary:
+        """The ledger's ``counts`` (``Ledger.counts``), with what a run did."""
+        done = counts["finished"] + counts["failed"]
+        return cls(
+            total=counts["total"],
+            pending=counts["pending"],
+            submitting=counts["submitting"],
+            submitted=counts["submitted"],
+            finished=counts["finished"],
+            finished_ok=counts["finished_ok"],
+            indeterminate=counts["indeterminate"],
+            failed=counts["failed"],
+            in_doubt=counts["in_doubt"],
+            submitted_this_run=submitted,
+            ended_this_run=ended,
+            reads_this_run=reads,
+            reads_per_task=counts["reads"] / done if done else 0.0,
+            rate_limited=rate_limited,
+            abandoned_this_run=abandoned,
+            stopped=stopped,
+            wall_seconds=wall_seconds,
+        )
+
 
 class LedgerError(TruebitError):
     """The ledger cannot be used for this batch (another job's ledger, an unknown format)."""
