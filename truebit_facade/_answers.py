@@ -95,7 +95,7 @@ def read_execute(
         )
     if not (body.keys() & (kind.fields - {"executionId"})):  # the async shape: an id and nothing we know
         return Execution(eid, kind.name, _info(answer, secrets))
-    return _result(body, kind, eid, answer, secrets, strict=False)
+    return _result(body, kind, eid, answer, secrets, strict=False, submitted=True)
 
 
 def read_status(
@@ -122,13 +122,18 @@ def _result(
     secrets: Callable[[], tuple[str, ...]],
     *,
     strict: bool,
+    submitted: bool = False,
 ) -> R:
+    """``submitted``: an execute answer, so the task runs under ``eid`` whatever else is wrong."""
     status = answer.status
     try:
         result = kind.parse(body, eid, _info(answer, secrets))
     except (TypeError, ValueError, AttributeError, KeyError, OverflowError, RecursionError) as exc:
         raise MalformedResponseError(
-            f"unexpected shape in the {kind.name} task response ({exc})", status_code=status, execution_id=eid
+            f"unexpected shape in the {kind.name} task response ({exc})",
+            status_code=status,
+            execution_id=eid,
+            may_have_submitted=submitted,
         ) from None
     if strict and result.status_value is None:
         field = "verificationStatus" if kind.name == "function" else "status"

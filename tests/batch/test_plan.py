@@ -147,6 +147,8 @@ def test_error_meanings() -> None:
     assert after_submit_error(TransportError("refused")) == "retry"
     assert after_submit_error(RateLimitedError("x", status_code=429, retry_after=3)) == "retry"
     assert after_submit_error(ValidationError("input", "bad")) == "failed"
+    # Not started, and no retry will start it: this server does not implement the call.
+    assert after_submit_error(ServerError("x", status_code=501)) == "failed"
     assert after_read_error(ExecutionNotFoundError("x", status_code=404)) == "failed"
     assert after_read_error(MalformedResponseError("x")) == "failed"
     assert after_read_error(RateLimitedError("x", status_code=429)) == "slow_down"

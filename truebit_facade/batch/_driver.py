@@ -84,6 +84,7 @@ class Driver(Requests):
         wall: Callable[[], float] = time.time,
     ) -> None:
         self._transport = transport
+        self._client_secrets = tuple(getattr(transport, "secrets", ()))
         self._ledger = ledger
         self._job = job
         self._items: Iterator[Any] = iter(items)

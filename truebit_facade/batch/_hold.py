@@ -1,6 +1,6 @@
 """Whether the next submit holds: sync mode (one request, the result in its answer) or async mode (the
-id at once, the result from a status read later). Pure: told what each held submit took, on the
-planner's clock.
+id at once, the result from a status read later). Pure: told when each held submit started and what
+it took, on the planner's clock.
 
 A held submit costs one request and keeps its slot (one of ``concurrency``) for the task's whole run;
 an async one costs two requests (the submit and at least one read) and frees the slot at once. So
@@ -9,15 +9,17 @@ quick tasks then needs half the requests (and half the client's CPU). Long tasks
 slot for their whole run, and a first Ctrl-C would wait for them: those are submitted in async mode.
 
 ``"auto"`` learns which from the tasks themselves. It keeps the latest :data:`WINDOW` durations of
-held submits that answered with a result (``h``) and of plain requests, async submits and status
-reads (``r``); both include the service's queueing, so the choice follows its load. With ``C``
-slots and a rate limit of ``R`` requests/s, holding completes up to ``C / h`` tasks a second and
-async mode up to ``min(R / 2, C / 2r)`` (two requests a task): so it holds while the median ``h`` is
-at most ``max(2r, 2C / R, QUICK)``. :data:`QUICK` is the floor where nothing is known yet, and where
-the client's own CPU, not a slot, is what runs out first: a second request costs more of it than
-50 ms of a waiting slot. Otherwise it submits in async mode with one held submit (a probe) at a
-time: back to back for the first :data:`LEARN`, then one every :data:`PROBE_EVERY` submits, so a
-batch whose tasks become quick finds out.
+held submits (``h``; one whose hold expired with only an id counts as endless) and of plain requests,
+async submits and status reads (``r``); both include the service's queueing, so the choice follows
+its load. With ``C`` slots and a rate limit of ``R`` requests/s, holding completes up to
+``C / mean(h)`` tasks a second and async mode up to ``min(R / 2, C / 2r)`` (two requests a task): so
+it holds while the *mean* ``h`` (a few slow tasks among quick ones weigh as they cost: their slots)
+is at most ``max(2 median(r), 2C / R, QUICK)``. Held submits still in flight and already older than
+that count at their age, so slow tasks turn holding off before they end. :data:`QUICK` is the floor
+where nothing is known yet, and where the client's own CPU, not a slot, is what runs out first: a
+second request costs more of it than 50 ms of a waiting slot. Otherwise it submits in async mode with
+one held submit (a probe) at a time: back to back for the first :data:`LEARN`, then one every
+:data:`PROBE_EVERY` submits, so a batch whose tasks become quick finds out.
 """
 
 from __future__ import annotations
@@ -33,11 +35,11 @@ __all__ = ["LEARN", "PROBE_EVERY", "QUICK", "WINDOW", "HoldChoice", "check_hold"
 #: A held submit answered within this many seconds is always worth it (see the module docstring).
 QUICK = 0.05
 #: How many of the latest held submits (and plain requests) decide.
-WINDOW = 8
+WINDOW = 16
 #: In async mode, one held submit (a probe) per this many submits...
 PROBE_EVERY = 64
 #: ...once this many held ones are known; until then, a probe whenever none is in flight.
-LEARN = 4
+LEARN = 8
 
 Hold = bool | Literal["auto"]
 
@@ -50,32 +52,35 @@ def check_hold(value: object) -> Hold:
 
 
 class HoldChoice:
-    """See the module docstring. :meth:`next` says whether the next submit holds; :meth:`ended` is
-    told how each held one went."""
+    """See the module docstring. :meth:`next` says whether the next submit (starting at ``now``)
+    holds; :meth:`ended` is told how each held one went, with the start :meth:`next` was given."""
 
     def __init__(self, hold: Hold = "auto", *, concurrency: int = 16, rate: float | None = None) -> None:
         self._fixed = None if hold == "auto" else bool(hold)
         self._floor = max(QUICK, 2 * concurrency / rate) if rate else QUICK
         self._times: collections.deque[float] = collections.deque(maxlen=WINDOW)  # h
         self._plain: collections.deque[float] = collections.deque(maxlen=WINDOW)  # r
-        self._since_probe = PROBE_EVERY  # the first submit is a probe
-        self._probing = 0  # held submits in flight while in async mode
-        self._probed = False
-        self._first_probe: float | None = None  # when the first probe went, until it answers
+        self._out: list[float] = []  # when each held submit in flight started
+        self._since_probe = 0
+        self._probing = False  # a probe (a held submit in async mode) is in flight
+        self._first_probe: float | None = None  # when the batch's first probe went, until it answers
 
     def __repr__(self) -> str:
         mode = "auto" if self._fixed is None else self._fixed
-        return f"HoldChoice({mode!r}, floor={self._floor:g}, holding={self.holding})"
+        return f"HoldChoice({mode!r}, floor={self._floor:g}, held={len(self._times)}, out={len(self._out)})"
 
-    @property
-    def holding(self) -> bool:
-        """Whether submits hold now (a probe aside)."""
+    def holding(self, now: float) -> bool:
+        """Whether submits hold at ``now`` (a probe aside)."""
         if self._fixed is not None:
             return self._fixed
-        return bool(self._times) and statistics.median(self._times) <= self._worth()
+        if not self._times:
+            return False
+        worth = self._worth()
+        late = [now - start for start in self._out if now - start > worth]
+        return statistics.fmean([*self._times, *late]) <= worth
 
     def _worth(self) -> float:
-        """The longest hold worth its slot (see the module docstring)."""
+        """The longest mean hold worth its slot (see the module docstring)."""
         return max(2 * statistics.median(self._plain), self._floor) if self._plain else self._floor
 
     def wait_until(self, now: float) -> float | None:
@@ -88,26 +93,35 @@ class HoldChoice:
         until = self._first_probe + self._worth()
         return until if until > now else None
 
-    def next(self, now: float = 0.0) -> bool:
-        """Whether the next submit (at ``now``) holds; in async mode it counts toward the next probe."""
-        if self.holding:
+    def next(self, now: float) -> bool:
+        """Whether the submit starting at ``now`` holds; in async mode it counts toward the next probe."""
+        hold = self._decide(now)
+        if hold:
+            self._out.append(now)
+        return hold
+
+    def _decide(self, now: float) -> bool:
+        if self.holding(now):
             return True
         if self._fixed is False:
             return False
         self._since_probe += 1
         learning = len(self._times) < LEARN  # probe back to back until a few held ones are known
-        if (learning or self._since_probe >= PROBE_EVERY) and not self._probing:
-            if not self._probed:
-                self._probed, self._first_probe = True, now
-            self._since_probe = 0
-            self._probing += 1
-            return True
-        return False
+        if self._probing or not (learning or self._since_probe >= PROBE_EVERY):
+            return False
+        if not self._times and not self._out:  # the very first probe of the batch
+            self._first_probe = now
+        self._since_probe = 0
+        self._probing = True
+        return True
 
-    def ended(self, seconds: float | None) -> None:
-        """A held submit ended: with its result after ``seconds``; ``math.inf`` when the hold expired
-        with only an id (slow); ``None`` when it failed (no news of the task's speed)."""
-        self._probing = max(0, self._probing - 1)
+    def ended(self, started: float, seconds: float | None) -> None:
+        """The held submit that started at ``started`` ended: with its result after ``seconds``;
+        ``math.inf`` when the hold expired with only an id (slow); ``None`` when it failed (no news
+        of the task's speed)."""
+        if started in self._out:
+            self._out.remove(started)
+        self._probing = False
         self._first_probe = None
         if seconds is not None:
             self._times.append(seconds)

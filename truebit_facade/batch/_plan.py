@@ -131,8 +131,12 @@ def after_submit_error(error: TruebitError) -> SubmitOutcome:
         return "retry"
     if isinstance(error, AuthenticationError | PaymentRequiredError):
         return "fatal"
-    if isinstance(error, APIStatusError) and is_retryable_status(error.status_code):
-        return "retry"  # a 5xx that says the task was not started (never seen from this client)
+    if (
+        isinstance(error, APIStatusError)
+        and is_retryable_status(error.status_code)
+        and error.status_code != 501
+    ):
+        return "retry"  # a 5xx that says the task was not started (501: the server never will do it)
     return "failed"
 
 

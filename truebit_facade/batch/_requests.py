@@ -60,6 +60,8 @@ class Requests:
     _clock: Callable[[], float]
     _wall: Callable[[], float]
     _next: Pending | None
+    #: The client's own secrets (its API key), kept out of the ledger like the header values.
+    _client_secrets: tuple[str, ...]
     submitted: int
     ended: int
     reads: int
@@ -87,7 +89,8 @@ class Requests:
             self._planner.submit_ended()
             self._deferred.mark_pending(seq)
 
-        return self._submit(pending, started, self._hold.next(self._clock())), started, unsent
+        now = self._clock()
+        return self._submit(pending, started, self._hold.next(now), now), started, unsent
 
     def _start_read(self, execution: OpenExecution) -> tuple[Any, list[bool], Callable[[], None]]:
         started = [False]
@@ -98,52 +101,59 @@ class Requests:
 
         return self._read(execution, started), started, unsent
 
-    async def _submit(self, pending: Pending, started: list[bool], hold: bool) -> None:
+    async def _submit(self, pending: Pending, started: list[bool], hold: bool, began: float) -> None:
+        """``began``: when the submit was planned (what the hold choice times it from)."""
         started[0] = True
         seq, key, value, secrets, _ = pending
         planner, ledger = self._planner, self._deferred
-        began = self._clock()
+        execution = OpenExecution(seq, key, "", began, secrets=secrets)
         try:
             try:
                 answer = await self._transport.submit(self._job, value, hold=hold)
             except asyncio.CancelledError:  # abandoned: the POST may have gone out
-                self._held(hold, None)
+                self._held(hold, began, None)
                 planner.submit_ended()
                 self.abandoned += 1
                 ledger.mark_in_doubt(seq, _ABANDONED)
                 self._emit(BatchEvent("in_doubt", key, seq, error=_ABANDONED))
                 raise
             except TruebitError as exc:
-                self._held(hold, None)
-                self._submit_failed(pending, exc)
+                self._held(hold, began, None)
+                execution_id = getattr(exc, "execution_id", None)
+                if isinstance(execution_id, str) and getattr(exc, "may_have_submitted", False):
+                    # Submitted under that id, its answer unreadable: read its status, as any other.
+                    self._submitted(execution, execution_id, None)
+                else:
+                    self._submit_failed(pending, exc)
             except Exception as exc:  # a bug below us, after the POST may have gone: in doubt, and stop
-                self._held(hold, None)
+                self._held(hold, began, None)
                 planner.submit_ended()
-                error = error_record(exc, secrets)
+                error = error_record(exc, secrets + self._client_secrets)
                 ledger.mark_in_doubt(seq, error)
                 self._emit(BatchEvent("in_doubt", key, seq, error=error))
                 self._fail(exc)
             else:
-                self._submitted(OpenExecution(seq, key, "", began, secrets=secrets), answer, hold)
+                self._submitted(execution, answer, hold)
         except LedgerError as exc:
             self._fail(exc)
         finally:
             self._wake()
 
-    def _held(self, hold: bool, seconds: float | None) -> None:
+    def _held(self, hold: bool, began: float, seconds: float | None) -> None:
         if hold:
-            self._hold.ended(seconds)
+            self._hold.ended(began, seconds)
 
     def _submitted(
-        self, execution: OpenExecution, answer: str | FunctionResult | ApiTaskResult, hold: bool
+        self, execution: OpenExecution, answer: str | FunctionResult | ApiTaskResult, hold: bool | None
     ) -> None:
-        """A submit answered: with the id (read its status later), or with the result (a hold)."""
+        """A submit answered: with the id (read its status later), or with the result (a hold).
+        ``hold``: whether it was held, or ``None`` when its time says nothing (an unreadable answer)."""
         now = self._clock()
         result = None if isinstance(answer, str) else answer
         execution.execution_id = answer if isinstance(answer, str) else answer.execution_id
         if hold:
-            self._hold.ended(math.inf if result is None else now - execution.started)
-        else:
+            self._held(hold, execution.started, math.inf if result is None else now - execution.started)
+        elif hold is False:
             self._hold.plain(now - execution.started)
         self.submitted += 1
         self._deferred.mark_submitted(execution.seq, execution.execution_id, self._wall())
@@ -161,7 +171,7 @@ class Requests:
         outcome = after_submit_error(exc)
         if outcome == "retry" and tries + 1 >= MAX_SUBMIT_TRIES:
             outcome = "fatal"
-        error = error_record(exc, secrets)
+        error = error_record(exc, secrets + self._client_secrets)
         if outcome == "retry":
             limited = isinstance(exc, RateLimitedError)
             self.rate_limited += limited
@@ -202,7 +212,7 @@ class Requests:
                 self.rate_limited += outcome == "slow_down"
                 planner.read_failed(execution, self._clock(), outcome, getattr(exc, "retry_after", None))
                 if outcome == "failed":  # the execution id stays in the row
-                    error = error_record(exc, secrets)
+                    error = error_record(exc, secrets + self._client_secrets)
                     self.ended += 1
                     ledger.mark_failed(seq, error, reads=execution.reads, at=self._wall())
                     self._emit(BatchEvent("failed", key, seq, eid, error=error))
@@ -221,7 +231,7 @@ class Requests:
             self._wake()
 
     def _finished(self, execution: OpenExecution, result: Any) -> None:
-        secrets = execution.secrets
+        secrets = execution.secrets + self._client_secrets  # the API key too: a task may echo it
         if isinstance(result, FunctionResult):
             status, output = result.raw.get("verificationStatus"), result.output
             raw: Any = result.raw

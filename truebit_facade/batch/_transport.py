@@ -4,12 +4,11 @@ in sync mode) and ``get`` (one status read), behind a small protocol so that the
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from .. import RetryPolicy
 from ._items import Job
+from ._threads import DaemonThreads
 
 if TYPE_CHECKING:
     from .. import ApiTaskResult, AsyncTruebit, FunctionResult, Truebit
@@ -22,7 +21,9 @@ class BatchTransport(Protocol):
     """What a batch needs from a client. ``submit`` returns the execution id, or with ``hold`` (sync
     mode: the service holds the request while the task runs) the task's final result when it ended
     within the hold; errors are the client's ``TruebitError``s (``may_have_submitted`` and
-    ``retry_after`` are read from them). A transport may ignore ``hold`` and always return an id."""
+    ``retry_after`` are read from them). A transport may ignore ``hold`` and always return an id, and
+    may name in ``secrets`` (a tuple of strings) what the ledger must never hold, as the client's
+    transports do with its API key."""
 
     async def submit(
         self, job: Job, value: Any, *, hold: bool = False
@@ -48,11 +49,18 @@ def _no_retries(client: C) -> C:
     return client.with_options(retry=RetryPolicy.none())
 
 
+def _secrets_of(client: AsyncTruebit | Truebit) -> tuple[str, ...]:
+    """What the batch keeps out of its ledger besides header values: the client's API key."""
+    key = client.settings.api_key
+    return (key,) if key else ()
+
+
 class AsyncClientTransport:
     """Over an ``AsyncTruebit``: its own connection pool, on the running loop."""
 
     def __init__(self, client: AsyncTruebit) -> None:
         self._client = _no_retries(client)
+        self.secrets = _secrets_of(client)
 
     async def submit(
         self, job: Job, value: Any, *, hold: bool = False
@@ -74,7 +82,8 @@ class ThreadedClientTransport:
 
     def __init__(self, client: Truebit, workers: int) -> None:
         self._client = _no_retries(client)
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="truebit-batch")
+        self.secrets = _secrets_of(client)
+        self._threads = DaemonThreads(workers, "truebit-batch")
 
     async def submit(
         self, job: Job, value: Any, *, hold: bool = False
@@ -86,16 +95,14 @@ class ThreadedClientTransport:
             execution = tasks.submit(*args, hold=hold, **kwargs)
             return execution.execution_id if execution.result is None else execution.result
 
-        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
+        return await self._threads.run(call)
 
     async def get(self, job: Job, execution_id: str) -> FunctionResult | ApiTaskResult:
         tasks: Any = self._client.functions if job.kind == "function" else self._client.api_tasks
-        result: FunctionResult | ApiTaskResult = await asyncio.get_running_loop().run_in_executor(
-            self._pool, tasks.get, execution_id
-        )
+        result: FunctionResult | ApiTaskResult = await self._threads.run(lambda: tasks.get(execution_id))
         return result
 
     def close(self) -> None:
-        # Calls still running finish in their threads (their answers are dropped): a submit cut short
-        # here is exactly the "submitting" row the next run reports in doubt.
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        # Calls still running finish in their threads (their answers are dropped), or end with the
+        # process: a submit cut short here is exactly the row the batch reports in doubt.
+        self._threads.close()
