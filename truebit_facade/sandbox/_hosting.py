@@ -112,19 +112,13 @@ class SandboxHost:
         target._served = self._server(target._served.host, 0, "warning")
         return target
 
-    def sandbox(
-        self,
-        config: SandboxConfig | None = None,
-        registry: TaskRegistry | None = None,
-        *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        log_level: str = "warning",
-    ) -> Sandbox:
-        """A sandbox (not started) served by this host: ``.start()`` / ``.stop()`` or ``with``."""
+    def sandbox(self, config: SandboxConfig | None = None, registry: TaskRegistry | None = None) -> Sandbox:
+        """A sandbox (not started) served by this host on a free port of 127.0.0.1: ``.start()`` /
+        ``.stop()`` or ``with``. (A host or port of your choice: ``Sandbox(...)`` on its own thread.)"""
         from ._server import Sandbox
 
-        return Sandbox(config, registry, host=host, port=port, served=self._server(host, port, log_level))
+        host = "127.0.0.1"
+        return Sandbox(config, registry, host=host, served=self._server(host, 0, "warning"))
 
     def close(self, timeout: float = 10.0) -> None:
         """Wait for the servers to finish stopping, then stop the loop and its thread."""
