@@ -4,7 +4,7 @@ package's results. Pure: no I/O, no clock.
 The sync/async and error unions are decided here from the raw JSON (a genuine sync answer also
 matches the async schema, so the generated union parser would always pick the async branch); then the
 body goes through the generated model, so a renamed or removed response field is a type error here.
-The generated models are imported inside the functions that use them (see ``_wire``).
+The generated models are imported on first use, once (see ``_wire``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, Generic, TypeVar
+from functools import cache
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 from . import _validation as check
 from ._errors import MalformedResponseError, ValidationError
@@ -34,6 +35,11 @@ from ._redact import reveals
 from ._status import ExecutionStatus, VerificationStatus
 from ._wire import Answer
 
+if TYPE_CHECKING:
+    from ._generated.models.execute_api_sync_response import ExecuteApiSyncResponse
+    from ._generated.models.execute_task_async_response import ExecuteTaskAsyncResponse
+    from ._generated.models.execute_task_sync_response import ExecuteTaskSyncResponse
+
 __all__ = ["API", "FUNCTION", "Kind", "json_object", "read_execute", "read_status"]
 
 T = TypeVar("T")
@@ -43,6 +49,29 @@ R = TypeVar("R", FunctionResult, ApiTaskResult)
 # kept in ``extra`` by the generated models; these sets only decide the union.)
 _FUNCTION_FIELDS = frozenset({"executionId", "clearTextSolution", "verificationStatus"})
 _API_FIELDS = frozenset({"executionId", "clearTextSolution", "status", "totalTransferredBytes", "errorMsg"})
+
+
+# The generated response models, imported on first use and then looked up for free (an import
+# statement in a function costs about a microsecond on every call).
+@cache
+def _async_model() -> type[ExecuteTaskAsyncResponse]:
+    from ._generated.models.execute_task_async_response import ExecuteTaskAsyncResponse
+
+    return ExecuteTaskAsyncResponse
+
+
+@cache
+def _function_model() -> type[ExecuteTaskSyncResponse]:
+    from ._generated.models.execute_task_sync_response import ExecuteTaskSyncResponse
+
+    return ExecuteTaskSyncResponse
+
+
+@cache
+def _api_model() -> type[ExecuteApiSyncResponse]:
+    from ._generated.models.execute_api_sync_response import ExecuteApiSyncResponse
+
+    return ExecuteApiSyncResponse
 
 
 def json_object(answer: Answer, *, submitted: bool, execution_id: str | None) -> dict[str, Any]:
@@ -72,12 +101,10 @@ def read_execute(
 ) -> R | Execution:
     """A 2xx execute answer: an ``Execution`` when only an id came back (async mode, or a sync hold
     that expired), else the result."""
-    from ._generated.models.execute_task_async_response import ExecuteTaskAsyncResponse
-
     body = json_object(answer, submitted=True, execution_id=None)
     try:
         # One we could not read back later is as bad as none.
-        eid = check.execution_id(ExecuteTaskAsyncResponse.from_dict(body).execution_id)
+        eid = check.execution_id(_async_model().from_dict(body).execution_id)
     except (ValidationError, TypeError, ValueError, KeyError, AttributeError):
         raise MalformedResponseError(
             "the response carries no usable executionId; the task may have been submitted",
@@ -196,9 +223,7 @@ def _drop_nulls(node: dict[str, Any], paths: tuple[tuple[str, ...], ...]) -> dic
 def function_result(
     body: dict[str, Any], execution_id: str, response: ResponseInfo | None = None
 ) -> FunctionResult:
-    from ._generated.models.execute_task_sync_response import ExecuteTaskSyncResponse
-
-    model = ExecuteTaskSyncResponse.from_dict(_objects(body, ("clearTextSolution", "signature")))
+    model = _function_model().from_dict(_objects(body, ("clearTextSolution", "signature")))
     solution = None
     cts = model.clear_text_solution
     if not isinstance(cts, Unset):
@@ -236,8 +261,6 @@ def function_result(
 def api_result(
     body: dict[str, Any], execution_id: str, response: ResponseInfo | None = None
 ) -> ApiTaskResult:
-    from ._generated.models.execute_api_sync_response import ExecuteApiSyncResponse
-
     parsable = _objects(body, ("clearTextSolution",), ("totalTransferredBytes",))
     # The spec says the output is an object; targets answer arrays and strings too. Those are kept
     # as they came, past the generated parser, which only takes an object.
@@ -247,7 +270,7 @@ def api_result(
         parsable["clearTextSolution"] = {
             k: v for k, v in parsable["clearTextSolution"].items() if k != "output"
         }
-    model = ExecuteApiSyncResponse.from_dict(parsable)
+    model = _api_model().from_dict(parsable)
     solution_status = sender = None
     cts = model.clear_text_solution
     if not isinstance(cts, Unset):

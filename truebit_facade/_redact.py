@@ -156,26 +156,34 @@ class SecretBook:
         self._api_key = api_key
         self._lock = threading.Lock()
         self._recent: OrderedDict[str, None] = OrderedDict()
+        self._known: tuple[str, ...] | None = None
 
     def __repr__(self) -> str:
         return f"<SecretBook of {len(self._recent) + bool(self._api_key)} secrets>"
 
     def remember(self, secrets: Iterable[str]) -> None:
         with self._lock:
+            changed = False
             for s in secrets:
                 if s and s != self._api_key:
                     self._recent[s] = None
                     self._recent.move_to_end(s)
+                    changed = True
             while len(self._recent) > self._SIZE:
                 self._recent.popitem(last=False)
+            if changed:
+                self._known = None
 
     def known(self) -> tuple[str, ...]:
         """Every secret, longest first (so one that contains another is replaced whole)."""
-        with self._lock:
-            found = set(self._recent)
-        if self._api_key:
-            found.add(self._api_key)
-        return tuple(sorted(found, key=len, reverse=True))
+        known = self._known  # read on every request and answer; changed only by remember()
+        if known is None:
+            with self._lock:
+                found = set(self._recent)
+                if self._api_key:
+                    found.add(self._api_key)
+                self._known = known = tuple(sorted(found, key=len, reverse=True))
+        return known
 
 
 def configure_from_env() -> None:

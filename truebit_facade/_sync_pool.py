@@ -132,7 +132,10 @@ class CallerClient:
         self._base_url = base_url
         self._headers = headers
         self._json_headers = {**headers, "content-type": "application/json"}
-        self._timeouts: dict[tuple[int | None, ...], httpx.Timeout] = {}
+        self._timeouts: dict[tuple[int | None, ...], dict[str, float | None]] = {}
+        # Parsed once per path: httpx parses a URL given as text on every request, which costs a
+        # third of build_request. The execute paths recur; status paths recur while a task is polled.
+        self._urls: dict[str, httpx.URL] = {}
 
     def exchange(self, request: WireRequest, limits: Limits) -> Answer | Failure:
         headers = self._headers if request.content is None else self._json_headers
@@ -143,10 +146,10 @@ class CallerClient:
             with bound.whole(limits.total):
                 built = self.http.build_request(
                     request.method,
-                    self._base_url + request.path,
+                    self._url(request.path),
                     content=request.content,
                     headers=headers,
-                    timeout=self._timeout(limits),
+                    extensions={"timeout": self._timeout(limits)},
                 )
                 response = self.http.send(built, stream=True)
                 try:
@@ -179,17 +182,27 @@ class CallerClient:
             return response.content
         return b"".join(chunks)
 
-    def _timeout(self, limits: Limits) -> httpx.Timeout:
-        """httpx's own timeouts of an attempt, in whole seconds rounded up (a few values recur and
-        each is made once). Waiting for a free connection is bounded by the call's deadline
-        (``queue``), not by the attempt's bound."""
+    def _url(self, path: str) -> httpx.URL:
+        found = self._urls.get(path)
+        if found is None:
+            found = httpx.URL(self._base_url + path)
+            if len(self._urls) >= 256:
+                self._urls.clear()
+            self._urls[path] = found
+        return found
+
+    def _timeout(self, limits: Limits) -> dict[str, float | None]:
+        """httpx's own timeouts of an attempt (as the request's ``timeout`` extension), in whole
+        seconds rounded up (a few values recur and each is made once; each request gets its own
+        copy). Waiting for a free connection is bounded by the call's deadline (``queue``), not by
+        the attempt's bound."""
         key = tuple(None if v is None else math.ceil(v) for v in (limits.total, limits.connect, limits.queue))
         found = self._timeouts.get(key)
         if found is None:
-            found = httpx.Timeout(key[0], connect=key[1], pool=key[2])
+            found = httpx.Timeout(key[0], connect=key[1], pool=key[2]).as_dict()
             if len(self._timeouts) < 256:
                 self._timeouts[key] = found
-        return found
+        return dict(found)
 
     def close(self) -> None:
         """Nothing: the caller closes its own client."""

@@ -9,9 +9,9 @@ generated code does own, and a bump changes, is every name on the wire: paths, m
 and the status vocabulary. mypy checks the facade's use of them, so a removed or renamed field is a
 type error at the line below that uses it.
 
-The generated modules are imported inside the functions that use them: importing every endpoint
-module and its response models would add a tenth to ``import truebit_facade`` for a program that may
-never make a call (mypy checks these imports like any other).
+The generated modules are imported on first use (once: the loaders below are cached): importing every
+endpoint module and its response models would add a tenth to ``import truebit_facade`` for a program
+that may never make a call (mypy checks these imports like any other).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from . import _validation as check
@@ -27,6 +29,7 @@ from ._errors import ValidationError
 from ._models import TaskKind
 
 if TYPE_CHECKING:
+    from ._generated.models.execute_task_by_name_body import ExecuteTaskByNameBody
     from ._generated.types import Unset
 
 __all__ = [
@@ -168,6 +171,14 @@ def _execute(
     )
 
 
+@cache
+def _function_endpoint() -> tuple[ModuleType, type[ExecuteTaskByNameBody]]:
+    from ._generated.api.function_task_execution import execute_task_by_name
+    from ._generated.models.execute_task_by_name_body import ExecuteTaskByNameBody
+
+    return execute_task_by_name, ExecuteTaskByNameBody
+
+
 def function_request(
     namespace: object,
     task: object,
@@ -183,9 +194,7 @@ def function_request(
     """``POST /task/function/execute-by-name``. ``input`` is ``input.txt``: a string, or any JSON
     value (sent as its compact JSON text). ``common``: ``_execute``'s version, label, extra headers
     and body."""
-    from ._generated.api.function_task_execution import execute_task_by_name as endpoint
-    from ._generated.models.execute_task_by_name_body import ExecuteTaskByNameBody
-
+    endpoint, body_model = _function_endpoint()
     if isinstance(input, str):
         text = check.text("input", input)
     elif isinstance(input, bytes | bytearray):
@@ -195,7 +204,7 @@ def function_request(
     total, required = check.solutions(
         total_solutions, total_solutions if required_solutions is None else required_solutions
     )
-    body = ExecuteTaskByNameBody(
+    body = body_model(
         namespace=check.name("namespace", namespace),
         task_name=check.name("task", task),
         async_=not sync,
