@@ -152,22 +152,14 @@ class AsyncCallerClient:
         # Parsed once per path: httpx parses a URL given as text on every request, which costs a
         # third of build_request. The execute paths recur; status paths recur while a task is polled.
         self._urls: dict[str, httpx.URL] = {}
+        self._theirs: list[tuple[bytes, bytes]] | None = None  # the client's headers, when merged
+        self._merged = (httpx.Headers(), httpx.Headers())  # then: without and with a JSON body
 
     async def exchange(self, request: WireRequest, limits: Limits) -> Answer | Failure:
-        headers = self._headers if request.content is None else self._json_headers
-        if request.headers:
-            headers = {**headers, **request.headers}
         ends = None if limits.total is None else time.monotonic() + limits.total
         try:
             async with bound.whole_async(limits.total):
-                built = self.http.build_request(
-                    request.method,
-                    self._url(request.path),
-                    content=request.content,
-                    headers=headers,
-                    extensions={"timeout": self._timeout(limits)},
-                )
-                response = await self.http.send(built, stream=True)
+                response = await self.http.send(self._request(request, limits), stream=True)
                 try:
                     # A plain dict, as from the own pool: httpx.Headers looks every name up anew.
                     found = network.answer_headers(response.headers.raw)
@@ -199,6 +191,39 @@ class AsyncCallerClient:
                 raise too_large(limit) from None
             return response.content
         return b"".join(chunks)
+
+    def _request(self, request: WireRequest, limits: Limits) -> httpx.Request:
+        """The request as the caller's ``build_request`` makes it: the client's headers, then ours.
+        When the client has no default params or cookies and the call no extra headers (the usual
+        case), the merged headers are kept from one request to the next, as long as the client's
+        own stay the same: merging them costs as much as the rest of building the request."""
+        http = self.http
+        json = request.content is not None
+        extensions = {"timeout": self._timeout(limits)}
+        if request.headers or http.params or http.cookies:
+            headers = self._json_headers if json else self._headers
+            return http.build_request(
+                request.method,
+                self._url(request.path),
+                content=request.content,
+                headers={**headers, **request.headers} if request.headers else headers,
+                extensions=extensions,
+            )
+        theirs = http.headers.raw
+        if theirs != self._theirs:
+            merged = httpx.Headers(http.headers)
+            merged.update(self._headers)
+            with_json = httpx.Headers(merged)
+            with_json["content-type"] = "application/json"
+            self._merged = (merged, with_json)
+            self._theirs = theirs
+        return httpx.Request(
+            request.method,
+            self._url(request.path),
+            content=request.content,
+            headers=self._merged[json],
+            extensions=extensions,
+        )
 
     def _url(self, path: str) -> httpx.URL:
         found = self._urls.get(path)

@@ -423,3 +423,61 @@ def test_a_callers_http_client_keeps_its_hooks_and_headers() -> None:
         tb.close()
         assert not http.is_closed  # closing the facade leaves the caller's client open
     assert seen == ["GET /task/function/execution-status/e1 blue"] * 2
+
+
+# --- a caller's httpx.Client: the request is what its build_request would make ----------------
+
+
+def _as_built(http: httpx.Client, sent: httpx.Request) -> httpx.Request:
+    """What ``http.build_request`` makes of the facade's request pieces: the reference the facade's
+    own building (merged headers kept between requests) must match."""
+    from truebit_facade import __version__
+
+    ours = {
+        "user-agent": f"truebit-facade/{__version__}",
+        "accept": "application/json",
+        "accept-encoding": "gzip, deflate",
+        "x-api-key": "k-123456",
+    }
+    if sent.content:
+        ours["content-type"] = "application/json"
+    url = sent.url.copy_with(query=None) if sent.url.query else sent.url
+    return http.build_request(sent.method, str(url), content=sent.content or None, headers=ours)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"headers": {"x-team": "blue", "Accept": "text/plain", "User-Agent": "theirs"}},
+        {"params": {"gateway-key": "g1"}},
+        {"cookies": {"session": "s1"}},
+    ],
+    ids=["defaults", "their-headers", "their-params", "their-cookies"],
+)
+def test_a_callers_client_sends_what_its_build_request_would(options: dict[str, Any]) -> None:
+    sent: list[tuple[httpx.Request, httpx.Request]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append((request, _as_built(http, request)))  # the reference, as the client is now
+        if request.method == "POST":
+            return httpx.Response(200, json={"executionId": "e1"})
+        return httpx.Response(200, json=RUNNING)
+
+    with httpx.Client(transport=httpx.MockTransport(answer), **options) as http:
+        tb = _client("http://api.test/base", http_client=http)
+        tb.functions.submit("ns", "fib", "5")
+        tb.functions.get("e1")
+        http.headers["x-team"] = "red"  # the caller changes its client between requests
+        tb.functions.get("e1")
+        tb.functions.get("e1", extra_headers={"x-trace": "t1"})
+    assert [r.headers.get("x-team") for r, _ in sent][2:] == ["red", "red"]
+    assert sent[3][0].headers["x-trace"] == "t1"
+    for request, expected in sent[:3]:
+        assert (request.method, request.url, request.content) == (
+            expected.method,
+            expected.url,
+            expected.content,
+        )
+        assert request.headers.multi_items() == expected.headers.multi_items()
+        assert set(request.extensions["timeout"]) == {"connect", "read", "write", "pool"}
