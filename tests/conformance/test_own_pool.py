@@ -428,8 +428,8 @@ def test_a_callers_http_client_keeps_its_hooks_and_headers() -> None:
 # --- a caller's httpx.Client: the request is what its build_request would make ----------------
 
 
-def _as_built(http: httpx.Client, sent: httpx.Request) -> httpx.Request:
-    """What ``http.build_request`` makes of the facade's request pieces: the reference the facade's
+def _as_built(client: httpx.Client, sent: httpx.Request) -> httpx.Request:
+    """What ``client.build_request`` makes of the facade's request pieces: the reference the facade's
     own building (merged headers kept between requests) must match."""
     from truebit_facade import __version__
 
@@ -442,7 +442,7 @@ def _as_built(http: httpx.Client, sent: httpx.Request) -> httpx.Request:
     if sent.content:
         ours["content-type"] = "application/json"
     url = sent.url.copy_with(query=None) if sent.url.query else sent.url
-    return http.build_request(sent.method, str(url), content=sent.content or None, headers=ours)
+    return client.build_request(sent.method, str(url), content=sent.content or None, headers=ours)
 
 
 @pytest.mark.parametrize(
@@ -459,16 +459,16 @@ def test_a_callers_client_sends_what_its_build_request_would(options: dict[str, 
     sent: list[tuple[httpx.Request, httpx.Request]] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
-        sent.append((request, _as_built(http, request)))  # the reference, as the client is now
+        sent.append((request, _as_built(client, request)))  # the reference, as the client is now
         if request.method == "POST":
             return httpx.Response(200, json={"executionId": "e1"})
         return httpx.Response(200, json=RUNNING)
 
-    with httpx.Client(transport=httpx.MockTransport(answer), **options) as http:
-        tb = _client("http://api.test/base", http_client=http)
+    with httpx.Client(transport=httpx.MockTransport(answer), **options) as client:
+        tb = _client("http://api.test/base", http_client=client)
         tb.functions.submit("ns", "fib", "5")
         tb.functions.get("e1")
-        http.headers["x-team"] = "red"  # the caller changes its client between requests
+        client.headers["x-team"] = "red"  # the caller changes its client between requests
         tb.functions.get("e1")
         tb.functions.get("e1", extra_headers={"x-trace": "t1"})
     assert [r.headers.get("x-team") for r, _ in sent][2:] == ["red", "red"]

@@ -21,7 +21,8 @@ outside what a worker cannot be trusted to enforce on itself:
 * **death**: a worker that dies (the kernel's OOM killer, a signal) raises :class:`WorkerCrashed`
   for its own run only.
 
-A killed or dead worker is replaced by the next run that needs one. :meth:`WorkerPool.close` kills
+One worker process, and the watch kept on it during a run, are ``_worker``'s. A killed or dead
+worker is replaced by the next run that needs one. :meth:`WorkerPool.close` kills
 every worker. The sandboxes of one process share one pool per size (:func:`shared_pool`, closed at
 exit), so a test suite that starts a sandbox per test starts its workers once; :class:`PoolShare` is
 one dispatcher's use of a pool: closing it ends that dispatcher's runs only (their workers are killed
@@ -38,18 +39,12 @@ import collections
 import contextlib
 import logging
 import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
 from ._wasm import MAX_CACHED_MODULES, RunResult
-from ._worker_process import BOOTSTRAP
+from ._worker import POLL_SECONDS, START_SECONDS, Ended, Watch, Worker, WorkerCrashed, WorkerStopped
 
 if TYPE_CHECKING:
     from ._config import TaskLimits
@@ -57,6 +52,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GRACE_SECONDS",
+    "POLL_SECONDS",
+    "START_SECONDS",
     "PoolShare",
     "WorkerCrashed",
     "WorkerPool",
@@ -70,21 +67,7 @@ logger = logging.getLogger("truebit_facade.sandbox")
 #: How long past its wall-clock limit a run may go before its worker is killed (the worker's own
 #: epoch deadline normally ends it at the limit, with the same reason).
 GRACE_SECONDS = 0.2
-#: How often a waiting run checks the worker's memory, its stop signal and its deadline.
-POLL_SECONDS = 0.05
-#: How long a new worker may take to say it is ready.
-START_SECONDS = 60.0
-_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _LINK_FAILURES_KEPT = 1024
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-class WorkerStopped(Exception):
-    """The run was abandoned because its dispatcher (or the pool) is stopping."""
-
-
-class WorkerCrashed(Exception):
-    """The worker process running the task died (a signal, the OOM killer, a fault of its own)."""
 
 
 def memory_backstop(limits: TaskLimits, configured: int | None = None) -> int:
@@ -97,146 +80,6 @@ def memory_backstop(limits: TaskLimits, configured: int | None = None) -> int:
     return (256 << 20) + 2 * held
 
 
-def _time_limit(limits: TaskLimits) -> RunResult:
-    reason = f"time limit: still running after {limits.wall_clock_seconds:g} s"
-    return RunResult(output=reason, execution_status="failed", gas_used=0, reason=reason)
-
-
-class _Ended(Exception):
-    """The pool ended the run from outside (time or memory): the result to report."""
-
-    def __init__(self, result: RunResult, counter: str) -> None:
-        super().__init__(result.reason)
-        self.result = result
-        self.counter = counter
-
-
-@dataclass(frozen=True)
-class _Watch:
-    """What the pool watches while a run goes (see the module docstring): the deadline (its wall clock
-    and the grace), its limits (for the reason), the memory backstop, its dispatcher's stop signal and
-    the pool itself (closed or not)."""
-
-    deadline: float
-    limits: TaskLimits
-    memory: int
-    stop: threading.Event | None
-    pool: WorkerPool
-
-    @property
-    def stopping(self) -> bool:
-        return self.pool.closed or (self.stop is not None and self.stop.is_set())
-
-
-class _Worker:
-    """One worker process and the parent's end of its socket."""
-
-    def __init__(self) -> None:
-        parent, child = socket.socketpair()
-        try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", BOOTSTRAP, str(child.fileno()), _PACKAGE_DIR],
-                pass_fds=(child.fileno(),),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-            )
-        except BaseException:
-            parent.close()
-            raise
-        finally:
-            child.close()
-        self.pid = self.process.pid
-        self.conn = Connection(parent.detach())
-        #: Task ids this worker has cached (it reports compiles and evictions, so this stays exact).
-        self.modules: collections.OrderedDict[str, None] = collections.OrderedDict()
-        if not self.conn.poll(START_SECONDS):
-            self.close()
-            raise WorkerCrashed(f"a worker process did not start within {START_SECONDS:g} s")
-        try:
-            self.conn.recv()
-        except (EOFError, OSError):
-            self.close()
-            raise WorkerCrashed(f"a worker process died while starting ({self._death()})") from None
-
-    @property
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def rss(self) -> int | None:
-        """Resident memory in bytes (``None`` where ``/proc`` is not available)."""
-        try:
-            with open(f"/proc/{self.pid}/statm", "rb") as statm:
-                return int(statm.read().split()[1]) * _PAGE
-        except (OSError, IndexError, ValueError):
-            return None
-
-    def kill(self) -> None:
-        with contextlib.suppress(OSError):
-            self.process.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(5)
-
-    def close(self) -> None:
-        self.kill()
-        with contextlib.suppress(OSError):
-            self.conn.close()
-
-    def _death(self) -> str:
-        try:
-            code = self.process.wait(2)
-        except subprocess.TimeoutExpired:
-            return "still running"
-        if code < 0:
-            with contextlib.suppress(ValueError):
-                name = signal.Signals(-code).name
-                hint = " (out of memory, or killed from outside)" if -code == signal.SIGKILL else ""
-                return f"killed by {name}{hint}"
-            return f"killed by signal {-code}"
-        return f"exit code {code}"
-
-    def execute(self, task: FunctionTask, message: tuple[Any, ...], watch: _Watch) -> tuple[Any, ...]:
-        """Send the run and wait for its answer, ending it from outside if it must (see the module
-        docstring). Raises :class:`_Ended`, :class:`WorkerStopped` or :class:`WorkerCrashed`."""
-        known = task.task_id in self.modules
-        self._send((task.task_id, b"" if known else task.wasm, *message))
-        while True:
-            reply = self._wait(watch)
-            if reply[0] != "need":
-                return reply
-            self._send((task.task_id, task.wasm, *message))
-
-    def _send(self, message: tuple[Any, ...]) -> None:
-        try:
-            self.conn.send(message)
-        except (BrokenPipeError, OSError) as exc:
-            raise WorkerCrashed(f"the worker process running the task died ({self._death()})") from exc
-
-    def _wait(self, watch: _Watch) -> tuple[Any, ...]:
-        while True:
-            left = watch.deadline - time.monotonic()
-            if self.conn.poll(min(POLL_SECONDS, max(left, 0.0))):
-                try:
-                    reply: tuple[Any, ...] = self.conn.recv()
-                    return reply
-                except (EOFError, OSError):
-                    if watch.stopping:
-                        raise WorkerStopped("the sandbox stopped before the run ended") from None
-                    raise WorkerCrashed(
-                        f"the worker process running the task died ({self._death()})"
-                    ) from None
-            if watch.stopping:
-                raise WorkerStopped("the sandbox stopped before the run ended")
-            if time.monotonic() >= watch.deadline:
-                raise _Ended(_time_limit(watch.limits), "timeLimitKills")
-            rss = self.rss()
-            if rss is not None and rss > watch.memory:
-                reason = (
-                    f"memory limit: the worker running the task reached {rss >> 20} MiB "
-                    f"(backstop {watch.memory >> 20} MiB)"
-                )
-                raise _Ended(RunResult(reason, "failed", 0, reason), "memoryKills")
-
-
 class WorkerPool:
     """Up to ``size`` worker processes running function tasks (see the module docstring); thread-safe:
     :meth:`run` blocks its calling thread until the run ends."""
@@ -246,9 +89,9 @@ class WorkerPool:
         if self.size < 1:
             raise ValueError("a worker pool needs at least one worker")
         self._cond = threading.Condition()
-        self._idle: list[_Worker] = []
-        self._workers: set[_Worker] = set()
-        self._busy: set[_Worker] = set()
+        self._idle: list[Worker] = []
+        self._workers: set[Worker] = set()
+        self._busy: set[Worker] = set()
         self._starting = 0
         self._waiting = 0
         self._warmers: list[threading.Thread] = []
@@ -292,10 +135,10 @@ class WorkerPool:
                 return
             self._release(worker, healthy=True)
 
-    def _start_worker(self) -> _Worker:
+    def _start_worker(self) -> Worker:
         """A new worker (``_starting`` already counts it)."""
         try:
-            worker = _Worker()
+            worker = Worker()
         except BaseException:
             with self._cond:
                 self._starting -= 1
@@ -311,7 +154,7 @@ class WorkerPool:
             raise WorkerStopped("the worker pool is closed")
         return worker
 
-    def _acquire(self, task_id: str, stop: threading.Event | None) -> _Worker:
+    def _acquire(self, task_id: str, stop: threading.Event | None) -> Worker:
         with self._cond:
             self._waiting += 1
             try:
@@ -333,7 +176,7 @@ class WorkerPool:
                 self._waiting -= 1
         return self._start_worker()
 
-    def _release(self, worker: _Worker, *, healthy: bool) -> None:
+    def _release(self, worker: Worker, *, healthy: bool) -> None:
         with self._cond:
             if healthy and not self.closed and worker.alive:
                 self._idle.append(worker)
@@ -341,7 +184,7 @@ class WorkerPool:
                 return
         self._retire(worker)
 
-    def _retire(self, worker: _Worker) -> None:
+    def _retire(self, worker: Worker) -> None:
         worker.close()
         with self._cond:
             self._workers.discard(worker)
@@ -374,16 +217,16 @@ class WorkerPool:
         with self._cond:
             self._busy.add(worker)
         try:
-            watch = _Watch(
+            watch = Watch(
                 deadline=started + limits.wall_clock_seconds + GRACE_SECONDS,
                 limits=limits,
                 memory=memory_backstop(limits, memory_bytes),
                 stop=stop,
-                pool=self,
+                pool_closed=lambda: self.closed,
             )
             reply = worker.execute(task, (input_text, gas_limit, dict(vars(limits)), started), watch)
             healthy = True
-        except _Ended as ended:
+        except Ended as ended:
             with self._cond:
                 self.counters[ended.counter] += 1
             logger.info("worker %d killed: %s", worker.pid, ended.result.reason)
