@@ -76,11 +76,13 @@ class Inputs:
         job.call(value)  # an API call that is not a mapping is refused here, before anything is written
         digest = item_digest(ledger.salt, job, value)
         secrets = item_secrets(job, value)
-        found = ledger.lookup(key)
-        if found is None:
-            own = job.kind == "api" and bool(isinstance(value, dict) and value.get("headers"))
-            self._next = (ledger.insert(key, digest, self._run, own_headers=own), key, value, secrets, 0)
+        own = job.kind == "api" and bool(isinstance(value, dict) and value.get("headers"))
+        new = ledger.insert_new(key, digest, self._run, own_headers=own)
+        if new is not None:
+            self._next = (new, key, value, secrets, 0)
             return
+        found = ledger.lookup(key)
+        assert found is not None
         seq, recorded, state, seen = found
         if seen == self._run:
             raise DuplicateKeyError(key)

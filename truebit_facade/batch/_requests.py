@@ -162,14 +162,15 @@ class Requests:
         elif hold is False:
             self._hold.plain(now - execution.started)
         self.submitted += 1
-        self._deferred.mark_submitted(execution.seq, execution.execution_id, self._wall())
+        if result is None:
+            self._deferred.mark_submitted(execution.seq, execution.execution_id, self._wall())
         self._emit(BatchEvent("submitted", execution.key, execution.seq, execution.execution_id))
         if result is None:
             self._planner.submitted(execution, now)
-        else:
+        else:  # the id and the result in one write
             self._planner.submit_ended()
             self.ended += 1
-            self._finished(execution, result)
+            self._finished(execution, result, submitted=(execution.execution_id, self._wall()))
 
     def _submit_failed(self, pending: Pending, exc: TruebitError) -> None:
         seq, key, value, secrets, tries = pending
@@ -236,7 +237,9 @@ class Requests:
         finally:
             self._wake()
 
-    def _finished(self, execution: OpenExecution, result: Any) -> None:
+    def _finished(
+        self, execution: OpenExecution, result: Any, *, submitted: tuple[str, float] | None = None
+    ) -> None:
         secrets = execution.secrets + self._client_secrets  # the API key too: a task may echo it
         if isinstance(result, FunctionResult):
             status, output = result.raw.get("verificationStatus"), result.output
@@ -255,6 +258,7 @@ class Requests:
             raw=raw,
             reads=execution.reads,
             at=self._wall(),
+            submitted=submitted,
         )
         self._emit(
             BatchEvent(
