@@ -3,9 +3,9 @@
 One loop and one task per request in flight (never one per execution): the planner's heap says
 which execution to read next; the inputs are matched to their rows by :mod:`._inputs`, the answers
 handled by :mod:`._requests`, the writes committed by :mod:`._commits`. A submit's ``submitting`` mark
-is committed before its POST starts: submits wait in a group for one commit, at most
-:data:`GROUP_WAIT`, and only while enough requests are in flight to keep the service busy (a commit
-per submit would cost the client more than the submit). Every other write (an execution id, a
+is committed before its POST starts: submits wait in a group (half of ``concurrency``) for one
+commit, at most :data:`GROUP_WAIT`, and only while enough requests are in flight to keep the service
+busy (a commit per submit would cost the client more than the submit). Every other write (an execution id, a
 result) is committed with the next such commit, or within :data:`COMMIT_INTERVAL`, and every event is
 emitted after the commit that made it durable.
 
@@ -47,7 +47,7 @@ __all__ = ["COMMIT_INTERVAL", "GROUP_WAIT", "Driver"]
 #: The longest a write other than a submit's mark waits for its commit (ids, results, events).
 COMMIT_INTERVAL = 0.1
 #: The longest a submit waits for others to share its commit (see ``Driver._release_due``).
-GROUP_WAIT = 0.005
+GROUP_WAIT = 0.02
 
 
 class Driver(Inputs, Requests):
@@ -94,7 +94,7 @@ class Driver(Inputs, Requests):
         # Submits marked in the open transaction, waiting for the commit that lets them start.
         self._queued: list[tuple[Any, list[bool], Callable[[], None]]] = []
         self._queued_at = 0.0
-        self._group = max(1, planner.concurrency // 4)
+        self._group = max(1, planner.concurrency // 2)
         self._cancelled = False
         self._woken = False
         self._fatal: BaseException | None = None
