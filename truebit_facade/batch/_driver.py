@@ -1,10 +1,13 @@
 """The async driver of a batch: it asks the planner what to do, writes the ledger, does the I/O.
 
 One loop and one task per request in flight (never one per execution): the planner's heap says
-which execution to read next. A submit's ``submitting`` mark is committed before its POST starts (the
-loop commits once per round that starts submits, then starts them); every other write (an execution
-id, a result) is committed with the next such commit, or within :data:`COMMIT_INTERVAL`, and every
-event is emitted after the commit that made it durable.
+which execution to read next; the inputs are matched to their rows by :mod:`._inputs`, the answers
+handled by :mod:`._requests`, the writes committed by :mod:`._commits`. A submit's ``submitting`` mark
+is committed before its POST starts: submits wait in a group (half of ``concurrency``) for one
+commit, at most :data:`GROUP_WAIT`, and only while enough requests are in flight to keep the service
+busy (a commit per submit would cost the client more than the submit). Every other write (an execution id, a
+result) is committed with the next such commit, or within :data:`COMMIT_INTERVAL`, and every event is
+emitted after the commit that made it durable.
 
 Ending (see :class:`~._control.RunControl`): a *stop* (``Batch.stop()``, a first Ctrl-C, a first
 cancellation, a bad input, an error) starts nothing new and lets the requests in flight end within
@@ -18,13 +21,13 @@ import asyncio
 import functools
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .. import ValidationError
+from ._commits import Commits
 from ._control import ABANDON, STOP, RunControl
 from ._hold import HoldChoice
-from ._items import Job, item_digest, item_secrets, key_of
+from ._inputs import Inputs
+from ._items import Job
 from ._ledger import Ledger
 from ._plan import (
     Adopt,
@@ -35,35 +38,19 @@ from ._plan import (
     Sleep,
     Submit,
 )
-from ._records import BatchEvent, BatchSummary, DuplicateKeyError, InputChangedError, LedgerError, RowState
+from ._records import BatchEvent, BatchSummary, LedgerError, RowState
 from ._requests import Pending, Requests
 from ._transport import BatchTransport
 
-__all__ = ["COMMIT_INTERVAL", "Driver"]
+__all__ = ["COMMIT_INTERVAL", "GROUP_WAIT", "Driver"]
 
 #: The longest a write other than a submit's mark waits for its commit (ids, results, events).
 COMMIT_INTERVAL = 0.1
+#: The longest a submit waits for others to share its commit (see ``Driver._release_due``).
+GROUP_WAIT = 0.02
 
 
-class _Deferred:
-    """The ledger's writes as the request tasks make them: recorded, and applied by the loop's own
-    task (:meth:`Driver._apply`), so that only one task ever touches the connection, and a commit can
-    run in a thread while the requests in flight go on."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        self._ledger = ledger
-        self.writes: list[tuple[Callable[..., None], tuple[Any, ...], dict[str, Any]]] = []
-
-    def __getattr__(self, name: str) -> Callable[..., None]:
-        method = getattr(self._ledger, name)
-
-        def record(*args: Any, **kwargs: Any) -> None:
-            self.writes.append((method, args, kwargs))
-
-        return record
-
-
-class Driver(Requests):
+class Driver(Inputs, Requests):
     """One run of a batch over ``ledger``; see the module docstring. ``clock`` is the planner's
     (monotonic) clock, ``wall`` the time stamps written to the ledger (they outlive the process)."""
 
@@ -102,11 +89,12 @@ class Driver(Requests):
         self._next: Pending | None = None  # the next input to submit
         self._adopt_next: OpenExecution | None = None  # or the next execution to resume
         self._sweep_after = 0
-        self._events: list[BatchEvent] = []  # made with writes not yet applied
-        self._applied: list[BatchEvent] = []  # their writes applied, not yet committed
-        self._durable: list[BatchEvent] = []  # committed: to emit
-        self._deferred = _Deferred(ledger)
-        self._committer: Any = None
+        self._writes = Commits(ledger)
+        self._deferred = self._writes.deferred
+        # Submits marked in the open transaction, waiting for the commit that lets them start.
+        self._queued: list[tuple[Any, list[bool], Callable[[], None]]] = []
+        self._queued_at = 0.0
+        self._group = max(1, planner.concurrency // 2)
         self._cancelled = False
         self._woken = False
         self._fatal: BaseException | None = None
@@ -151,6 +139,7 @@ class Driver(Requests):
             # starts; what is in flight is abandoned (it cannot be committed reliably).
             self._fail(exc)
             self._escalate(ABANDON)
+            self._unsend(self._queued)
             await self._drain()
             raise
         finally:
@@ -167,14 +156,19 @@ class Driver(Requests):
         ledger.recover()
         self._committed_at = self._clock()
         for row in ledger.rows(state=RowState.IN_DOUBT):
-            self._durable.append(BatchEvent("in_doubt", row.key, row.seq, row.execution_id, error=row.error))
+            self._writes.emit(
+                BatchEvent("in_doubt", row.key, row.seq, row.execution_id, error=row.error), durable=True
+            )
             self._flush()
 
     async def _round(self) -> Any:
         """Plan until the planner says wait; apply the requests' writes; commit (before any submit
-        of the round starts); start the round's requests; emit what the commit made durable."""
-        planner, ledger = self._planner, self._ledger
-        submits: list[Any] = []
+        of the round starts); start the round's requests; emit what the commit made durable.
+
+        Submits are started in groups (:meth:`_release_due`): a freed slot's submit waits, briefly,
+        for a few more to share its commit, while enough requests are in flight to keep the service
+        busy. Status reads start at once (nothing needs to be on disk before them)."""
+        planner, ledger, queued = self._planner, self._ledger, self._queued
         reads: list[Any] = []
         self._woken = False  # what woke the loop is seen by this round's planning
         while True:
@@ -183,62 +177,60 @@ class Driver(Requests):
             if isinstance(action, Adopt):
                 self._sweep(action.limit)
             elif isinstance(action, Submit):
-                submits.append(self._start_submit(action.retry))
+                if not queued:
+                    self._queued_at = self._clock()
+                queued.append(self._start_submit(action.retry))
             elif isinstance(action, Read):
                 reads.append(self._start_read(action.execution))
             else:
                 break
-        self._apply()
+        if queued and self._level >= STOP:  # stopping: the submits not started never will be
+            self._unsend(queued)
+            self._woken = True
+        self._writes.apply()
         now = self._clock()
-        due = bool(submits) or isinstance(action, Done) or now - self._committed_at >= COMMIT_INTERVAL
+        release = bool(queued) and self._release_due(now)
+        due = release or isinstance(action, Done) or now - self._committed_at >= COMMIT_INTERVAL
         if ledger.dirty and due:
             try:
-                await self._commit()
+                await self._writes.commit(self._on_cancel)
             except BaseException:
-                for coroutine, _, unsent in (*submits, *reads):
-                    coroutine.close()  # never started: their rows stay as last committed
-                    unsent()
+                self._unsend(queued)  # never started: their rows stay as last committed
+                self._unsend(reads)
                 raise
             self._committed_at = now
         if self._level >= ABANDON:  # abandoned during the commit: these never start
-            for coroutine, _, unsent in (*submits, *reads):
-                coroutine.close()
-                unsent()
-            submits, reads = [], []
-        for coroutine, started, unsent in (*submits, *reads):
+            self._unsend(queued)
+            self._unsend(reads)
+            release = False
+        starting = reads
+        if release:
+            starting = [*queued, *reads]
+            queued.clear()
+        for coroutine, started, unsent in starting:
             task = asyncio.ensure_future(coroutine)
             self._tasks.add(task)
             task.add_done_callback(functools.partial(self._settled, started, unsent))
         self._flush()  # last: a callback that raises must find the round's requests started
         return action
 
-    def _apply(self) -> None:
-        """The requests' writes into the open transaction (their events then await its commit)."""
-        writes, self._deferred.writes = self._deferred.writes, []
-        for method, args, kwargs in writes:
-            method(*args, **kwargs)
-        self._applied.extend(self._events)
-        self._events = []
+    def _release_due(self, now: float) -> bool:
+        """Whether the submits waiting for a commit go now: enough of them to share it, too few
+        requests running to keep the service busy without them, or the first has waited long enough."""
+        waiting = len(self._queued)
+        running = self._planner.in_flight - waiting
+        return (
+            waiting >= self._group
+            or running <= self._planner.concurrency // 2
+            or now - self._queued_at >= GROUP_WAIT
+        )
 
-    async def _commit(self) -> None:
-        """Commit in a thread of its own: the requests in flight go on meanwhile (their writes wait in
-        :class:`_Deferred`), and the loop is not frozen for a disk flush. Cancelled meanwhile, it
-        still waits for the commit (nothing may touch the connection during it) and counts the
-        cancellation as a stop."""
-        if self._committer is None:
-            self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="truebit-ledger")
-        done = asyncio.get_running_loop().run_in_executor(self._committer, self._ledger.commit)
-        while True:
-            try:
-                await asyncio.shield(done)
-                break
-            except asyncio.CancelledError:
-                if done.done() and not done.cancelled():
-                    done.result()
-                    break
-                self._on_cancel()
-        self._durable.extend(self._applied)
-        self._applied = []
+    @staticmethod
+    def _unsend(requests: list[Any]) -> None:
+        for coroutine, _, unsent in requests:
+            coroutine.close()
+            unsent()
+        requests.clear()
 
     def _on_cancel(self) -> None:
         # The task running the batch was cancelled: the first time, a graceful stop; the next, the
@@ -258,7 +250,10 @@ class Driver(Requests):
     async def _pause(self, action: Any) -> None:
         """Until a request ends, ``action``'s time comes, or (writes pending) the commit is due."""
         timeout = action.until - self._clock() if isinstance(action, Sleep) else None
-        if self._ledger.dirty or self._events or self._applied or self._deferred.writes:
+        if self._queued:
+            left = max(0.0, self._queued_at + GROUP_WAIT - self._clock())
+            timeout = left if timeout is None else min(timeout, left)
+        if self._writes.pending:
             left = max(0.0, self._committed_at + COMMIT_INTERVAL - self._clock())
             timeout = left if timeout is None else min(timeout, left)
         if self._woken or (timeout is not None and timeout <= 0):
@@ -306,20 +301,14 @@ class Driver(Requests):
         self._control.detach()
         if self._hold_timer is not None:
             self._hold_timer.cancel()
-        if self._committer is not None:
-            self._committer.shutdown(wait=True)
-            self._committer = None
-        ledger = self._ledger
+        self._writes.close()
         try:
-            self._apply()
             for execution in self._planner.open_executions():
-                ledger.add_reads(execution.seq, execution.reads)
-            ledger.commit()
+                self._deferred.add_reads(execution.seq, execution.reads)
+            self._writes.commit_now()
         except LedgerError as exc:
             self._fail(exc)
         else:
-            self._durable.extend(self._applied)
-            self._applied = []
             self._flush()
 
     # --- stopping ------------------------------------------------------------------------------------
@@ -368,83 +357,10 @@ class Driver(Requests):
         )
 
     def _emit(self, event: BatchEvent) -> None:
-        self._events.append(event)
+        self._writes.emit(event)
 
     def _flush(self) -> None:
-        events, self._durable = self._durable, []
+        events = self._writes.durable()
         if self._on_event is not None:
             for event in events:
                 self._on_event(event)
-
-    # --- inputs ------------------------------------------------------------------------------------
-
-    def _fill(self) -> None:
-        """Read inputs until one needs a submit (``_next``), matching each to its row; an input whose
-        execution an earlier run submitted is resumed here, when there is room for it."""
-        planner = self._planner
-        while self._fatal is None and self._level < STOP and self._next is None:
-            if self._adopt_next is not None:
-                if not planner.has_room:
-                    return
-                planner.adopt([self._adopt_next], self._clock())
-                self._adopt_next = None
-            if self._exhausted:
-                return
-            try:
-                self._match(next(self._items))
-            except StopIteration:
-                self._exhausted = True
-                planner.sweep()
-                return
-            except LedgerError as exc:
-                self._fail(exc)
-            except Exception as exc:  # a bad input, or the input stream itself failing: stop
-                self._fail(exc if isinstance(exc, ValidationError) else _stream_error(exc))
-
-    def _match(self, item: Any) -> None:
-        ledger, job = self._ledger, self._job
-        key, value = key_of(item, self._position)  # checked before anything is written
-        self._position += 1
-        job.call(value)  # an API call that is not a mapping is refused here, before anything is written
-        digest = item_digest(ledger.salt, job, value)
-        secrets = item_secrets(job, value)
-        found = ledger.lookup(key)
-        if found is None:
-            own = job.kind == "api" and bool(isinstance(value, dict) and value.get("headers"))
-            self._next = (ledger.insert(key, digest, self._run, own_headers=own), key, value, secrets, 0)
-            return
-        seq, recorded, state, seen = found
-        if seen == self._run:
-            raise DuplicateKeyError(key)
-        if recorded != digest:
-            raise InputChangedError(key)
-        ledger.mark_seen(seq, self._run)
-        if state is RowState.PENDING or (state is RowState.IN_DOUBT and self._resubmit):
-            self._next = (seq, key, value, secrets, 0)
-        elif state is RowState.SUBMITTED:
-            row = ledger.get(key)
-            assert row is not None and row.execution_id is not None
-            self._adopt_next = self._resumed(seq, key, row.execution_id, None, secrets)
-
-    def _resumed(
-        self, seq: int, key: str, execution_id: str, submitted_at: float | None, secrets: tuple[str, ...]
-    ) -> OpenExecution:
-        # The poll schedule goes by the execution's age, which outlives the process: wall clock.
-        age = 0.0 if submitted_at is None else max(0.0, self._wall() - submitted_at)
-        return OpenExecution(seq, key, execution_id, self._clock() - age, secrets=secrets)
-
-    def _sweep(self, limit: int) -> None:
-        """A page of executions of earlier runs that this run's inputs did not mention."""
-        rows = self._ledger.open_executions(self._run, self._sweep_after, limit)
-        if rows:
-            self._sweep_after = rows[-1][0]
-        shared = item_secrets(self._job, {})
-        found = [self._resumed(seq, key, eid, at, shared) for seq, key, eid, at in rows]
-        self._planner.adopt(found, self._clock(), exhausted=len(rows) < limit)
-
-
-def _stream_error(exc: Exception) -> ValidationError:
-    """The input stream failed (a generator raising, a file that is not text): a bad input."""
-    error = ValidationError("inputs", f"reading the inputs failed: {type(exc).__name__}: {exc}")
-    error.__cause__ = exc
-    return error

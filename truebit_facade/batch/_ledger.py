@@ -268,6 +268,16 @@ class Ledger:
         assert cur.lastrowid is not None
         return cur.lastrowid
 
+    def insert_new(self, key: str, digest: str, run: int, *, own_headers: bool = False) -> int | None:
+        """:meth:`insert` when ``key`` has no row yet (its ``seq``), else ``None`` (nothing written):
+        one statement for a new key instead of a :meth:`lookup` and an insert."""
+        cur = self._write(
+            "INSERT INTO rows (key, digest, state, seen, own_headers) VALUES (?, ?, 'pending', ?, ?) "
+            "ON CONFLICT (key) DO NOTHING",
+            (key, digest, run, int(own_headers)),
+        )
+        return cur.lastrowid if cur.rowcount == 1 else None
+
     def mark_seen(self, seq: int, run: int) -> None:
         self._write("UPDATE rows SET seen = ? WHERE seq = ?", (run, seq))
 
@@ -294,12 +304,36 @@ class Ledger:
         return self._done_seq
 
     def mark_finished(
-        self, seq: int, *, ok: bool, status: str | None, output: Any, raw: Any, reads: int, at: float
+        self,
+        seq: int,
+        *,
+        ok: bool,
+        status: str | None,
+        output: Any,
+        raw: Any,
+        reads: int,
+        at: float,
+        submitted: tuple[str, float] | None = None,
     ) -> None:
+        """``submitted``: the execution id and its time, when they come with the result (a held
+        submit): :meth:`mark_submitted` and this in one statement."""
+        eid, submitted_at = submitted if submitted is not None else (None, None)
         self._write(
             "UPDATE rows SET state = 'finished', ok = ?, status = ?, output = ?, result = ?, error = NULL, "
-            "reads = reads + ?, finished_at = ?, done_seq = ? WHERE seq = ?",
-            (int(ok), status, _dump(output), _dump(raw), reads, at, self._next_done(), seq),
+            "reads = reads + ?, finished_at = ?, done_seq = ?, execution_id = COALESCE(?, execution_id), "
+            "submitted_at = COALESCE(?, submitted_at) WHERE seq = ?",
+            (
+                int(ok),
+                status,
+                _dump(output),
+                _dump(raw),
+                reads,
+                at,
+                self._next_done(),
+                eid,
+                submitted_at,
+                seq,
+            ),
         )
 
     def mark_failed(self, seq: int, error: dict[str, Any], *, reads: int, at: float) -> None:

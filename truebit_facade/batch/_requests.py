@@ -102,11 +102,12 @@ class Requests:
         return self._read(execution, started), started, unsent
 
     async def _submit(self, pending: Pending, started: list[bool], hold: bool, began: float) -> None:
-        """``began``: when the submit was planned (what the hold choice times it from)."""
+        """``began``: when the submit was planned (what the hold choice knows it by); its time is
+        taken from when it starts (it may wait for others to share its commit)."""
         started[0] = True
         seq, key, value, secrets, _ = pending
         planner, ledger = self._planner, self._deferred
-        execution = OpenExecution(seq, key, "", began, secrets=secrets)
+        execution = OpenExecution(seq, key, "", self._clock(), secrets=secrets)
         try:
             try:
                 answer = await self._transport.submit(self._job, value, hold=hold)
@@ -122,7 +123,7 @@ class Requests:
                 execution_id = getattr(exc, "execution_id", None)
                 if isinstance(execution_id, str) and getattr(exc, "may_have_submitted", False):
                     # Submitted under that id, its answer unreadable: read its status, as any other.
-                    self._submitted(execution, execution_id, None)
+                    self._submitted(execution, execution_id, None, began)
                 else:
                     self._submit_failed(pending, exc)
             except Exception as exc:  # a bug below us, after the POST may have gone: in doubt, and stop
@@ -133,7 +134,7 @@ class Requests:
                 self._emit(BatchEvent("in_doubt", key, seq, error=error))
                 self._fail(exc)
             else:
-                self._submitted(execution, answer, hold)
+                self._submitted(execution, answer, hold, began)
         except LedgerError as exc:
             self._fail(exc)
         finally:
@@ -144,26 +145,32 @@ class Requests:
             self._hold.ended(began, seconds)
 
     def _submitted(
-        self, execution: OpenExecution, answer: str | FunctionResult | ApiTaskResult, hold: bool | None
+        self,
+        execution: OpenExecution,
+        answer: str | FunctionResult | ApiTaskResult,
+        hold: bool | None,
+        planned: float,
     ) -> None:
         """A submit answered: with the id (read its status later), or with the result (a hold).
-        ``hold``: whether it was held, or ``None`` when its time says nothing (an unreadable answer)."""
+        ``hold``: whether it was held, or ``None`` when its time says nothing (an unreadable answer);
+        ``planned``: when it was planned (what the hold choice knows it by)."""
         now = self._clock()
         result = None if isinstance(answer, str) else answer
         execution.execution_id = answer if isinstance(answer, str) else answer.execution_id
         if hold:
-            self._held(hold, execution.started, math.inf if result is None else now - execution.started)
+            self._held(hold, planned, math.inf if result is None else now - execution.started)
         elif hold is False:
             self._hold.plain(now - execution.started)
         self.submitted += 1
-        self._deferred.mark_submitted(execution.seq, execution.execution_id, self._wall())
+        if result is None:
+            self._deferred.mark_submitted(execution.seq, execution.execution_id, self._wall())
         self._emit(BatchEvent("submitted", execution.key, execution.seq, execution.execution_id))
         if result is None:
             self._planner.submitted(execution, now)
-        else:
+        else:  # the id and the result in one write
             self._planner.submit_ended()
             self.ended += 1
-            self._finished(execution, result)
+            self._finished(execution, result, submitted=(execution.execution_id, self._wall()))
 
     def _submit_failed(self, pending: Pending, exc: TruebitError) -> None:
         seq, key, value, secrets, tries = pending
@@ -230,7 +237,9 @@ class Requests:
         finally:
             self._wake()
 
-    def _finished(self, execution: OpenExecution, result: Any) -> None:
+    def _finished(
+        self, execution: OpenExecution, result: Any, *, submitted: tuple[str, float] | None = None
+    ) -> None:
         secrets = execution.secrets + self._client_secrets  # the API key too: a task may echo it
         if isinstance(result, FunctionResult):
             status, output = result.raw.get("verificationStatus"), result.output
@@ -249,6 +258,7 @@ class Requests:
             raw=raw,
             reads=execution.reads,
             at=self._wall(),
+            submitted=submitted,
         )
         self._emit(
             BatchEvent(
