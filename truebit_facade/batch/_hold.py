@@ -18,8 +18,9 @@ is at most ``max(2 median(r), 2C / R, QUICK)``. Held submits still in flight and
 that count at their age, so slow tasks turn holding off before they end. :data:`QUICK` is the floor
 where nothing is known yet, and where the client's own CPU, not a slot, is what runs out first: a
 second request costs more of it than 50 ms of a waiting slot. Otherwise it submits in async mode with
-one held submit (a probe) at a time: back to back for the first :data:`LEARN`, then one every
-:data:`PROBE_EVERY` submits, so a batch whose tasks become quick finds out.
+one held submit (a probe) at a time: back to back for the first :data:`LEARN` and while the median
+held submit is quick (a blip, not slow tasks, turned holding off), else one every :data:`PROBE_EVERY`
+submits, so a batch whose tasks become quick finds out.
 """
 
 from __future__ import annotations
@@ -106,7 +107,10 @@ class HoldChoice:
         if self._fixed is False:
             return False
         self._since_probe += 1
-        learning = len(self._times) < LEARN  # probe back to back until a few held ones are known
+        # Back to back until a few held ones are known, and while the typical one is quick: then a
+        # blip (one stalled hold among quick ones) turned holding off, and quick probes soon push
+        # it out of the window, where one probe every PROBE_EVERY would keep it there for long.
+        learning = len(self._times) < LEARN or statistics.median(self._times) <= self._worth()
         if self._probing or not (learning or self._since_probe >= PROBE_EVERY):
             return False
         if not self._times and not self._out:  # the very first probe of the batch
