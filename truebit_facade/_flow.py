@@ -29,7 +29,6 @@ The rules, each decided in one place:
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
 from typing import Final, Generic, TypeVar
 
 from . import _failures as fail
@@ -53,30 +52,46 @@ MIN_ATTEMPT: Final[float] = 0.5
 MAX_WAIT: Final[float] = 86400.0
 
 
-@dataclass
+# The records below are plain classes with slots, not dataclasses: made on every request, they
+# cost nothing to define (a dataclass costs its exec'd methods at import) and little to make.
+
+
 class Limits:
     """What one attempt may take: ``queue`` seconds waiting for a free connection of the pool (the
     call's deadline; ``None``: no bound), then ``connect`` seconds to connect and ``total`` seconds of
     wall-clock time for the whole exchange (``None``: no bound), and ``max_bytes`` of body."""
 
-    connect: float
-    total: float | None
-    max_bytes: int
-    queue: float | None = None
+    __slots__ = ("connect", "max_bytes", "queue", "total")
+
+    def __init__(
+        self, connect: float, total: float | None, max_bytes: int, queue: float | None = None
+    ) -> None:
+        self.connect, self.total, self.max_bytes, self.queue = connect, total, max_bytes, queue
+
+    def __repr__(self) -> str:
+        return f"Limits(connect={self.connect!r}, total={self.total!r}, max_bytes={self.max_bytes!r}, queue={self.queue!r})"
 
 
-@dataclass
 class Send:
-    request: WireRequest
-    limits: Limits
-    attempt: int = 1
+    __slots__ = ("attempt", "limits", "request")
+
+    def __init__(self, request: WireRequest, limits: Limits, attempt: int = 1) -> None:
+        self.request, self.limits, self.attempt = request, limits, attempt
+
+    def __repr__(self) -> str:
+        return f"Send({self.request!r}, {self.limits!r}, attempt={self.attempt!r})"
 
 
-@dataclass
 class Sleep:
-    seconds: float
-    #: Why, for the driver's log: a retry names the failure (already scrubbed), a poll says so.
-    why: str = ""
+    __slots__ = ("seconds", "why")
+
+    def __init__(self, seconds: float, why: str = "") -> None:
+        self.seconds = seconds
+        #: Why, for the driver's log: a retry names the failure (already scrubbed), a poll says so.
+        self.why = why
+
+    def __repr__(self) -> str:
+        return f"Sleep({self.seconds!r}, {self.why!r})"
 
 
 class _Interrupted:
@@ -92,17 +107,25 @@ Reply = Answer | Failure | _Interrupted | None
 Flow = Generator[Effect, Reply, T]
 
 
-@dataclass
 class Progress:
     """What a call has learnt so far, readable by its driver when the call is torn down (Ctrl-C):
     the execution id once known, and whether an execute request is in flight (then the id, if the
     service assigns one, comes only with its answer). ``id_from_execute``: the id came with this
     call's execute answer (so a later 404 is neither a wrong base URL nor the other kind's id)."""
 
-    kind: TaskKind | None = None
-    execution_id: str | None = None
-    submitting: bool = False
-    id_from_execute: bool = False
+    __slots__ = ("execution_id", "id_from_execute", "kind", "submitting")
+
+    def __init__(self) -> None:
+        self.kind: TaskKind | None = None
+        self.execution_id: str | None = None
+        self.submitting = False
+        self.id_from_execute = False
+
+    def __repr__(self) -> str:
+        return (
+            f"Progress(kind={self.kind!r}, execution_id={self.execution_id!r}, "
+            f"submitting={self.submitting!r}, id_from_execute={self.id_from_execute!r})"
+        )
 
 
 class _OutOfTime(Exception):
@@ -124,16 +147,18 @@ def _do(effect: Effect, progress: Progress) -> Generator[Effect, Reply, Answer |
     return reply
 
 
-@dataclass
 class _Context(Generic[R]):
     """What the sub-flows of one call share: the client's settings, the task kind, the call's
     deadline, the secrets it knows and what it has learnt."""
 
-    settings: Settings
-    kind: Kind[R]
-    deadline: Deadline
-    book: SecretBook
-    progress: Progress
+    __slots__ = ("book", "deadline", "kind", "progress", "settings")
+
+    def __init__(
+        self, settings: Settings, kind: Kind[R], deadline: Deadline, book: SecretBook, progress: Progress
+    ) -> None:
+        self.settings = settings
+        self.kind: Kind[R] = kind
+        self.deadline, self.book, self.progress = deadline, book, progress
 
     def limits(self, *, hold: bool = False) -> Limits:
         settings = self.settings

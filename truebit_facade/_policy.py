@@ -213,11 +213,16 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-@dataclass
 class Deadline:
     """An overall deadline on a monotonic clock; ``None`` means no deadline (explicitly)."""
 
-    at: float | None
+    __slots__ = ("at",)
+
+    def __init__(self, at: float | None) -> None:
+        self.at = at
+
+    def __repr__(self) -> str:
+        return f"Deadline({self.at!r})"
 
     @classmethod
     def after(cls, timeout: float | None, now: float) -> Deadline:

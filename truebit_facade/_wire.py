@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -47,47 +46,69 @@ Operation = Literal["execute", "status"]
 FailureReason = Literal["connect", "timeout", "dropped", "too_large", "unreadable"]
 
 
-@dataclass
-class WireRequest:
-    """One request, ready to send: what the generated endpoint module says, serialised once."""
+# Plain classes with slots, not dataclasses: made for every request, and free to define at import.
 
-    method: str
-    path: str
-    op: Operation
-    kind: TaskKind
-    content: bytes | None = field(default=None, repr=False)  # may carry input.headers values
-    execution_id: str | None = None
-    sync: bool = False
-    #: Values that must never be logged or echoed: the ``input.headers`` values of an API task and
-    #: the values of ``extra_headers``.
-    secrets: tuple[str, ...] = field(default=(), repr=False)
-    #: ``extra_headers`` of the call, sent with this request.
-    headers: dict[str, str] | None = field(default=None, repr=False)
+
+class WireRequest:
+    """One request, ready to send: what the generated endpoint module says, serialised once.
+    ``content`` may carry ``input.headers`` values; ``secrets`` are values that must never be logged
+    or echoed (the ``input.headers`` values of an API task and the values of ``extra_headers``);
+    ``headers`` are the call's ``extra_headers``, sent with this request. None of those three is in
+    the repr."""
+
+    __slots__ = ("content", "execution_id", "headers", "kind", "method", "op", "path", "secrets", "sync")
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        op: Operation,
+        kind: TaskKind,
+        content: bytes | None = None,
+        execution_id: str | None = None,
+        sync: bool = False,
+        secrets: tuple[str, ...] = (),
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.method, self.path, self.op, self.kind = method, path, op, kind
+        self.content, self.execution_id, self.sync = content, execution_id, sync
+        self.secrets, self.headers = secrets, headers
+
+    def __repr__(self) -> str:
+        return (
+            f"WireRequest(method={self.method!r}, path={self.path!r}, op={self.op!r}, "
+            f"kind={self.kind!r}, execution_id={self.execution_id!r}, sync={self.sync!r})"
+        )
 
     def body_json(self) -> Any:
         return None if self.content is None else json.loads(self.content)
 
 
-@dataclass
 class Answer:
-    """What one HTTP exchange gave, stripped of transport details."""
+    """What one HTTP exchange gave, stripped of transport details. ``raw``: the transport's own
+    response object, when there is one: the escape hatch errors carry as ``.response``. Nothing in
+    the flow reads it."""
 
-    status: int
-    headers: Mapping[str, str]
-    content: bytes = field(repr=False)
-    #: The transport's own response object, when there is one: the escape hatch errors carry as
-    #: ``.response``. Nothing in the flow reads it.
-    raw: Any = field(default=None, repr=False, compare=False)
+    __slots__ = ("content", "headers", "raw", "status")
+
+    def __init__(self, status: int, headers: Mapping[str, str], content: bytes, raw: Any = None) -> None:
+        self.status, self.headers, self.content, self.raw = status, headers, content, raw
+
+    def __repr__(self) -> str:
+        return f"Answer(status={self.status!r}, headers={self.headers!r})"
 
 
-@dataclass
 class Failure:
     """What one exchange gave when no usable answer came: ``sent`` is false only when the request
     provably never left this machine (the connection could not be made)."""
 
-    reason: FailureReason
-    sent: bool
-    detail: str = ""
+    __slots__ = ("detail", "reason", "sent")
+
+    def __init__(self, reason: FailureReason, sent: bool, detail: str = "") -> None:
+        self.reason, self.sent, self.detail = reason, sent, detail
+
+    def __repr__(self) -> str:
+        return f"Failure({self.reason!r}, sent={self.sent!r}, detail={self.detail!r})"
 
 
 def _from_kwargs(
