@@ -253,7 +253,7 @@ async def _raw_many(url: str, key: str, n: int, concurrency: int) -> float:
         return time.perf_counter() - start
 
 
-async def _facade_many(url: str, key: str, n: int, concurrency: int) -> float:
+async def _facade_many(url: str, key: str, n: int, concurrency: int) -> tuple[float, list[Any]]:
     from truebit_facade import AsyncTruebit, TruebitError
 
     async with AsyncTruebit(api_key=key, base_url=url, max_connections=concurrency) as tb:
@@ -262,19 +262,24 @@ async def _facade_many(url: str, key: str, n: int, concurrency: int) -> float:
             NS, "fibonacci", [str(i % 90) for i in range(n)], concurrency=concurrency
         )
         elapsed = time.perf_counter() - start
-    failures = [r for r in results if isinstance(r, TruebitError)]
-    assert not failures, failures[:3]
-    return elapsed
+    return elapsed, [r for r in results if isinstance(r, TruebitError)]
 
 
 def bench_many(url: str, key: str, rounds: int, n: int) -> str:
-    raw_t, facade_t = [], []
+    raw_t, facade_t, failures = [], [], []
     asyncio.run(_raw_many(url, key, 100, 100))
     for _ in range(rounds):
         raw_t.append(asyncio.run(_raw_many(url, key, n, 100)))
-        facade_t.append(asyncio.run(_facade_many(url, key, n, 100)))
+        elapsed, failed = asyncio.run(_facade_many(url, key, n, 100))
+        facade_t.append(elapsed)
+        failures += failed
     r, f = statistics.median(raw_t), statistics.median(facade_t)
-    return _row(f"AsyncTruebit {n} tasks @100 vs raw AsyncClient", f / r, 1.05, f"{f:.2f} s vs {r:.2f} s")
+    row = _row(f"AsyncTruebit {n} tasks @100 vs raw AsyncClient", f / r, 1.05, f"{f:.2f} s vs {r:.2f} s")
+    # A task that failed (a dropped connection, say: never resent, as it may have run) is not a
+    # time to compare; it is said, not hidden behind a crash of the whole bench.
+    if failures:
+        row += f"\n  {len(failures)} of {rounds * n} facade tasks failed, first: {failures[0]!r}"
+    return row
 
 
 # --- import time ------------------------------------------------------------------------------
