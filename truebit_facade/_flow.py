@@ -69,7 +69,10 @@ class Limits:
         self.connect, self.total, self.max_bytes, self.queue = connect, total, max_bytes, queue
 
     def __repr__(self) -> str:
-        return f"Limits(connect={self.connect!r}, total={self.total!r}, max_bytes={self.max_bytes!r}, queue={self.queue!r})"
+        return (
+            f"Limits(connect={self.connect!r}, total={self.total!r}, "
+            f"max_bytes={self.max_bytes!r}, queue={self.queue!r})"
+        )
 
 
 class Send:
