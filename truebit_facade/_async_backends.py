@@ -8,6 +8,7 @@ fails when the two differ. Edit this one, then run ``make unasync``.
 
 from __future__ import annotations
 
+import select
 import ssl
 import typing
 from typing import Any
@@ -27,6 +28,7 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         self._inner = inner
         self._held: list[bytes] = []
         self._write_timeout: float | None = None
+        self._socket: Any = None  # a socket, or asyncio's stand-in for one: what has a fileno()
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         if self._held:
@@ -53,7 +55,29 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         return _AsyncStream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable":
+            return self._is_readable()
         return self._inner.get_extra_info(info)
+
+    def _is_readable(self) -> bool:
+        """Whether the idle connection has something to read (the server closed it). httpcore's pool
+        asks this of every idle connection each time it places a request; anyio's stream answers by
+        building its whole attribute table (a getpeername call among them), a third of the pool's
+        cost per request at 16 connections. The socket is looked up once, then polled."""
+        sock = self._socket
+        if sock is None:
+            found = self._inner.get_extra_info("socket")
+            if not callable(getattr(found, "fileno", None)):  # no socket: the stream's own answer
+                return bool(self._inner.get_extra_info("is_readable"))
+            self._socket = sock = found
+        fd = sock.fileno()
+        if fd < 0:  # closed: nothing more to read from it, so never to be reused
+            return True
+        if hasattr(select, "poll"):
+            poll = select.poll()
+            poll.register(fd, select.POLLIN)
+            return bool(poll.poll(0))
+        return bool(select.select([fd], [], [], 0)[0])
 
 
 class AsyncBackend(httpcore.AsyncNetworkBackend):

@@ -20,6 +20,7 @@ import subprocess
 import threading
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -326,6 +327,104 @@ def test_connections_are_kept_alive_and_reused() -> None:
         for _ in range(5):
             assert tb.functions.get("e1").status_value == "Running"
     assert server.connections == 1 and len(server.paths) == 5
+
+
+@pytest.mark.parametrize("side", ["sync", "async"])
+def test_as_many_requests_at_once_as_max_connections_each_get_a_connection(side: str) -> None:
+    # The own pool is made of shards (httpcore pools of a few connections each): requests up to
+    # max_connections at once must each find a free connection (none waits in a full shard while
+    # another has room), and a second wave reuses them.
+    width = 7  # shards of 4, 3
+    barrier = threading.Barrier(width, timeout=10)
+
+    def answer(path: str) -> Answer:
+        barrier.wait()  # every request of a wave is in the server at the same time, or it fails
+        return _json(RUNNING)
+
+    def reads_sync(url: str) -> list[str | None]:
+        with _client(url, max_connections=width) as tb, ThreadPoolExecutor(width) as threads:
+            return [r.status_value for r in threads.map(lambda _: tb.functions.get("e1"), range(2 * width))]
+
+    async def reads_async(url: str) -> list[str | None]:
+        async with AsyncTruebit(
+            api_key="k-123456", base_url=url, retry=RetryPolicy.none(), max_connections=width
+        ) as tb:
+            seen = []
+            for _ in range(2):
+                wave = await asyncio.gather(*(tb.functions.get("e1") for _ in range(width)))
+                seen += [r.status_value for r in wave]
+            return seen
+
+    with Server(answer) as server:
+        seen = reads_sync(server.url) if side == "sync" else asyncio.run(reads_async(server.url))
+    assert seen == ["Running"] * 2 * width
+    assert server.connections == width
+
+
+class _ClosesEachConnection:
+    """A server on 127.0.0.1 that answers one request per connection and then closes it without
+    saying so (no ``Connection: close``), as servers do when their keep-alive expires."""
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self.connections = 0
+        self.closed = threading.Semaphore(0)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        body = json.dumps(RUNNING).encode()
+        head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n"
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:  # closed: the test is over
+                return
+            self.connections += 1
+            with conn:
+                seen = b""
+                while b"\r\n\r\n" not in seen:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    seen += chunk
+                conn.sendall(head % len(body) + body)
+            self.closed.release()
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+@pytest.mark.parametrize("side", ["sync", "async"])
+def test_a_connection_the_server_closed_while_idle_is_not_reused(side: str) -> None:
+    # With retries off, a request sent on the dead connection would fail: the pool must see that the
+    # idle socket became readable (its end of file) and connect anew.
+    server = _ClosesEachConnection()
+
+    async def reads_async() -> list[str | None]:
+        async with AsyncTruebit(api_key="k-123456", base_url=server.url, retry=RetryPolicy.none()) as tb:
+            seen = []
+            for _ in range(3):
+                seen.append((await tb.functions.get("e1")).status_value)
+                assert server.closed.acquire(timeout=10)
+                await asyncio.sleep(0.05)  # the end of file reaches the client's socket
+            return seen
+
+    def reads_sync() -> list[str | None]:
+        with _client(server.url) as tb:
+            seen = []
+            for _ in range(3):
+                seen.append(tb.functions.get("e1").status_value)
+                assert server.closed.acquire(timeout=10)
+                threading.Event().wait(0.05)
+            return seen
+
+    try:
+        seen = asyncio.run(reads_async()) if side == "async" else reads_sync()
+    finally:
+        server.close()
+    assert seen == ["Running"] * 3 and server.connections == 3
 
 
 def test_the_request_carries_the_client_headers_and_a_json_body() -> None:
