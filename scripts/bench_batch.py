@@ -4,6 +4,9 @@
    through ``AsyncTruebit.functions.run_many`` on the same inputs, side by side: wall time, status
    reads per task, client CPU (share of one core), peak client memory (RSS). The sandbox and each
    side run in processes of their own on 127.0.0.1, so the client's figures are the client's alone.
+   Both sides use the client's own pool, as ``AsyncTruebit(api_key=...)`` makes it (the batch's
+   reads are its own count); a second row (--count/5) goes through a caller's ``httpx.AsyncClient``
+   whose event hook counts every request of both sides.
 2. ``--ledger-count`` inputs (default 100,000) through the ledger against an in-memory stub service
    (no HTTP): the ledger's and the driver's own cost per input, durable (``synchronous=FULL``) and
    not, and their peak memory (RSS, run first in the process). Tasks per second against the stub is the ceiling of one client
@@ -87,8 +90,11 @@ class _Counter:
             self.posts += 1
 
 
-def child_sandbox(name: str, url: str, key: str, count: int, concurrency: int) -> dict[str, Any]:
-    """One side of the comparison, in a process of its own (so its peak memory is its own)."""
+def child_sandbox(name: str, url: str, key: str, count: int, concurrency: int, client: str) -> dict[str, Any]:
+    """One side of the comparison, in a process of its own (so its peak memory is its own).
+    ``client``: "own", the client's own pool (as ``AsyncTruebit(api_key=...)`` makes it); "hooks",
+    a caller's ``httpx.AsyncClient`` whose event hook counts every request, a count the batch does
+    not make itself."""
     inputs = [f"bench-{name}-{os.getpid()}-{i:07d}" for i in range(count)]
     counter = _Counter()
     samples: list[float] = []
@@ -106,7 +112,8 @@ def child_sandbox(name: str, url: str, key: str, count: int, concurrency: int) -
             timeout=httpx.Timeout(75, connect=10),
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
         )
-        async with http, AsyncTruebit(api_key=key, base_url=url, http_client=http) as tb:
+        options: dict[str, Any] = {"http_client": http} if client == "hooks" else {}
+        async with http, AsyncTruebit(api_key=key, base_url=url, **options) as tb:
             if name == "run_many":
                 results = await tb.functions.run_many(NS, "echo", inputs, concurrency=concurrency)
                 return sum(isinstance(r, FunctionResult) and r.ok for r in results)
@@ -116,26 +123,34 @@ def child_sandbox(name: str, url: str, key: str, count: int, concurrency: int) -
                 ) as batch:
                     # A generator: the batch never holds the inputs whole (run_many needs a list).
                     summary = await batch.run_functions(NS, "echo", (x for x in inputs))
+                    if client == "own":  # no hook: the batch's own count of its status reads
+                        counter.reads = summary.reads_this_run
                     return summary.finished_ok
 
     measured = _measure(work)
     fifth = samples[len(samples) // 5] if samples else 0.0
     growth = (samples[-1] - fifth) if samples else 0.0
-    measured.update(reads=counter.reads / count, posts=counter.posts, rss_growth=growth)
+    reads: float | None = counter.reads / count
+    if client == "own" and name == "run_many":
+        reads = None  # not counted: its requests go through no hook
+    measured.update(reads=reads, posts=counter.posts if client == "hooks" else None, rss_growth=growth)
     return measured
 
 
-def bench_sandbox(count: int, concurrency: int, rounds: int = 3, late: float = 0.0) -> None:
+def bench_sandbox(
+    count: int, concurrency: int, rounds: int = 3, late: float = 0.0, client: str = "own"
+) -> None:
     """``late``: the node answers this many seconds late, so each task takes that long (as a real
     task does: several nodes run it and their answers are compared), and the sandbox runs up to 256
-    at once; 0: the echo task's own few milliseconds, 8 at once."""
+    at once; 0: the echo task's own few milliseconds, 8 at once. ``client``: see ``child_sandbox``."""
     from truebit_facade.sandbox import sandbox_process
 
     running = 256 if late else 8
     print(
         f"{count} echo tasks on the sandbox (its own process: --max-concurrent {running}, hold 2 s"
         + (f", each task {late:g} s late" if late else "")
-        + f"), concurrency {concurrency}, each side in a fresh process, {rounds} rounds in alternation"
+        + f"), concurrency {concurrency}, each side in a fresh process, {rounds} rounds in alternation, "
+        + ("the client's own pool" if client == "own" else "a caller's httpx.AsyncClient counting requests")
     )
     args = ["--hold", "2", "--max-concurrent", str(running), "--max-retained", str(2 * rounds * count + 10)]
     if late:
@@ -149,13 +164,25 @@ def bench_sandbox(count: int, concurrency: int, rounds: int = 3, late: float = 0
         for _ in range(rounds):
             rates = {}
             for name in ("batch", "run_many"):
-                cmd = [sys.executable, __file__, "--child", name, url, key, str(count), str(concurrency)]
+                cmd = [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    name,
+                    url,
+                    key,
+                    str(count),
+                    str(concurrency),
+                    client,
+                ]
                 done = subprocess.run(cmd, capture_output=True, text=True, check=True)
                 m = json.loads(done.stdout.splitlines()[-1])
                 rates[name] = count / m["wall"]
+                reads = "-" if m["reads"] is None else f"{m['reads']:.2f}"
+                posts = "-" if m["posts"] is None else str(m["posts"])
                 print(
-                    f"  {name:9} {m['result']:6d} {m['wall']:7.1f} {rates[name]:7.0f} {m['reads']:10.2f} "
-                    f"{m['posts']:6d} {m['cpu'] / m['wall']:9.0%} {m['cpu'] / count * 1e3:11.2f} "
+                    f"  {name:9} {m['result']:6d} {m['wall']:7.1f} {rates[name]:7.0f} {reads:>10} "
+                    f"{posts:>6} {m['cpu'] / m['wall']:9.0%} {m['cpu'] / count * 1e3:11.2f} "
                     f"{m['rss_peak']:12.1f} {m['rss_before']:10.1f} {m['rss_growth']:+10.1f}"
                 )
             ratios.append(rates["batch"] / rates["run_many"])
@@ -213,16 +240,19 @@ def main() -> None:
         help="seconds each task takes in the second sandbox row (default 0.25)",
     )
     parser.add_argument("--only", choices=["sandbox", "ledger"])
-    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        name, url, key, count, concurrency = args.child
-        print(json.dumps(child_sandbox(name, url, key, int(count), int(concurrency))))
+        name, url, key, count, concurrency, client = args.child
+        print(json.dumps(child_sandbox(name, url, key, int(count), int(concurrency), client)))
         return
     if args.only in (None, "ledger"):
         bench_ledger(args.ledger_count, args.concurrency)
     if args.only in (None, "sandbox"):
         bench_sandbox(args.count, args.concurrency, args.rounds)
+        # The same through a caller's client whose hook counts every request: the reads per task
+        # of both sides counted by someone other than the batch.
+        bench_sandbox(max(args.count // 5, 100), args.concurrency, args.rounds, client="hooks")
         bench_sandbox(max(args.count // 10, 100), args.concurrency, args.rounds, late=args.late)
 
 

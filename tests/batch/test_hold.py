@@ -22,7 +22,7 @@ import pytest
 
 from truebit_facade import AsyncTruebit, FunctionResult, PollPolicy, Truebit, ValidationError
 from truebit_facade.batch import AsyncBatch
-from truebit_facade.batch._hold import LEARN, PROBE_EVERY, QUICK, WINDOW, HoldChoice, check_hold
+from truebit_facade.batch._hold import KEEP, LEARN, PROBE_EVERY, QUICK, WINDOW, HoldChoice, check_hold
 from truebit_facade.batch._stub import StubService
 from truebit_facade.sandbox import NodeFault, Sandbox, SandboxConfig
 
@@ -85,14 +85,36 @@ def test_holds_still_out_count_at_their_age() -> None:
     assert not choice.holding(13.0)
 
 
-def test_one_stalled_hold_among_quick_ones_is_soon_forgotten() -> None:
-    # A blip (the service paused for most of a second once) turns holding off, as its slot was spent; the
-    # typical hold is still quick, so probes go back to back and push it out of the window.
+def test_a_blip_near_the_bound_keeps_holding_on() -> None:
+    # Near the bound both modes complete about as many tasks a second: holding, once on, stops only
+    # when the mean is clearly over it (KEEP times), and starts again only at or under it.
     choice = HoldChoice("auto")
+    for _ in range(WINDOW):
+        _held(choice, 0.03)
+    assert choice.holding(0.0)
+    _held(choice, 0.03 + WINDOW * (QUICK * KEEP - 0.03) * 0.9)  # mean just under KEEP x the bound
+    assert choice.holding(0.0)
+    _held(choice, 0.03 + WINDOW * (QUICK * KEEP - 0.03))  # two such: over it
+    assert not choice.holding(0.0)
+    off = HoldChoice("auto")
+    for _ in range(WINDOW):
+        off.ended(0.0, QUICK * 1.2)  # told of held submits, never on: over the bound is not enough
+    assert not off.holding(0.0)
+
+
+def test_one_stalled_hold_among_quick_ones_is_soon_forgotten() -> None:
+    # A stall (the service paused for more than a second once) turns holding off, as its slot was
+    # spent; the typical hold is still quick, so probes go back to back, a quarter of the slots at a
+    # time, and push it out of the window.
+    choice = HoldChoice("auto", concurrency=16)
     for _ in range(WINDOW - 1):
         _held(choice, 0.01)
-    _held(choice, 0.9)
+    _held(choice, 1.5)
     assert not choice.holding(1.0)
+    probes = [choice.next(1.0) for _ in range(10)]
+    assert probes.count(True) == 4  # at once, and no more until one ends
+    for _ in range(4):
+        choice.ended(1.0, 0.01)
     submits = 0
     while not choice.holding(1.0):
         submits += 1
@@ -107,7 +129,7 @@ def test_one_stalled_hold_among_quick_ones_is_soon_forgotten() -> None:
 
 
 def test_auto_stops_holding_when_holds_expire_and_probes_again() -> None:
-    choice = HoldChoice("auto")
+    choice = HoldChoice("auto", concurrency=4)  # one probe at a time
     for _ in range(WINDOW):
         _held(choice, 0.002)
     assert choice.holding(0.0)

@@ -15,12 +15,16 @@ its load. With ``C`` slots and a rate limit of ``R`` requests/s, holding complet
 ``C / mean(h)`` tasks a second and async mode up to ``min(R / 2, C / 2r)`` (two requests a task): so
 it holds while the *mean* ``h`` (a few slow tasks among quick ones weigh as they cost: their slots)
 is at most ``max(2 median(r), 2C / R, QUICK)``. Held submits still in flight and already older than
-that count at their age, so slow tasks turn holding off before they end. :data:`QUICK` is the floor
+that count at their age, so slow tasks turn holding off before they end. Near that bound the two
+modes complete about as many tasks a second, so a mode is kept until the other is clearly better:
+holding stops only when the mean is over :data:`KEEP` times the bound (switching at every blip
+would cost the reads of async mode and gain nothing). :data:`QUICK` is the floor
 where nothing is known yet, and where the client's own CPU, not a slot, is what runs out first: a
 second request costs more of it than 50 ms of a waiting slot. Otherwise it submits in async mode with
-one held submit (a probe) at a time: back to back for the first :data:`LEARN` and while the median
-held submit is quick (a blip, not slow tasks, turned holding off), else one every :data:`PROBE_EVERY`
-submits, so a batch whose tasks become quick finds out.
+held submits (probes): one at a time for the first :data:`LEARN`; then, while the median held
+submit is quick (a blip, not slow tasks, turned holding off), back to back and up to a quarter of
+``concurrency`` at once, so that quick probes soon push the blip out of the window; else one every
+:data:`PROBE_EVERY` submits, so a batch whose tasks become quick finds out.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from typing import Literal
 
 from .. import ValidationError
 
-__all__ = ["LEARN", "PROBE_EVERY", "QUICK", "WINDOW", "HoldChoice", "check_hold"]
+__all__ = ["KEEP", "LEARN", "PROBE_EVERY", "QUICK", "WINDOW", "HoldChoice", "check_hold"]
 
 #: A held submit answered within this many seconds is always worth it (see the module docstring).
 QUICK = 0.05
@@ -41,6 +45,8 @@ WINDOW = 16
 PROBE_EVERY = 64
 #: ...once this many held ones are known; until then, a probe whenever none is in flight.
 LEARN = 8
+#: Holding, once on, stays on until the mean hold is over this many times the bound.
+KEEP = 1.5
 
 Hold = bool | Literal["auto"]
 
@@ -63,7 +69,9 @@ class HoldChoice:
         self._plain: collections.deque[float] = collections.deque(maxlen=WINDOW)  # r
         self._out: list[float] = []  # when each held submit in flight started
         self._since_probe = 0
-        self._probing = False  # a probe (a held submit in async mode) is in flight
+        self._probes: list[float] = []  # when each probe (a held submit in async mode) in flight started
+        self._most_probes = max(1, concurrency // 4)
+        self._on = False  # whether the last look said "hold"
         self._first_probe: float | None = None  # when the batch's first probe went, until it answers
 
     def __repr__(self) -> str:
@@ -77,8 +85,10 @@ class HoldChoice:
         if not self._times:
             return False
         worth = self._worth()
-        late = [now - start for start in self._out if now - start > worth]
-        return statistics.fmean([*self._times, *late]) <= worth
+        bound = worth * KEEP if self._on else worth
+        late = [now - start for start in self._out if now - start > bound]
+        self._on = statistics.fmean([*self._times, *late]) <= bound
+        return self._on
 
     def _worth(self) -> float:
         """The longest mean hold worth its slot (see the module docstring)."""
@@ -110,13 +120,18 @@ class HoldChoice:
         # Back to back until a few held ones are known, and while the typical one is quick: then a
         # blip (one stalled hold among quick ones) turned holding off, and quick probes soon push
         # it out of the window, where one probe every PROBE_EVERY would keep it there for long.
-        learning = len(self._times) < LEARN or statistics.median(self._times) <= self._worth()
-        if self._probing or not (learning or self._since_probe >= PROBE_EVERY):
+        if len(self._times) < LEARN:
+            most = 1  # one at a time: too little is known to spend more slots on probes
+        elif statistics.median(self._times) <= self._worth():
+            most = self._most_probes
+        else:
+            most = 1 if self._since_probe >= PROBE_EVERY else 0
+        if len(self._probes) >= most:
             return False
         if not self._times and not self._out:  # the very first probe of the batch
             self._first_probe = now
         self._since_probe = 0
-        self._probing = True
+        self._probes.append(now)
         return True
 
     def ended(self, started: float, seconds: float | None) -> None:
@@ -125,7 +140,8 @@ class HoldChoice:
         of the task's speed)."""
         if started in self._out:
             self._out.remove(started)
-        self._probing = False
+        if started in self._probes:
+            self._probes.remove(started)
         self._first_probe = None
         if seconds is not None:
             self._times.append(seconds)
