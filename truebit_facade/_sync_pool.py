@@ -42,7 +42,7 @@ class Pool:
     shards of at most :data:`SHARD` (one httpcore pool each); each request goes to the shard with
     the most free connections. httpcore's pool looks at every connection each time a request starts
     or ends, and for each idle one counts them all again: at 16 connections with some idle (a batch
-    waiting for a commit), that scan was a fifth of the client's CPU; within a shard it stays short."""
+    waiting for a commit), that scan took up to a third of the client's CPU; in a shard it is short."""
 
     def __init__(self, base_url: str, max_connections: int, headers: dict[str, str]) -> None:
         self._base_url = base_url
@@ -57,8 +57,8 @@ class Pool:
         ssl_context = network.ssl_context() if origin.scheme == b"https" else None
         proxy = network.env_proxy(origin.url)
         self.proxy = None if proxy is None else str(proxy.url)  # for tests and the log
-        self._pools = [_one_pool(max(1, size), ssl_context, proxy) for size in sizes]
-        self._free = [max(1, size) for size in sizes]  # connections not taken by a request now
+        self._pools = [_one_pool(size, ssl_context, proxy) for size in sizes]
+        self._free = sizes  # connections not taken by a request now
         self._lock = threading.Lock()  # ``Truebit`` is shared between threads
 
     def _take(self) -> int:

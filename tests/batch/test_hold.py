@@ -22,7 +22,7 @@ import pytest
 
 from truebit_facade import AsyncTruebit, FunctionResult, PollPolicy, Truebit, ValidationError
 from truebit_facade.batch import AsyncBatch
-from truebit_facade.batch._hold import KEEP, LEARN, PROBE_EVERY, QUICK, WINDOW, HoldChoice, check_hold
+from truebit_facade.batch._hold import KEEP, LEARN, PROBE_EVERY, QUICK, TRIAL, WINDOW, HoldChoice, check_hold
 from truebit_facade.batch._stub import StubService
 from truebit_facade.sandbox import NodeFault, Sandbox, SandboxConfig
 
@@ -395,3 +395,39 @@ def test_a_task_that_echoes_the_api_key_leaves_it_out_of_the_ledger(tmp_path: Pa
         assert summary.finished_ok == 1 and "Secret-Api-Key-0001" not in rows[0].output
         stored = b"".join(p.read_bytes() for p in (tmp_path / str(hold)).iterdir() if p.is_file())
         assert b"Secret-Api-Key-0001" not in stored
+
+
+def _finish(choice: HoldChoice, start: float, rate: float, count: int) -> float:
+    """``count`` tasks ending at ``rate`` a second from ``start``; the time after the last."""
+    for i in range(count):
+        choice.finished(start + i / rate)
+    return start + count / rate
+
+
+def test_when_the_service_is_the_limit_async_mode_is_tried_and_holding_resumes() -> None:
+    # 16 slots; the service slows (its own queue): holds of 0.2 s, 80 tasks/s while holding. Async
+    # mode then completes no more (the service is the limit): holds that slow are proven as good.
+    choice = HoldChoice("auto", concurrency=16)
+    for _ in range(WINDOW):
+        _held(choice, 0.02)
+    assert choice.holding(0.0)
+    for _ in range(WINDOW):
+        choice.ended(0.0, 0.2)  # told of held submits (however they came to be held)
+    assert not choice.holding(1.0)  # on trial from 1.2 s (when the holds out have had their time)
+    end = _finish(choice, 1.0, 80.0, 10)  # before the trial: not counted
+    end = _finish(choice, max(end, 1.2), 85.0, TRIAL + 1)
+    assert choice.holding(end)  # 85/s is not 1.25 x 80/s: holding resumes at 0.2 s
+    assert choice.next(end)
+
+
+def test_when_the_tasks_became_slow_async_mode_is_tried_and_kept() -> None:
+    # The tasks themselves now take 2 s: holding would complete 8 a second, async mode does 200.
+    choice = HoldChoice("auto", concurrency=16)
+    for _ in range(WINDOW):
+        _held(choice, 0.02)
+    assert choice.holding(0.0)
+    for _ in range(WINDOW):
+        choice.ended(0.0, 2.0)
+    assert not choice.holding(1.0)
+    end = _finish(choice, 3.0, 200.0, 2 * TRIAL)
+    assert not choice.holding(end)

@@ -18,7 +18,11 @@ is at most ``max(2 median(r), 2C / R, QUICK)``. Held submits still in flight and
 that count at their age, so slow tasks turn holding off before they end. Near that bound the two
 modes complete about as many tasks a second, so a mode is kept until the other is clearly better:
 holding stops only when the mean is over :data:`KEEP` times the bound (switching at every blip
-would cost the reads of async mode and gain nothing). :data:`QUICK` is the floor
+would cost the reads of async mode and gain nothing). The bound leaves out what the service itself
+can do: when it is the limit (its own queue makes holds slow), async mode completes no more tasks a
+second, with twice the requests. So when holding stops, async mode is on trial: unless it completes
+the next :data:`TRIAL` tasks :data:`BETTER` times as fast as holding at that mean would (``C / mean(h)``),
+holds as slow are proven as good and holding resumes. :data:`QUICK` is the floor
 where nothing is known yet, and where the client's own CPU, not a slot, is what runs out first: a
 second request costs more of it than 50 ms of a waiting slot. Otherwise it submits in async mode with
 held submits (probes): one at a time for the first :data:`LEARN`; then, while the median held
@@ -35,7 +39,17 @@ from typing import Literal
 
 from .. import ValidationError
 
-__all__ = ["KEEP", "LEARN", "PROBE_EVERY", "QUICK", "WINDOW", "HoldChoice", "check_hold"]
+__all__ = [
+    "BETTER",
+    "KEEP",
+    "LEARN",
+    "PROBE_EVERY",
+    "QUICK",
+    "TRIAL",
+    "WINDOW",
+    "HoldChoice",
+    "check_hold",
+]
 
 #: A held submit answered within this many seconds is always worth it (see the module docstring).
 QUICK = 0.05
@@ -47,6 +61,10 @@ PROBE_EVERY = 64
 LEARN = 8
 #: Holding, once on, stays on until the mean hold is over this many times the bound.
 KEEP = 1.5
+#: When holding stops, async mode has this many task completions to show that it is quicker...
+TRIAL = 64
+#: ...by this factor over holding's rate; else holds as slow are proven as good, and resume.
+BETTER = 1.25
 
 Hold = bool | Literal["auto"]
 
@@ -72,6 +90,10 @@ class HoldChoice:
         self._probes: list[float] = []  # when each probe (a held submit in async mode) in flight started
         self._most_probes = max(1, concurrency // 4)
         self._on = False  # whether the last look said "hold"
+        self._concurrency = concurrency
+        self._trial: tuple[float, float, float] | None = None  # async mode's: since, to beat, mean h
+        self._trial_done = 0
+        self._proven = 0.0  # a mean hold shown to complete as many tasks a second as async mode
         self._first_probe: float | None = None  # when the batch's first probe went, until it answers
 
     def __repr__(self) -> str:
@@ -87,12 +109,36 @@ class HoldChoice:
         worth = self._worth()
         bound = worth * KEEP if self._on else worth
         late = [now - start for start in self._out if now - start > bound]
-        self._on = statistics.fmean([*self._times, *late]) <= bound
-        return self._on
+        mean = statistics.fmean([*self._times, *late])
+        on = mean <= bound
+        if self._on and not on and self._trial is None:
+            # Holding's rate at these holds, all slots busy (Little's law); async mode's counts
+            # once the holds still out have had their time to end.
+            self._trial, self._trial_done = (now + mean, self._concurrency / mean, mean), 0
+        self._on = on
+        return on
 
     def _worth(self) -> float:
         """The longest mean hold worth its slot (see the module docstring)."""
-        return max(2 * statistics.median(self._plain), self._floor) if self._plain else self._floor
+        floor = max(self._floor, self._proven)
+        return max(2 * statistics.median(self._plain), floor) if self._plain else floor
+
+    def finished(self, now: float) -> None:
+        """A task of the batch ended (its result known, from a hold or a status read) at ``now``."""
+        if self._trial is None:
+            return
+        since, to_beat, mean = self._trial
+        if now < since:
+            return
+        if self._trial_done == 0:
+            self._trial = (now, to_beat, mean)  # async mode's rate counts from its first end
+        self._trial_done += 1
+        if self._trial_done <= TRIAL:
+            return
+        rate = TRIAL / max(now - self._trial[0], 1e-9)
+        if rate < to_beat * BETTER:  # no quicker: the service, not the slots, is the limit
+            self._proven = max(self._proven, mean)
+        self._trial = None
 
     def wait_until(self, now: float) -> float | None:
         """Until when the next submit should wait, or ``None``: only while the batch's first probe is

@@ -240,6 +240,7 @@ class Requests:
     def _finished(
         self, execution: OpenExecution, result: Any, *, submitted: tuple[str, float] | None = None
     ) -> None:
+        self._hold.finished(self._clock())
         secrets = execution.secrets + self._client_secrets  # the API key too: a task may echo it
         if isinstance(result, FunctionResult):
             status, output = result.raw.get("verificationStatus"), result.output
