@@ -105,6 +105,18 @@ class Server:
         self.httpd.server_close()
 
 
+def _read_head(conn: socket.socket) -> bytes | None:
+    """What the peer sent up to the end of a request's head (and any bytes after it), or ``None``
+    when it closed first."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
 class Proxy:
     """A forwarding proxy on 127.0.0.1: absolute-form requests (``GET http://...``) are passed on in
     origin form, ``CONNECT host:port`` opens a tunnel. ``lines`` records each request line."""
@@ -133,12 +145,9 @@ class Proxy:
 
     def _serve(self, conn: socket.socket) -> None:
         with contextlib.suppress(OSError), conn:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                data += chunk
+            data = _read_head(conn)
+            if data is None:
+                return
             line, _, rest = data.partition(b"\r\n")
             method, target, version = line.decode().split(" ")
             self.lines.append(f"{method} {target}")
@@ -383,12 +392,7 @@ class _ClosesEachConnection:
                 return
             self.connections += 1
             with conn:
-                seen = b""
-                while b"\r\n\r\n" not in seen:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    seen += chunk
+                _read_head(conn)
                 conn.sendall(head % len(body) + body)
             self.closed.release()
 
