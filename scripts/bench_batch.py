@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -107,13 +108,22 @@ def child_sandbox(name: str, url: str, key: str, count: int, concurrency: int, c
             sampler.cancel()
 
     async def _work() -> int:
-        http = httpx.AsyncClient(
-            event_hooks={"request": [counter]},
-            timeout=httpx.Timeout(75, connect=10),
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-        )
-        options: dict[str, Any] = {"http_client": http} if client == "hooks" else {}
-        async with http, AsyncTruebit(api_key=key, base_url=url, **options) as tb:
+        async with contextlib.AsyncExitStack() as stack:
+            options: dict[str, Any] = {}
+            if client == "hooks":  # the caller's client, closed by the caller
+                options["http_client"] = await stack.enter_async_context(
+                    httpx.AsyncClient(
+                        event_hooks={"request": [counter]},
+                        timeout=httpx.Timeout(75, connect=10),
+                        limits=httpx.Limits(
+                            max_connections=concurrency, max_keepalive_connections=concurrency
+                        ),
+                    )
+                )
+            return await _run(options)
+
+    async def _run(options: dict[str, Any]) -> int:
+        async with AsyncTruebit(api_key=key, base_url=url, **options) as tb:
             if name == "run_many":
                 results = await tb.functions.run_many(NS, "echo", inputs, concurrency=concurrency)
                 return sum(isinstance(r, FunctionResult) and r.ok for r in results)

@@ -88,7 +88,6 @@ class HoldChoice:
         self._out: list[float] = []  # when each held submit in flight started
         self._since_probe = 0
         self._probes: list[float] = []  # when each probe (a held submit in async mode) in flight started
-        self._most_probes = max(1, concurrency // 4)
         self._on = False  # whether the last look said "hold"
         self._concurrency = concurrency
         self._trial: tuple[float, float, float] | None = None  # async mode's: since, to beat, mean h
@@ -169,7 +168,7 @@ class HoldChoice:
         if len(self._times) < LEARN:
             most = 1  # one at a time: too little is known to spend more slots on probes
         elif statistics.median(self._times) <= self._worth():
-            most = self._most_probes
+            most = max(1, self._concurrency // 4)
         else:
             most = 1 if self._since_probe >= PROBE_EVERY else 0
         if len(self._probes) >= most:
