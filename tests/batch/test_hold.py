@@ -22,7 +22,18 @@ import pytest
 
 from truebit_facade import AsyncTruebit, FunctionResult, PollPolicy, Truebit, ValidationError
 from truebit_facade.batch import AsyncBatch
-from truebit_facade.batch._hold import KEEP, LEARN, PROBE_EVERY, QUICK, TRIAL, WINDOW, HoldChoice, check_hold
+from truebit_facade.batch._hold import (
+    HOLD_TRIAL_AFTER,
+    HOLD_TRIAL_MAX,
+    KEEP,
+    LEARN,
+    PROBE_EVERY,
+    QUICK,
+    TRIAL,
+    WINDOW,
+    HoldChoice,
+    check_hold,
+)
 from truebit_facade.batch._stub import StubService
 from truebit_facade.sandbox import NodeFault, Sandbox, SandboxConfig
 
@@ -431,3 +442,49 @@ def test_when_the_tasks_became_slow_async_mode_is_tried_and_kept() -> None:
     assert not choice.holding(1.0)
     end = _finish(choice, 3.0, 200.0, 2 * TRIAL)
     assert not choice.holding(end)
+
+
+def _hold_trial(choice: HoldChoice, at: float, first: float, rate: float, count: int) -> float:
+    """Holding on trial from ``at``: every submit holds; the first ends ``first`` seconds later,
+    then ``count`` more at ``rate`` a second. The time of the last end."""
+    assert choice.holding(at) and all(choice.next(at) for _ in range(16))
+    end = at + first
+    for i in range(count + 1):
+        choice.ended(at, 0.1, end + i / rate)
+    return end + count / rate
+
+
+def test_async_mode_from_the_start_tries_holding_and_keeps_it_when_the_service_is_the_limit() -> None:
+    # The batch began in async mode (the first holds were slow: cold), and its probes stay slow as
+    # they wait behind its own executions queued at the service: 0.12 s. The service completes 160
+    # tasks a second either way. Holding is tried: 16 held at 0.1 s also complete 160 a second.
+    choice = HoldChoice("auto", concurrency=16)
+    for _ in range(WINDOW):
+        choice.ended(0.0, 0.12)  # told of held submits (however they came to be held)
+    assert not choice.holding(0.0)
+    end = _finish(choice, 0.0, 160.0, HOLD_TRIAL_AFTER - 1)
+    assert not choice.holding(end)  # not yet: too few tasks seen in async mode
+    end = _hold_trial(choice, _finish(choice, end, 160.0, 1), 0.12, 160.0, TRIAL)
+    assert choice.holding(end + 1.0) and all(choice.next(end + 1.0) for _ in range(3 * PROBE_EVERY))
+
+
+def test_a_hold_trial_over_slow_tasks_gives_way_and_the_next_waits_twice_as_long() -> None:
+    # Tasks of 0.25 s on a service with room for many: async mode completes 200 a second, holding
+    # 16 / 0.25 = 64. The trial ends once its tasks are late for a rate worth keeping (200 / BETTER).
+    choice = HoldChoice("auto", concurrency=16)
+    for _ in range(WINDOW):
+        choice.ended(0.0, 0.25)
+    end = _finish(choice, 0.0, 200.0, HOLD_TRIAL_AFTER)
+    end = _hold_trial(choice, end, 0.25, 64.0, TRIAL // 2)
+    assert not choice.holding(end)  # given up before TRIAL ends: they came too slowly
+    end = _finish(choice, end, 200.0, 2 * HOLD_TRIAL_AFTER - 1)
+    assert not choice.holding(end)
+    again = _finish(choice, end, 200.0, 1)
+    assert choice.holding(again) and choice.next(again)  # tried again, twice as many ends later
+    choice.ended(again, math.inf)  # a hold of the trial expired: holding is not worth it
+    assert not choice.holding(again + 0.01)
+    # Slower still: no trial at all (it would keep every slot for that long).
+    slow = HoldChoice("auto", concurrency=16)
+    for _ in range(WINDOW):
+        slow.ended(0.0, HOLD_TRIAL_MAX * 1.5)
+    assert not slow.holding(_finish(slow, 0.0, 200.0, 4 * HOLD_TRIAL_AFTER))

@@ -140,3 +140,16 @@ def test_scrubbing_covers_every_alignment_of_base64_and_keeps_other_data() -> No
         )
     data = {"n": 1, "ok": True, "text": "nothing to see", "base64": base64.b64encode(b"\xff plain").decode()}
     assert scrub_stored(data, (secret,)) == data
+
+
+def test_an_answer_without_a_plain_secret_is_kept_as_is_and_one_with_it_in_any_encoding_is_not() -> None:
+    # Printable ASCII secrets (most API keys and tokens) have no other spelling for the client's
+    # scrubber: an answer holding none of their forms is stored as it came, without the walk.
+    secret, short = "PlainSecretValue0003", "42"
+    answer = {"output": {"items": ["a", {"k": "v"}], "n": 3, "x": None}, "status": "ok"}
+    assert scrub_stored(answer, (secret, short)) is answer
+    for form in [secret, *_encoded(secret)]:
+        for where in ({"output": form}, {"output": [1, {"deep": f"<{form}>"}]}, {form: 1}, form):
+            stored = repr(scrub_stored(where, (secret,)))
+            assert form not in stored, (form, stored)
+    assert scrub_stored({"a": "42", "b": "142"}, (secret, short)) == {"a": "[REDACTED]", "b": "142"}

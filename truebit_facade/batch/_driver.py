@@ -3,10 +3,11 @@
 One loop and one task per request in flight (never one per execution): the planner's heap says
 which execution to read next; the inputs are matched to their rows by :mod:`._inputs`, the answers
 handled by :mod:`._requests`, the writes committed by :mod:`._commits`. A submit's ``submitting`` mark
-is committed before its POST starts: submits wait in a group (half of ``concurrency``) for one
+is committed before its POST starts: submits wait in a group (a quarter of ``concurrency``) for one
 commit, at most :data:`GROUP_WAIT`, and only while enough requests are in flight to keep the service
-busy (a commit per submit would cost the client more than the submit). Every other write (an execution id, a
-result) is committed with the next such commit, or within :data:`COMMIT_INTERVAL`, and every event is
+busy: a commit per submit would cost the client more than the submit, and a larger group would leave
+more slots idle while it gathers. Every other write (an execution id, a result) is committed with
+the next such commit, or within :data:`COMMIT_INTERVAL`, and every event is
 emitted after the commit that made it durable.
 
 Ending (see :class:`~._control.RunControl`): a *stop* (``Batch.stop()``, a first Ctrl-C, a first
@@ -85,6 +86,7 @@ class Driver(Inputs, Requests):
         self._wall = wall
         self._run = 0
         self._position = 0
+        self._digest = None
         self._exhausted = False
         self._next: Pending | None = None  # the next input to submit
         self._adopt_next: OpenExecution | None = None  # or the next execution to resume
@@ -94,7 +96,7 @@ class Driver(Inputs, Requests):
         # Submits marked in the open transaction, waiting for the commit that lets them start.
         self._queued: list[tuple[Any, list[bool], Callable[[], None]]] = []
         self._queued_at = 0.0
-        self._group = max(1, planner.concurrency // 2)
+        self._group = max(1, planner.concurrency // 4)
         self._cancelled = False
         self._woken = False
         self._fatal: BaseException | None = None

@@ -22,7 +22,14 @@ would cost the reads of async mode and gain nothing). The bound leaves out what 
 can do: when it is the limit (its own queue makes holds slow), async mode completes no more tasks a
 second, with twice the requests. So when holding stops, async mode is on trial: unless it completes
 the next :data:`TRIAL` tasks :data:`BETTER` times as fast as holding at that mean would (``C / mean(h)``),
-holds as slow are proven as good and holding resumes. :data:`QUICK` is the floor
+holds as slow are proven as good and holding resumes. The other way round, a probe in async mode
+waits behind the batch's own executions queued at the service, so it looks slow however quick the
+tasks are, and probes alone could keep async mode on: so once async mode has seen
+:data:`HOLD_TRIAL_AFTER` tasks end (the batch's start included), holding is on trial: every submit
+holds until :data:`TRIAL` held ones have ended after the first; if they ended at least 1 / BETTER as
+fast as async mode's latest TRIAL, holds as slow are proven as good and holding stays on, else async
+mode resumes, and the next hold trial waits twice as many ends. Only while the probes' median hold
+is at most :data:`HOLD_TRIAL_MAX`: slower tasks would keep every slot that long. :data:`QUICK` is the floor
 where nothing is known yet, and where the client's own CPU, not a slot, is what runs out first: a
 second request costs more of it than 50 ms of a waiting slot. Otherwise it submits in async mode with
 held submits (probes): one at a time for the first :data:`LEARN`; then, while the median held
@@ -34,6 +41,7 @@ submit is quick (a blip, not slow tasks, turned holding off), back to back and u
 from __future__ import annotations
 
 import collections
+import math
 import statistics
 from typing import Literal
 
@@ -41,6 +49,8 @@ from .. import ValidationError
 
 __all__ = [
     "BETTER",
+    "HOLD_TRIAL_AFTER",
+    "HOLD_TRIAL_MAX",
     "KEEP",
     "LEARN",
     "PROBE_EVERY",
@@ -65,6 +75,11 @@ KEEP = 1.5
 TRIAL = 64
 #: ...by this factor over holding's rate; else holds as slow are proven as good, and resume.
 BETTER = 1.25
+#: In async mode, holding is on trial once this many tasks ended since async mode began (or since
+#: the last hold trial failed: then twice as many as the time before)...
+HOLD_TRIAL_AFTER = 4 * TRIAL
+#: ...while the probes' median hold is at most this many seconds.
+HOLD_TRIAL_MAX = 1.0
 
 Hold = bool | Literal["auto"]
 
@@ -94,6 +109,10 @@ class HoldChoice:
         self._trial_done = 0
         self._proven = 0.0  # a mean hold shown to complete as many tasks a second as async mode
         self._first_probe: float | None = None  # when the batch's first probe went, until it answers
+        self._async_ends: collections.deque[float] = collections.deque(maxlen=TRIAL)  # in async mode
+        self._ends_since = 0  # tasks ended in async mode since it began or the last hold trial
+        self._hold_after = HOLD_TRIAL_AFTER
+        self._hold_trial: _HoldTrial | None = None
 
     def __repr__(self) -> str:
         mode = "auto" if self._fixed is None else self._fixed
@@ -103,6 +122,10 @@ class HoldChoice:
         """Whether submits hold at ``now`` (a probe aside)."""
         if self._fixed is not None:
             return self._fixed
+        if self._hold_trial is not None:
+            if not self._hold_trial.failed(now):
+                return True
+            self._end_hold_trial(proven=False)
         if not self._times:
             return False
         worth = self._worth()
@@ -114,8 +137,28 @@ class HoldChoice:
             # Holding's rate at these holds, all slots busy (Little's law); async mode's counts
             # once the holds still out have had their time to end.
             self._trial, self._trial_done = (now + mean, self._concurrency / mean, mean), 0
+        if not on and self._trial is None and self._hold_trial_due():
+            ends = self._async_ends
+            rate = (len(ends) - 1) / max(ends[-1] - ends[0], 1e-9)
+            self._hold_trial = _HoldTrial(now, rate / BETTER, 2 * statistics.median(self._times))
+            return True
         self._on = on
         return on
+
+    def _hold_trial_due(self) -> bool:
+        return (
+            len(self._async_ends) == TRIAL
+            and self._ends_since >= self._hold_after
+            and statistics.median(self._times) <= HOLD_TRIAL_MAX
+        )
+
+    def _end_hold_trial(self, *, proven: bool) -> None:
+        self._hold_trial, self._ends_since = None, 0
+        if proven:  # holds as slow as the latest complete as many tasks a second as async mode
+            self._proven = max(self._proven, statistics.fmean(self._times))
+            self._hold_after, self._on = HOLD_TRIAL_AFTER, True
+        else:
+            self._hold_after *= 2
 
     def _worth(self) -> float:
         """The longest mean hold worth its slot (see the module docstring)."""
@@ -124,6 +167,9 @@ class HoldChoice:
 
     def finished(self, now: float) -> None:
         """A task of the batch ended (its result known, from a hold or a status read) at ``now``."""
+        if not self._on and self._hold_trial is None:
+            self._async_ends.append(now)
+            self._ends_since += 1
         if self._trial is None:
             return
         since, to_beat, mean = self._trial
@@ -179,10 +225,15 @@ class HoldChoice:
         self._probes.append(now)
         return True
 
-    def ended(self, started: float, seconds: float | None) -> None:
-        """The held submit that started at ``started`` ended: with its result after ``seconds``;
-        ``math.inf`` when the hold expired with only an id (slow); ``None`` when it failed (no news
-        of the task's speed)."""
+    def ended(self, started: float, seconds: float | None, at: float | None = None) -> None:
+        """The held submit that started at ``started`` ended (at ``at``, if known): with its result
+        after ``seconds``; ``math.inf`` when the hold expired with only an id (slow); ``None`` when
+        it failed (no news of the task's speed)."""
+        trial = self._hold_trial
+        if trial is not None and seconds is not None and started >= trial.since:
+            done = trial.ended(math.inf if math.isinf(seconds) else started + seconds if at is None else at)
+            if done is not None:
+                self._end_hold_trial(proven=done)
         if started in self._out:
             self._out.remove(started)
         if started in self._probes:
@@ -194,3 +245,29 @@ class HoldChoice:
     def plain(self, seconds: float) -> None:
         """An async submit or a status read answered after ``seconds``."""
         self._plain.append(seconds)
+
+
+class _HoldTrial:
+    """Holding on trial from async mode (see the module docstring): it must see ``TRIAL`` held
+    submits end after the first, at ``to_beat`` a second or more; the first may take ``first``
+    seconds (it waits behind the executions async mode left at the service)."""
+
+    __slots__ = ("count", "deadline", "since", "to_beat")
+
+    def __init__(self, since: float, to_beat: float, first: float) -> None:
+        self.since, self.to_beat = since, to_beat
+        self.deadline = since + first  # for the first end, then for the TRIAL-th after it
+        self.count = -1  # ends after the first
+
+    def failed(self, now: float) -> bool:
+        return now > self.deadline
+
+    def ended(self, at: float) -> bool | None:
+        """A held submit of the trial ended at ``at``: whether holding is proven, or ``None`` (not
+        known yet). A hold that expired (``at`` infinite) fails it."""
+        if at > self.deadline:
+            return False
+        self.count += 1
+        if self.count == 0:
+            self.deadline = at + TRIAL / self.to_beat
+        return True if self.count >= TRIAL else None

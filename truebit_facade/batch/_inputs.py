@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import ValidationError
 from ._control import STOP
-from ._items import Job, item_digest, item_secrets, key_of
+from ._items import ItemDigest, Job, item_secrets, key_of
 from ._plan import OpenExecution, Planner
 from ._records import DuplicateKeyError, InputChangedError, LedgerError, RowState
 from ._requests import Pending
@@ -34,6 +34,7 @@ class Inputs:
     _wall: Callable[[], float]
     _run: int
     _position: int
+    _digest: ItemDigest | None
     _exhausted: bool
     _next: Pending | None
     _adopt_next: OpenExecution | None
@@ -74,7 +75,9 @@ class Inputs:
         key, value = key_of(item, self._position)  # checked before anything is written
         self._position += 1
         job.call(value)  # an API call that is not a mapping is refused here, before anything is written
-        digest = item_digest(ledger.salt, job, value)
+        if self._digest is None:  # the job's part encoded once (the salt is known once bound)
+            self._digest = ItemDigest(ledger.salt, job)
+        digest = self._digest(value)
         secrets = item_secrets(job, value)
         own = job.kind == "api" and bool(isinstance(value, dict) and value.get("headers"))
         new = ledger.insert_new(key, digest, self._run, own_headers=own)

@@ -8,7 +8,6 @@ removes header values from anything the service sends back before it is stored.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import math
@@ -21,7 +20,7 @@ import attrs
 
 from .. import ValidationError
 
-__all__ = ["BatchItem", "Job", "item_digest", "item_secrets"]
+__all__ = ["BatchItem", "ItemDigest", "Job", "item_digest", "item_secrets"]
 
 Kind = Literal["function", "api"]
 
@@ -147,21 +146,16 @@ def item_secrets(job: Job, value: Any) -> tuple[str, ...]:
     return tuple(sorted((s for s in found if s), key=len, reverse=True))
 
 
-def _public(job: Job, value: Any) -> dict[str, Any]:
-    """The item as the digest sees it: header values replaced by their names' presence."""
-    options = dict(job.options)
+def _public(job: Job, value: Any) -> tuple[list[str], Any]:
+    """The item as the digest sees it: its header names (the job's and its own), its call without
+    the header values."""
     headers = dict(job.headers or {})
     item = value
     if job.kind == "api" and isinstance(value, Mapping):
         item = dict(value)
         if isinstance(item.get("headers"), Mapping):
             headers.update(item.pop("headers"))
-    return {
-        "job": job.identity(),
-        "options": options,
-        "header_names": sorted(str(name).lower() for name in headers),
-        "item": item,
-    }
+    return sorted(str(name).lower() for name in headers), item
 
 
 def _jsonable(value: Any) -> Any:
@@ -178,16 +172,35 @@ def canonical(value: Any) -> bytes:
         raise ValidationError("inputs", f"a batch input must be JSON data ({type(exc).__name__})") from None
 
 
-def item_digest(salt: bytes, job: Job, value: Any) -> str:
-    """HMAC-SHA256, keyed with the ledger's random salt, of everything that defines the item's
-    execution: job, shared options, the item, and the *names* of the headers it injects.
+class ItemDigest:
+    """HMAC-SHA256, keyed with the ledger's random salt, of everything that defines an item's
+    execution: the canonical JSON of ``{"header_names", "item", "job", "options"}`` (the job, its
+    shared options, the item, and the *names* of the headers it injects). The job's part is encoded
+    once: the bytes are those of the whole object, so every ledger's digests stay as they were.
 
     Header values are left out on purpose. A salted hash stored next to its salt does not protect a
     low-entropy secret (whoever has the file can hash guesses), so the only safe digest of a credential
     is none. And a rotated credential is not a different task: resuming with a renewed token must not
     be refused as a changed input. The salt still keeps the digests of two ledgers from being compared
     (the same input does not give the same digest in another ledger)."""
-    data = canonical(_public(job, value))
-    if len(data) > MAX_INPUT_BYTES:
-        raise ValidationError("input", f"is larger than {MAX_INPUT_BYTES >> 20} MiB as JSON")
-    return hmac.new(salt, data, hashlib.sha256).hexdigest()
+
+    __slots__ = ("_job", "_salt", "_tail")
+
+    def __init__(self, salt: bytes, job: Job) -> None:
+        self._salt, self._job = salt, job
+        # Keys in sorted order, as canonical() writes them: header_names, item, job, options.
+        self._tail = (
+            b',"job":' + canonical(job.identity()) + b',"options":' + canonical(dict(job.options)) + b"}"
+        )
+
+    def __call__(self, value: Any) -> str:
+        names, item = _public(self._job, value)
+        data = b'{"header_names":' + canonical(names) + b',"item":' + canonical(item) + self._tail
+        if len(data) > MAX_INPUT_BYTES:
+            raise ValidationError("input", f"is larger than {MAX_INPUT_BYTES >> 20} MiB as JSON")
+        return hmac.digest(self._salt, data, "sha256").hex()
+
+
+def item_digest(salt: bytes, job: Job, value: Any) -> str:
+    """One item's digest (see :class:`ItemDigest`)."""
+    return ItemDigest(salt, job)(value)

@@ -140,9 +140,9 @@ class Requests:
         finally:
             self._wake()
 
-    def _held(self, hold: bool, began: float, seconds: float | None) -> None:
+    def _held(self, hold: bool, began: float, seconds: float | None, at: float | None = None) -> None:
         if hold:
-            self._hold.ended(began, seconds)
+            self._hold.ended(began, seconds, at)
 
     def _submitted(
         self,
@@ -158,7 +158,7 @@ class Requests:
         result = None if isinstance(answer, str) else answer
         execution.execution_id = answer if isinstance(answer, str) else answer.execution_id
         if hold:
-            self._held(hold, planned, math.inf if result is None else now - execution.started)
+            self._held(hold, planned, math.inf if result is None else now - execution.started, now)
         elif hold is False:
             self._hold.plain(now - execution.started)
         self.submitted += 1

@@ -98,7 +98,42 @@ def _walk(value: Any, secrets: tuple[str, ...], key: object = None) -> Any:
 
 def scrub_stored(value: Any, secrets: tuple[str, ...]) -> Any:
     """``value`` (an answer's JSON) as the ledger may keep it: see the module docstring."""
-    if not secrets:
-        return value
     usable = tuple(s for s in secrets if s)
+    if not usable or not _may_hold(value, usable):
+        return value
     return _walk(scrub_secrets(value, usable), usable)
+
+
+#: Characters whose secret the client's scrubber may also find spelt otherwise (JSON-escaped,
+#: re-decoded as latin-1): a secret of printable ASCII without them has no other spelling.
+_RESPELT = frozenset('"\\/')
+
+
+def _plain(secret: str) -> bool:
+    return secret.isascii() and secret.isprintable() and not _RESPELT.intersection(secret)
+
+
+def _may_hold(value: Any, secrets: tuple[str, ...]) -> bool:
+    """Whether scrubbing could change ``value`` (most answers hold no secret: the walk that rebuilds
+    them is then skipped). Sure only for plain secrets (see :data:`_RESPELT`) and no binary field;
+    otherwise it says yes. Every string and key is looked at in one joined text: a form found there
+    only across two of them is a false alarm, which costs the walk, never a secret."""
+    if not all(_plain(secret) for secret in secrets):
+        return True
+    strings: list[str] = []
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            strings.append(node)
+        elif isinstance(node, dict):
+            if "base64" in node:
+                return True
+            strings.extend(key if isinstance(key, str) else "" for key in node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    if any(secret in strings for secret in secrets):  # a whole string, however short
+        return True
+    text = "\0".join(strings)
+    return any(form in text for secret in secrets for form in _forms(secret)[0])
