@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
@@ -29,7 +28,8 @@ from ._models import (
     TaskKind,
     TransferredBytes,
     freeze,
-    verified_if_ok,
+    made,
+    result_of,
 )
 from ._redact import reveals
 from ._status import ExecutionStatus, VerificationStatus
@@ -232,12 +232,15 @@ def function_result(
         if not isinstance(sig, Unset):
             v, r, s = _int(sig.v, "signature.v"), _str(sig.r, "signature.r"), _str(sig.s, "signature.s")
             if v is not None and r is not None and s is not None:
-                signature = Signature(v, r, s)
-        solution = Solution(
-            output=_str(cts.output, "output"),
-            execution_status=_opt(cts.execution_status),
-            sender_address=_str(cts.sender_address, "senderAddress"),
-            signature=signature,
+                signature = made(Signature, {"v": v, "r": r, "s": s})
+        solution = made(
+            Solution,
+            {
+                "output": _str(cts.output, "output"),
+                "execution_status": _opt(cts.execution_status),
+                "sender_address": _str(cts.sender_address, "senderAddress"),
+                "signature": signature,
+            },
         )
     verification = _opt(model.verification_status)
     if (
@@ -247,15 +250,17 @@ def function_result(
         and solution.output is None
     ):  # a verified success is its output: without one the answer cannot be trusted
         raise TypeError("a verified success without clearTextSolution.output")
-    result = FunctionResult(
-        execution_id=execution_id,
-        verification=verification,
-        solution=solution,
-        raw=freeze(body),
-        extra=freeze(model.additional_properties),
-        response=response,
+    return result_of(
+        FunctionResult,
+        {
+            "execution_id": execution_id,
+            "verification": verification,
+            "solution": solution,
+            "raw": freeze(body),
+            "extra": freeze(model.additional_properties),
+            "response": response,
+        },
     )
-    return verified_if_ok(result)
 
 
 def api_result(
@@ -281,32 +286,48 @@ def api_result(
     transferred = None
     tb = model.total_transferred_bytes
     if not isinstance(tb, Unset):
-        transferred = TransferredBytes(
-            _int(tb.request, "totalTransferredBytes.request"),
-            _int(tb.response, "totalTransferredBytes.response"),
+        transferred = made(
+            TransferredBytes,
+            {
+                "request": _int(tb.request, "totalTransferredBytes.request"),
+                "response": _int(tb.response, "totalTransferredBytes.response"),
+            },
         )
-    result = ApiTaskResult(
-        execution_id=execution_id,
-        status=_opt(model.status),
-        output=freeze(output),
-        solution_status=solution_status,
-        sender_address=sender,
-        transferred_bytes=transferred,
-        error_message=_str(model.error_msg, "errorMsg"),
-        raw=freeze(body),
-        extra=freeze(model.additional_properties),
-        response=response,
+    return result_of(
+        ApiTaskResult,
+        {
+            "execution_id": execution_id,
+            "status": _opt(model.status),
+            "output": freeze(output),
+            "solution_status": solution_status,
+            "sender_address": sender,
+            "transferred_bytes": transferred,
+            "error_message": _str(model.error_msg, "errorMsg"),
+            "raw": freeze(body),
+            "extra": freeze(model.additional_properties),
+            "response": response,
+        },
     )
-    return verified_if_ok(result)
 
 
-@dataclass(frozen=True)
 class Kind(Generic[R]):
-    """A task kind: its name on the wire, its result type and what makes an answer the sync shape."""
+    """A task kind: its name on the wire, its result type and what makes an answer the sync shape.
+    A slotted class, not a dataclass: two are made, and a dataclass costs its methods at import."""
 
-    name: TaskKind
-    parse: Callable[[dict[str, Any], str, ResponseInfo | None], R]
-    fields: frozenset[str]
+    __slots__ = ("fields", "name", "parse")
+
+    def __init__(
+        self,
+        name: TaskKind,
+        parse: Callable[[dict[str, Any], str, ResponseInfo | None], R],
+        fields: frozenset[str],
+    ) -> None:
+        self.name: TaskKind = name
+        self.parse: Callable[[dict[str, Any], str, ResponseInfo | None], R] = parse
+        self.fields = fields
+
+    def __repr__(self) -> str:
+        return f"Kind({self.name!r})"
 
 
 FUNCTION: Final[Kind[FunctionResult]] = Kind("function", function_result, _FUNCTION_FIELDS)

@@ -319,7 +319,8 @@ class ApiTaskResult(_State):
         return _generated(ExecuteApiSyncResponse, self.raw)
 
 
-@dataclass(frozen=True)
+# The verified types are not dataclasses of their own: they narrow their parent's field types, and
+# keep its methods (a decorator would make all of them again at import: a tenth of the import).
 class VerifiedFunctionResult(FunctionResult):
     """A :class:`FunctionResult` that is a verified success (``ok``): what ``run`` and ``wait``
     return (unless ``raise_on_failure=False``). Its ``verification``, ``solution`` and ``output`` are
@@ -336,7 +337,6 @@ class VerifiedFunctionResult(FunctionResult):
         return self.solution.output or ""
 
 
-@dataclass(frozen=True)
 class VerifiedApiTaskResult(ApiTaskResult):
     """An :class:`ApiTaskResult` that is a verified success (``ok``): what ``run`` and ``wait``
     return (unless ``raise_on_failure=False``). Its ``status`` is never ``None``."""
@@ -351,16 +351,26 @@ def is_verified(result: FunctionResult | ApiTaskResult) -> bool:
     return isinstance(result, VerifiedFunctionResult | VerifiedApiTaskResult)
 
 
-def verified_if_ok(result: Result) -> Result:
-    """``result`` as its verified type when it is ``ok`` (else as it is): the one place that decides."""
-    if not result.ok or is_verified(result):
-        return result
-    cls = VerifiedFunctionResult if isinstance(result, FunctionResult) else VerifiedApiTaskResult
-    # The same fields, as the subclass: a copy of the instance's dict (what the subclass's
-    # __init__ would store, at a fraction of the cost of a frozen dataclass's field by field).
-    verified = object.__new__(cls)
-    verified.__dict__.update(result.__dict__)
-    return verified
+D = TypeVar("D")
+
+
+def made(cls: type[D], fields: dict[str, Any]) -> D:
+    """An instance of the frozen dataclass ``cls`` from *all* its fields: the instance dict its
+    ``__init__`` would store, without that ``__init__``'s ``object.__setattr__`` field by field, which
+    cost more than the rest of reading an answer (the results of every answer are made here)."""
+    instance = object.__new__(cls)
+    instance.__dict__.update(fields)
+    return instance
+
+
+def result_of(cls: type[Result], fields: dict[str, Any]) -> Result:
+    """The result of an answer, made from all its fields, as its verified type when it is ``ok``:
+    the one place that decides."""
+    result = made(cls, fields)
+    if result.ok:  # the same fields, as the subclass (frozen: its __setattr__ refuses)
+        verified = VerifiedFunctionResult if cls is FunctionResult else VerifiedApiTaskResult
+        object.__setattr__(result, "__class__", verified)
+    return result
 
 
 M = TypeVar("M", "ExecuteTaskSyncResponse", "ExecuteApiSyncResponse")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import time
 from datetime import timedelta
@@ -28,9 +29,12 @@ from truebit_facade import (
     UnexpectedStatusError,
     ValidationError,
     VerificationIndeterminateError,
+    VerifiedApiTaskResult,
+    VerifiedFunctionResult,
 )
 from truebit_facade._errors import UnknownStatusError
 from truebit_facade._failures import outcome_error
+from truebit_facade._models import TaskKind
 from truebit_facade._status import ExecutionStatus, VerificationStatus, is_known
 from truebit_facade._wire import execution_timeout_to_wire
 
@@ -159,6 +163,44 @@ def test_api_result_fields() -> None:
     assert isinstance(result, ApiTaskResult) and result.ok
     assert result.status is ApiTaskStatus.SUCCESS and result.output == {"args": {}}
     assert (result.transferred_bytes.request, result.transferred_bytes.response) == (194, 438)  # type: ignore[union-attr]
+
+
+def _rebuilt(value: Any) -> Any:
+    """``value`` made again through its dataclass's own ``__init__`` (nested ones too)."""
+    if not dataclasses.is_dataclass(value) or isinstance(value, type):
+        return value
+    fields = {f.name: _rebuilt(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return type(value)(**fields)
+
+
+@pytest.mark.parametrize(
+    ("kind", "body"),
+    [
+        ("function", SYNC),
+        ("function", {"executionId": "e", "verificationStatus": "Running"}),
+        ("function", {**SYNC, "verificationStatus": "Failure"}),
+        (
+            "api",
+            {
+                "executionId": "a1",
+                "status": "Success",
+                "clearTextSolution": {"output": {"a": 1}, "status": "succeed", "senderAddress": "0x1"},
+                "totalTransferredBytes": {"request": 1, "response": 2},
+                "errorMsg": "none",
+            },
+        ),
+        ("api", {"executionId": "a1", "status": "Failure"}),
+    ],
+)
+def test_results_read_from_answers_are_what_their_constructors_make(kind: TaskKind, body: Any) -> None:
+    # Results are made from their instance dicts (models.made): every field is there, of the type
+    # decided by ok, equal to (and with the same repr as) the result its __init__ makes.
+    result = read_answer(answer(body), kind, "status", execution_id=body["executionId"])
+    assert isinstance(result, FunctionResult | ApiTaskResult)
+    again = _rebuilt(result)
+    assert type(again) is type(result) and again == result and repr(again) == repr(result)
+    assert vars(again).keys() == vars(result).keys()
+    assert isinstance(result, VerifiedFunctionResult | VerifiedApiTaskResult) == result.ok
 
 
 @pytest.mark.parametrize(
