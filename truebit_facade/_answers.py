@@ -74,10 +74,28 @@ def _api_model() -> type[ExecuteApiSyncResponse]:
     return ExecuteApiSyncResponse
 
 
+_DECODER = json.JSONDecoder()
+_SPACE = " \t\n\r"  # JSON's whitespace
+
+
+def _loads(content: bytes) -> Any:
+    """``json.loads(content)``, a third quicker for the usual answer (UTF-8 text of an object):
+    ``json.loads`` first guesses the encoding of bytes in Python, then strips and scans the text."""
+    if content[:1] == b"{":
+        try:
+            text = content.decode("utf-8")
+            value, end = _DECODER.raw_decode(text)
+            if end == len(text) or not text[end:].strip(_SPACE):
+                return value
+        except ValueError:  # UTF-16 or -32 without a BOM starts so too
+            pass
+    return json.loads(content)  # a BOM, leading space, other encodings, and the errors
+
+
 def json_object(answer: Answer, *, submitted: bool, execution_id: str | None) -> dict[str, Any]:
     """The body as a JSON object, or ``MalformedResponseError``."""
     try:
-        body = json.loads(answer.content)
+        body = _loads(answer.content)
     except (ValueError, UnicodeDecodeError, RecursionError):
         body = None
     if not isinstance(body, dict):

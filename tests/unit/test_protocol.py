@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.support import Answer, api_body, function_body, read_answer, unknown_value
 from truebit_facade import (
@@ -32,6 +34,7 @@ from truebit_facade import (
     VerifiedApiTaskResult,
     VerifiedFunctionResult,
 )
+from truebit_facade._answers import _loads
 from truebit_facade._errors import UnknownStatusError
 from truebit_facade._failures import outcome_error
 from truebit_facade._models import TaskKind
@@ -435,3 +438,32 @@ def test_an_unusable_execution_id_from_the_server_is_malformed_not_a_validation_
         with pytest.raises(MalformedResponseError) as info:
             harness(call())
         assert info.value.may_have_submitted and "may have been submitted" in str(info.value)
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(
+    st.one_of(
+        st.binary(max_size=40),
+        st.tuples(
+            st.dictionaries(st.text(max_size=5), _JSON_VALUES, max_size=4),
+            st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-32-be"]),
+            st.sampled_from(["", " ", "\n", " x", "{}", "\x00"]),
+        ).map(lambda t: (json.dumps(t[0], ensure_ascii=False) + t[2]).encode(t[1], "surrogatepass")),
+        st.binary(max_size=20).map(lambda b: b"{" + b),
+    )
+)
+def test_the_answers_json_reader_is_json_loads(content: bytes) -> None:
+    # The quick path for UTF-8 objects must not change what json.loads accepts, gives or refuses.
+    def outcome(parse: Any) -> Any:
+        try:
+            return ("value", repr(parse(content)))
+        except (ValueError, RecursionError) as exc:
+            return ("error", type(exc))
+
+    assert outcome(_loads) == outcome(json.loads)
