@@ -47,8 +47,9 @@ R = TypeVar("R", FunctionResult, ApiTaskResult)
 
 # What makes a 200 execute answer the sync shape: any of these besides the id. (Unknown fields are
 # kept in ``extra`` by the generated models; these sets only decide the union.)
-_FUNCTION_FIELDS = frozenset({"executionId", "clearTextSolution", "verificationStatus"})
-_API_FIELDS = frozenset({"executionId", "clearTextSolution", "status", "totalTransferredBytes", "errorMsg"})
+# What a sync-mode answer carries beside the id (an async-mode answer carries the id alone).
+_FUNCTION_FIELDS = frozenset({"clearTextSolution", "verificationStatus"})
+_API_FIELDS = frozenset({"clearTextSolution", "status", "totalTransferredBytes", "errorMsg"})
 
 
 # The generated response models, imported on first use and then looked up for free (an import
@@ -138,7 +139,7 @@ def read_execute(
             status_code=answer.status,
             may_have_submitted=True,
         )
-    if not (body.keys() & (kind.fields - {"executionId"})):  # the async shape: an id and nothing we know
+    if body.keys().isdisjoint(kind.fields):  # the async shape: an id and nothing we know
         return Execution(eid, kind.name, _info(answer, secrets))
     return _result(body, kind, eid, answer, secrets, strict=False, submitted=True)
 
@@ -216,25 +217,22 @@ def _objects(body: dict[str, Any], *paths: tuple[str, ...]) -> dict[str, Any]:
     """The body ready for the generated parsers: the nested objects must be objects (or absent), and
     a JSON ``null`` in a field of ours means absent (the generated parsers would choke on it; API
     outputs keep their nulls)."""
-    for path in paths:
-        node: Any = body
-        for i, key in enumerate(path):
-            node = node.get(key)
-            if node is None:
-                break
-            if type(node) is not dict:
-                raise TypeError(f"{'.'.join(path[: i + 1])} should be an object, got {type(node).__name__}")
-    return _drop_nulls(body, paths)
+    return _drop_nulls(body, paths, ())
 
 
-def _drop_nulls(node: dict[str, Any], paths: tuple[tuple[str, ...], ...]) -> dict[str, Any]:
+def _drop_nulls(
+    node: dict[str, Any], paths: tuple[tuple[str, ...], ...], at: tuple[str, ...]
+) -> dict[str, Any]:
     out = node if None not in node.values() else {k: v for k, v in node.items() if v is not None}
     for path in paths:
         child = out.get(path[0])
-        if type(child) is dict:
-            cleaned = _drop_nulls(child, (path[1:],) if len(path) > 1 else ())
-            if cleaned is not child:
-                out = {**out, path[0]: cleaned}  # never edit the caller's dict: it is the raw body
+        if child is None:
+            continue
+        if type(child) is not dict:
+            raise TypeError(f"{'.'.join((*at, path[0]))} should be an object, got {type(child).__name__}")
+        cleaned = _drop_nulls(child, (path[1:],) if len(path) > 1 else (), (*at, path[0]))
+        if cleaned is not child:
+            out = {**out, path[0]: cleaned}  # never edit the caller's dict: it is the raw body
     return out
 
 
@@ -332,7 +330,7 @@ class Kind(Generic[R]):
     """A task kind: its name on the wire, its result type and what makes an answer the sync shape.
     A slotted class, not a dataclass: two are made, and a dataclass costs its methods at import."""
 
-    __slots__ = ("fields", "name", "parse")
+    __slots__ = ("fields", "name", "parse")  # fields: those of the sync shape beside the id
 
     def __init__(
         self,

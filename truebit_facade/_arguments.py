@@ -110,6 +110,8 @@ API_OPTIONS = tuple(ApiOptions.__annotations__)
 
 
 def check_keywords(options: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+    if not options:
+        return
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise ValidationError(unknown[0], f"is not an option here (allowed: {', '.join(allowed)})")

@@ -29,11 +29,15 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         self._held: list[bytes] = []
         self._write_timeout: float | None = None
         self._socket: Any = None  # a socket, or asyncio's stand-in for one: what has a fileno()
+        self._poll: Any = None  # a select.poll with the socket registered, made once
+        self._just_read = False
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         if self._held:
             await self._flush()
-        return await self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
+        data = await self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
+        self._just_read = True
+        return data
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if buffer:
@@ -63,7 +67,14 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         """Whether the idle connection has something to read (the server closed it). httpcore's pool
         asks this of every idle connection each time it places a request; anyio's stream answers by
         building its whole attribute table (a getpeername call among them), a third of the pool's
-        cost per request at 16 connections. The socket is looked up once, then polled."""
+        cost per request at 16 connections. The socket is looked up once, then polled.
+
+        The pool also asks as soon as an answer has been read, when the connection goes back idle:
+        that question is answered "no" without a system call. The next request's question polls, so
+        a server that closed the connection meanwhile is still seen before the connection is reused."""
+        if self._just_read:
+            self._just_read = False
+            return False
         sock = self._socket
         if sock is None:
             found = self._inner.get_extra_info("socket")
@@ -73,11 +84,13 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         fd = sock.fileno()
         if fd < 0:  # closed: nothing more to read from it, so never to be reused
             return True
-        if hasattr(select, "poll"):
-            poll = select.poll()
+        if not hasattr(select, "poll"):
+            return bool(select.select([fd], [], [], 0)[0])
+        poll = self._poll
+        if poll is None:
+            self._poll = poll = select.poll()
             poll.register(fd, select.POLLIN)
-            return bool(poll.poll(0))
-        return bool(select.select([fd], [], [], 0)[0])
+        return bool(poll.poll(0))
 
 
 class AsyncBackend(httpcore.AsyncNetworkBackend):

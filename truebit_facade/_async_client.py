@@ -7,7 +7,6 @@ from it; CI fails when the two differ. Edit this one, then run ``make unasync``.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -22,9 +21,10 @@ from ._async_resources import AsyncApiTasks, AsyncFunctions
 from ._driver import Steps
 from ._errors import TruebitError, ValidationError
 from ._policy import PollPolicy, RetryPolicy
-from ._redact import SecretBook, log_request, log_response, log_sleep, mask_key
+from ._redact import SecretBook, log_request, log_response, log_sleep, logging_requests, mask_key
 from ._runtime import current_loop_async as _running_loop
 from ._runtime import pause_async as _pause
+from ._runtime import process as _process
 from ._settings import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -96,7 +96,7 @@ class AsyncTruebit:
             raise ValidationError("sleep", "must be a callable taking seconds")
         self._secrets = SecretBook(self._settings.api_key)
         self._owns_http = http_client is None
-        self._http_owner: tuple[int, object] = (0, None)  # the (pid, event loop) that opened the pool
+        self._http_owner: tuple[int, object] = (0, None)  # the (process, event loop) that opened the pool
         self._max_connections = max_connections
         self._closed = False
         self._sleep = sleep
@@ -191,7 +191,7 @@ class AsyncTruebit:
             return  # a copy from with_options: the pool is its origin's
         self._closed = True
         http, self._http = self._http, None
-        if self._owns_http and http is not None and self._http_owner == (os.getpid(), _running_loop()):
+        if self._owns_http and http is not None and self._http_owner == (_process(), _running_loop()):
             await http.aclose()
 
     # --- the driver: the one narrow method the resources use ---------------------------------
@@ -227,6 +227,8 @@ class AsyncTruebit:
     async def _attempt(
         self, http: AsyncPool | AsyncCallerClient, request: WireRequest, limits: flow.Limits, attempt: int
     ) -> Answer | flow.Failure:
+        if not logging_requests():
+            return await http.exchange(request, limits)
         log_request(request.method, request.path, request.body_json, attempt)
         started = time.monotonic()
         reply = await http.exchange(request, limits)
@@ -245,7 +247,7 @@ class AsyncTruebit:
             return self._http
         # A pool belongs to the process and the event loop that opened it: after fork the child must
         # not share the parent's sockets, and a loop that closed takes its connections with it.
-        owner = (os.getpid(), _running_loop())
+        owner = (_process(), _running_loop())
         http = self._http
         if http is not None and self._http_owner == owner:
             return http

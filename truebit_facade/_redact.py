@@ -78,8 +78,10 @@ def reveals(value: str, secrets: Iterable[str]) -> bool:
     for secret in secrets:
         if value == secret:
             return True
-        if len(secret) >= MIN_SECRET_IN_ID and any(form in value for form in _spellings(secret)):
-            return True
+        if len(secret) >= MIN_SECRET_IN_ID:
+            for form in _spellings(secret):
+                if form in value:
+                    return True
     return False
 
 
@@ -108,6 +110,11 @@ def scrub_secrets(value: Any, secrets: Iterable[str]) -> Any:
 
 def mask_key(api_key: str | None) -> str:
     return "None" if api_key is None else "'***'"
+
+
+def logging_requests() -> bool:
+    """Whether requests and answers are logged (DEBUG): a driver skips timing them when not."""
+    return logger.isEnabledFor(logging.DEBUG)
 
 
 def log_request(method: str, path: str, body: Callable[[], Any], attempt: int) -> None:

@@ -5,10 +5,27 @@ and ``current_loop_async`` to ``current_loop``."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
-__all__ = ["current_loop", "current_loop_async", "pause", "pause_async"]
+__all__ = ["current_loop", "current_loop_async", "pause", "pause_async", "process"]
+
+_forks = 0
+
+
+def _forked() -> None:
+    global _forks
+    _forks += 1
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
+def process() -> int:
+    """Which process this is, as far as a connection pool cares: it changes in the child of a fork.
+    Not ``os.getpid()``: that is a system call, asked on every request (a pid can also come back)."""
+    return _forks
 
 
 # asyncio is imported on first use: it would double the import time of the package.

@@ -13,6 +13,7 @@ import gzip
 import http.server
 import importlib.util
 import json
+import os
 import shutil
 import socket
 import ssl
@@ -336,6 +337,24 @@ def test_connections_are_kept_alive_and_reused() -> None:
         for _ in range(5):
             assert tb.functions.get("e1").status_value == "Running"
     assert server.connections == 1 and len(server.paths) == 5
+
+
+def test_a_child_of_fork_opens_its_own_connections_and_the_parent_keeps_its_own() -> None:
+    # The pool belongs to the process that opened it; a child must not write to the parent's socket
+    # (their requests and answers would interleave). Told by a fork hook, not by os.getpid().
+    with Server(lambda p: _json(RUNNING)) as server, _client(server.url) as tb:
+        assert tb.functions.get("e1").status_value == "Running"  # the parent's connection is open
+        pid = os.fork()
+        if pid == 0:  # the child: exit at once, whatever happens, without running the parent's cleanup
+            code = 1
+            try:
+                code = 0 if tb.functions.get("e1").status_value == "Running" else 2
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert tb.functions.get("e1").status_value == "Running"
+    assert server.connections == 2 and len(server.paths) == 3  # the parent's one, reused; the child's
 
 
 @pytest.mark.parametrize("side", ["sync", "async"])
