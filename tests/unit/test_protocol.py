@@ -280,6 +280,28 @@ def test_wrong_types_are_malformed_response_errors(body: dict[str, Any]) -> None
         read_answer(answer(body), "function", "status", execution_id=None)
 
 
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ({"clearTextSolution": "text"}, "clearTextSolution should be an object, got str"),
+        (
+            {"clearTextSolution": {"signature": []}},
+            "clearTextSolution.signature should be an object, got list",
+        ),
+        ({"clearTextSolution": {"signature": None, "output": None}}, None),  # nulls are absent fields
+    ],
+)
+def test_a_nested_field_that_is_no_object_is_named_in_the_error(
+    body: dict[str, Any], where: str | None
+) -> None:
+    content = answer({"executionId": "e", "verificationStatus": "Running", **body})
+    if where is None:
+        assert read_answer(content, "function", "status", execution_id="e").solution is not None
+        return
+    with pytest.raises(MalformedResponseError, match=where.replace(".", r"\.")):
+        read_answer(content, "function", "status", execution_id="e")
+
+
 def test_api_wrong_types() -> None:
     for body in (
         {"executionId": "e", "status": 1},
