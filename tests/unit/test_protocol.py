@@ -296,7 +296,8 @@ def test_a_nested_field_that_is_no_object_is_named_in_the_error(
 ) -> None:
     content = answer({"executionId": "e", "verificationStatus": "Running", **body})
     if where is None:
-        assert read_answer(content, "function", "status", execution_id="e").solution is not None
+        result = read_answer(content, "function", "status", execution_id="e")
+        assert isinstance(result, FunctionResult) and result.solution is not None
         return
     with pytest.raises(MalformedResponseError, match=where.replace(".", r"\.")):
         read_answer(content, "function", "status", execution_id="e")
