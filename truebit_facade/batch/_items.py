@@ -164,10 +164,13 @@ def _jsonable(value: Any) -> Any:
     raise ValidationError("inputs", f"a batch input must be JSON data, not {type(value).__name__}")
 
 
+#: Made once: ``json.dumps`` with options builds an encoder on every call (two per input).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_jsonable)
+
+
 def canonical(value: Any) -> bytes:
     try:
-        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_jsonable)
-        return text.encode("utf-8")
+        return _CANONICAL.encode(value).encode("utf-8")
     except (TypeError, ValueError, RecursionError) as exc:  # after check_value: only a caller's odd type
         raise ValidationError("inputs", f"a batch input must be JSON data ({type(exc).__name__})") from None
 

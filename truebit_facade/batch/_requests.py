@@ -246,10 +246,10 @@ class Requests:
             status, output = result.raw.get("verificationStatus"), result.output
             raw: Any = result.raw
         else:
-            status, output = result.raw.get("status"), to_builtin(result.output)
-            raw = to_builtin(result.raw)
+            status, output = result.raw.get("status"), to_builtin(result.output)  # the event's: mutable
+            raw = result.raw
         if secrets:
-            output, raw = scrub_stored(output, secrets), scrub_stored(to_builtin(raw), secrets)
+            output, raw = scrub_stored(output, secrets), scrub_stored(raw, secrets)
         status = status if isinstance(status, str) else None
         self._deferred.mark_finished(
             execution.seq,

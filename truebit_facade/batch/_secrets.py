@@ -17,7 +17,7 @@ import functools
 import urllib.parse
 from typing import Any
 
-from .. import scrub_secrets
+from .. import scrub_secrets, to_builtin
 
 __all__ = ["scrub_stored"]
 
@@ -100,8 +100,8 @@ def scrub_stored(value: Any, secrets: tuple[str, ...]) -> Any:
     """``value`` (an answer's JSON) as the ledger may keep it: see the module docstring."""
     usable = tuple(s for s in secrets if s)
     if not usable or not _may_hold(value, usable):
-        return value
-    return _walk(scrub_secrets(value, usable), usable)
+        return value  # as it came: a read-only result's JSON is stored as it is
+    return _walk(scrub_secrets(to_builtin(value), usable), usable)
 
 
 #: Characters whose secret the client's scrubber may also find spelt otherwise (JSON-escaped,
@@ -113,12 +113,17 @@ def _plain(secret: str) -> bool:
     return secret.isascii() and secret.isprintable() and not _RESPELT.intersection(secret)
 
 
+@functools.lru_cache(maxsize=256)  # a batch's few sets of secrets, asked twice per finished task
+def _all_plain(secrets: tuple[str, ...]) -> bool:
+    return all(_plain(secret) for secret in secrets)
+
+
 def _may_hold(value: Any, secrets: tuple[str, ...]) -> bool:
     """Whether scrubbing could change ``value`` (most answers hold no secret: the walk that rebuilds
     them is then skipped). Sure only for plain secrets (see :data:`_RESPELT`) and no binary field;
     otherwise it says yes. Every string and key is looked at in one joined text: a form found there
     only across two of them is a false alarm, which costs the walk, never a secret."""
-    if not all(_plain(secret) for secret in secrets):
+    if not _all_plain(secrets):
         return True
     strings: list[str] = []
     stack = [value]
