@@ -494,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
     quick = args.quick
     print(f"bench on {os.cpu_count()} CPU(s), Python {sys.version.split()[0]}; ratios are facade / baseline")
     if "import" in only:
-        print(bench_import(5 if quick else 15), flush=True)
+        print(bench_import(5 if quick else 25), flush=True)
     if "polling" in only:
         print("\n".join(bench_polling(100 if quick else 400)), flush=True)
     if "cpu" in only:

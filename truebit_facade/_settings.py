@@ -35,8 +35,9 @@ DEFAULT_REQUEST_TIMEOUT: Final[float] = 30.0
 DEFAULT_CONNECT_TIMEOUT: Final[float] = 10.0
 #: The largest answer read; a real one is a few kilobytes (an API task's output a few megabytes).
 DEFAULT_MAX_RESPONSE_BYTES: Final[int] = 32 * 1024 * 1024
-#: A host name (letters, digits, dots, dashes) or an IP address (IPv6 without its brackets).
-_HOST = re.compile(r"[\w.-]+|[0-9A-Fa-f:.]+")
+#: A host name (letters, digits, dots, dashes) or an IP address (IPv6 without its brackets); compiled
+#: (and cached) by ``re`` when a client is first made, not when the package is imported.
+_HOST = r"[\w.-]+|[0-9A-Fa-f:.]+"
 
 
 class _Default:
@@ -89,7 +90,7 @@ def _base_url(value: object) -> str:
         parts.port  # noqa: B018 - raises ValueError on a port that is not a number in range
     except ValueError:
         raise ValidationError("base_url", "must be an http:// or https:// URL") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or not _HOST.fullmatch(parts.hostname):
+    if parts.scheme not in ("http", "https") or not parts.hostname or not re.fullmatch(_HOST, parts.hostname):
         raise ValidationError("base_url", "must be an http:// or https:// URL with a valid host name")
     if parts.username is not None or parts.query or parts.fragment or "?" in url or "#" in url:
         raise ValidationError("base_url", "must not carry a query, a fragment or credentials")

@@ -3,6 +3,7 @@ the field. Messages never quote a header value or the API key."""
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -18,12 +19,30 @@ COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 # RFC 9110 token characters: what a header name may contain.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # used with fullmatch: "$" would allow a final "\n"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # C0, DEL, C1 and Unicode line breaks
-# A header value may contain tab (RFC 9110) but no other control character.
-_HEADER_VALUE_BAD = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 #: What an API key may be: visible ASCII (a pasted BOM or non-breaking space would crash the header).
 API_KEY = re.compile(r"[\x21-\x7e]+")
 _TEMPLATE_PARAM = re.compile(r"\{([^{}]*)\}")
+
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    # Made on first need: their Unicode ranges make them the slowest part of importing the package.
+    return (
+        re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]"),  # C0, DEL, C1 and Unicode line breaks
+        # A header value may contain tab (RFC 9110) but no other control character.
+        re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]"),
+    )
+
+
+def _has_control(value: str) -> bool:
+    """Whether ``value`` holds a C0, DEL or C1 control character or a Unicode line break. Printable
+    text (most of it) holds none of them, which ``str.isprintable`` says in C; only the rest is searched."""
+    return not value.isprintable() and _patterns()[0].search(value) is not None
+
+
+def _bad_in_header_value(value: str) -> bool:
+    """As :func:`_has_control`, tab allowed."""
+    return not value.isprintable() and _patterns()[1].search(value) is not None
 
 
 def duration(field: str, value: object, *, positive: bool = False) -> float:
@@ -44,7 +63,7 @@ def name(field: str, value: object) -> str:
     text(field, value)
     if not value.strip():
         raise ValidationError(field, "must not be empty or blank")
-    if _CONTROL.search(value):
+    if _has_control(value):
         raise ValidationError(field, "must not contain control characters")
     return value
 
@@ -88,7 +107,7 @@ def execution_id(value: object) -> str:
         raise ValidationError("execution_id", "must not be empty or blank")
     if "/" in value or "\\" in value or value in (".", ".."):
         raise ValidationError("execution_id", "must not contain '/' or be a dot segment")
-    if _CONTROL.search(value) or value != value.strip():
+    if _has_control(value) or value != value.strip():
         raise ValidationError("execution_id", "must not contain control characters or surrounding spaces")
     return value
 
@@ -122,11 +141,11 @@ def headers(value: object, field: str = "headers") -> dict[str, str]:
     checked: dict[str, str] = {}
     for key, val in value.items():
         if not isinstance(key, str) or not _TOKEN.fullmatch(key):
-            shown = repr(key) if isinstance(key, str) and not _CONTROL.search(key) else "a header name"
+            shown = repr(key) if isinstance(key, str) and not _has_control(key) else "a header name"
             raise ValidationError(field, f"{shown} is not a valid header name")
         if not isinstance(val, str):
             raise ValidationError(f"{field}[{key!r}]", f"value must be a string, not {type(val).__name__}")
-        if _HEADER_VALUE_BAD.search(val):
+        if _bad_in_header_value(val):
             raise ValidationError(f"{field}[{key!r}]", "value must not contain CR, LF or control characters")
         text(f"{field}[{key!r}]", val)
         checked[key] = val
@@ -185,7 +204,7 @@ def api_path(path: object, params: Mapping[str, Any]) -> str:
         raise ValidationError("path", "must be a non-empty string")
     if not path.startswith("/") or path.startswith("//") or "://" in path:
         raise ValidationError("path", "must be a path template starting with a single '/', not a URL")
-    if _CONTROL.search(path) or " " in path:
+    if _has_control(path) or " " in path:
         raise ValidationError("path", "must not contain spaces or control characters")
     text("path", path)
     for param in _TEMPLATE_PARAM.findall(path):

@@ -24,7 +24,9 @@ def _top_level_imports(module: str) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("module", ["_flow", "_driver", "_failures", "_answers", "_wire", "_arguments"])
+@pytest.mark.parametrize(
+    "module", ["_flow", "_driver", "_failures", "_answers", "_wire", "_arguments", "_options"]
+)
 def test_the_call_machinery_is_pure(module: str) -> None:
     assert not _top_level_imports(module) & IMPURE
 

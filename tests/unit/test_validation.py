@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from truebit_facade import (
     AsyncTruebit,
@@ -22,6 +24,7 @@ from truebit_facade import (
     Truebit,
     ValidationError,
 )
+from truebit_facade import _validation as check
 
 from .conftest import Harness
 
@@ -261,3 +264,20 @@ def test_base_url_must_be_a_plain_http_url() -> None:
     for bad in ("", "http://h?x=1", "http://h#f", "http://u:p@h", "ftp://h"):
         with pytest.raises(ValidationError):
             Truebit(api_key="k", base_url=bad)
+
+
+_CONTROL_CHARS = "".join(map(chr, [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]))
+
+
+@given(
+    st.text(
+        alphabet=st.one_of(
+            st.characters(codec="utf-8"), st.sampled_from(_CONTROL_CHARS + "\t \u00a0\u200b\ufeff")
+        )
+    )
+)
+def test_the_control_character_checks_are_their_patterns(value: str) -> None:
+    # The checks skip the pattern for printable text: that must never let a control character by.
+    forbidden = set(_CONTROL_CHARS)
+    assert check._has_control(value) == any(c in forbidden for c in value)
+    assert check._bad_in_header_value(value) == any(c in forbidden - {"\t"} for c in value)
