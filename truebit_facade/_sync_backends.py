@@ -27,14 +27,11 @@ class _Stream(httpcore.NetworkStream):
         self._write_timeout: float | None = None
         self._socket: Any = None  # a socket, or asyncio's stand-in for one: what has a fileno()
         self._poll: Any = None  # a select.poll with the socket registered, made once
-        self._just_read = False
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         if self._held:
             self._flush()
-        data = self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
-        self._just_read = True
-        return data
+        return self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if buffer:
@@ -64,14 +61,8 @@ class _Stream(httpcore.NetworkStream):
         """Whether the idle connection has something to read (the server closed it). httpcore's pool
         asks this of every idle connection each time it places a request; anyio's stream answers by
         building its whole attribute table (a getpeername call among them), a third of the pool's
-        cost per request at 16 connections. The socket is looked up once, then polled.
-
-        The pool also asks as soon as an answer has been read, when the connection goes back idle:
-        that question is answered "no" without a system call. The next request's question polls, so
-        a server that closed the connection meanwhile is still seen before the connection is reused."""
-        if self._just_read:
-            self._just_read = False
-            return False
+        cost per request at 16 connections. The socket is looked up once, then polled (each time:
+        the pool may hand the connection to a waiting request as soon as the answer is read)."""
         sock = self._socket
         if sock is None:
             found = self._inner.get_extra_info("socket")
