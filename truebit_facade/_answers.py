@@ -45,9 +45,9 @@ __all__ = ["API", "FUNCTION", "Kind", "json_object", "read_execute", "read_statu
 T = TypeVar("T")
 R = TypeVar("R", FunctionResult, ApiTaskResult)
 
-# What makes a 200 execute answer the sync shape: any of these besides the id. (Unknown fields are
-# kept in ``extra`` by the generated models; these sets only decide the union.)
-# What a sync-mode answer carries beside the id (an async-mode answer carries the id alone).
+# What makes a 200 execute answer the sync shape: any of these beside the id (an async-mode answer
+# carries the id alone). Unknown fields are kept in ``extra`` by the generated models; these sets
+# only decide the union.
 _FUNCTION_FIELDS = frozenset({"clearTextSolution", "verificationStatus"})
 _API_FIELDS = frozenset({"clearTextSolution", "status", "totalTransferredBytes", "errorMsg"})
 

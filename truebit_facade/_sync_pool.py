@@ -68,12 +68,7 @@ class Pool:
         every connection is taken, the first shard: its pool timeout bounds the wait."""
         with self._lock:
             free = self._free
-            shard = 0
-            for shard, left in enumerate(free):  # noqa: B007 (the shard is the loop's result)
-                if left > 0:
-                    break
-            else:
-                shard = 0
+            shard = next((i for i, left in enumerate(free) if left > 0), 0)
             free[shard] -= 1
             return shard
 
