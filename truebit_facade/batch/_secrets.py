@@ -14,6 +14,7 @@ import base64
 import binascii
 import contextlib
 import functools
+import json
 import urllib.parse
 from typing import Any
 
@@ -107,6 +108,9 @@ def scrub_stored(value: Any, secrets: tuple[str, ...]) -> Any:
 #: Characters whose secret the client's scrubber may also find spelt otherwise (JSON-escaped,
 #: re-decoded as latin-1): a secret of printable ASCII without them has no other spelling.
 _RESPELT = frozenset('"\\/')
+#: The JSON text :func:`_may_hold` searches (``/`` and every printable ASCII character but ``"`` and
+#: ``\\`` are written as they are).
+_TEXT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def _plain(secret: str) -> bool:
@@ -121,24 +125,28 @@ def _all_plain(secrets: tuple[str, ...]) -> bool:
 def _may_hold(value: Any, secrets: tuple[str, ...]) -> bool:
     """Whether scrubbing could change ``value`` (most answers hold no secret: the walk that rebuilds
     them is then skipped). Sure only for plain secrets (see :data:`_RESPELT`) and no binary field;
-    otherwise it says yes. Every string and key is looked at in one joined text: a form found there
-    only across two of them is a false alarm, which costs the walk, never a secret."""
+    otherwise it says yes. The value is looked at as its JSON text, made in C: a plain secret is
+    written there as it is wherever a string or key holds it (JSON escapes none of its characters),
+    so a form found nowhere in the text is in no string. One found across two tokens, or in a
+    number, is a false alarm, which costs the walk, never a secret."""
     if not _all_plain(secrets):
         return True
-    strings: list[str] = []
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, str):
-            strings.append(node)
-        elif isinstance(node, dict):
-            if "base64" in node:
+    if isinstance(value, str):
+        text = value
+        if value in secrets:  # a whole string, however short
+            return True
+    else:
+        try:
+            text = _TEXT.encode(value)
+        except (TypeError, ValueError, RecursionError):
+            return True  # not JSON data: the walk decides
+        if '"base64":' in text:
+            return True
+        for secret in secrets:
+            if f'"{secret}"' in text:  # a whole string or key, however short
                 return True
-            strings.extend(key if isinstance(key, str) else "" for key in node)
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    if any(secret in strings for secret in secrets):  # a whole string, however short
-        return True
-    text = "\0".join(strings)
-    return any(form in text for secret in secrets for form in _forms(secret)[0])
+    for secret in secrets:
+        for form in _forms(secret)[0]:
+            if form in text:
+                return True
+    return False
