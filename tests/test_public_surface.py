@@ -116,3 +116,21 @@ def test_importing_the_package_does_not_load_the_call_machinery_s_heavy_parts() 
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+@pytest.mark.parametrize(
+    "name", ["Truebit", "AsyncTruebit", "Functions", "ApiTasks", "AsyncFunctions", "AsyncApiTasks"]
+)
+def test_the_public_methods_type_hints_resolve_at_run_time(name: str) -> None:
+    # Tools that read hints at run time (autodoc, validators) see what a type checker sees.
+    import inspect
+    import typing
+
+    import truebit_facade
+
+    cls = getattr(truebit_facade, name)
+    for attr, member in inspect.getmembers(cls, inspect.isfunction):
+        if attr.startswith("_") and attr not in ("__init__",):
+            continue
+        for variant in [member, *typing.get_overloads(member)]:
+            typing.get_type_hints(variant)

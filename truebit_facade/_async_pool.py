@@ -55,8 +55,8 @@ SHARD = 4
 
 class AsyncPool:
     """The client's own connection pool, for one origin (``base_url``): ``max_connections`` in
-    shards of at most :data:`SHARD` (one httpcore pool each); each request goes to the shard with
-    the most free connections. httpcore's pool looks at every connection each time a request starts
+    shards of at most :data:`SHARD` (one httpcore pool each); each request goes to the first shard
+    with a free connection. httpcore's pool looks at every connection each time a request starts
     or ends, and for each idle one counts them all again: at 16 connections with some idle (a batch
     waiting for a commit), that scan took up to a third of the client's CPU; in a shard it is short."""
 
@@ -81,10 +81,13 @@ class AsyncPool:
     def _take(self) -> int:
         """The shard for the next request: the first with a free connection, so that a quiet client
         keeps reusing the same few and the scan stops early (100 connections are 25 shards). When
-        every connection is taken, the first shard: its pool timeout bounds the wait."""
+        every connection is taken, the shard with the fewest requests waiting: the waits are spread
+        over all the connections, as one pool's would be."""
         with self._lock:
             free = self._free
-            shard = next((i for i, left in enumerate(free) if left > 0), 0)
+            shard = next((i for i, left in enumerate(free) if left > 0), None)
+            if shard is None:
+                shard = max(range(len(free)), key=free.__getitem__)
             free[shard] -= 1
             return shard
 

@@ -12,10 +12,20 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
-from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar, Unpack, overload
+from typing import Any, Generic, Literal, Protocol, TypeVar, Unpack, overload
 
 from . import _flow as flow
 from ._answers import API, FUNCTION, Kind
+from ._arguments import API_OPTIONS as _API_OPTIONS
+from ._arguments import FUNCTION_OPTIONS as _FUNCTION_OPTIONS
+from ._arguments import (
+    ApiOptions,
+    ApiRun,
+    ApiRunAnyOutcome,
+    FunctionOptions,
+    FunctionRun,
+    FunctionRunAnyOutcome,
+)
 from ._arguments import check_flags as _check_flags
 from ._arguments import check_keywords as _check_keywords
 from ._driver import mark_group_interrupted
@@ -31,16 +41,6 @@ from ._models import (
 from ._settings import DEFAULT, Settings, Timeout
 from ._validation import execution_id as check_execution_id
 from ._wire import WireRequest, api_request, function_request
-
-if TYPE_CHECKING:  # the options' TypedDicts: for type checkers (made at run time only when checked)
-    from ._options import (
-        ApiOptions,
-        ApiRun,
-        ApiRunAnyOutcome,
-        FunctionOptions,
-        FunctionRun,
-        FunctionRunAnyOutcome,
-    )
 
 __all__ = ["AsyncApiTasks", "AsyncFunctions"]
 
@@ -182,7 +182,7 @@ class AsyncFunctions(_AsyncTasks[FunctionResult, VerifiedFunctionResult]):
     def _builder(
         self, namespace: str, task: str, input: Any, options: Mapping[str, Any]
     ) -> Callable[[bool], WireRequest]:
-        _check_keywords(options, "function")
+        _check_keywords(options, _FUNCTION_OPTIONS)
         stamp = options.get("requester_timestamp")
         fixed = {**options, "requester_timestamp": int(time.time()) if stamp is None else stamp}
         return lambda sync: function_request(namespace, task, input, sync=sync, **fixed)
@@ -248,7 +248,7 @@ class AsyncApiTasks(_AsyncTasks[ApiTaskResult, VerifiedApiTaskResult]):
     def _builder(
         self, namespace: str, task: str, options: Mapping[str, Any]
     ) -> Callable[[bool], WireRequest]:
-        _check_keywords(options, "api")
+        _check_keywords(options, _API_OPTIONS)
         given = {"path": None, "method": "GET", **options}  # run()'s defaults, for run_many's mappings
         return lambda sync: api_request(namespace, task, sync=sync, **given)
 

@@ -339,6 +339,21 @@ def test_connections_are_kept_alive_and_reused() -> None:
     assert server.connections == 1 and len(server.paths) == 5
 
 
+def test_requests_fill_the_first_shards_and_past_the_limit_wait_spread_over_all() -> None:
+    from truebit_facade._sync_pool import Pool
+
+    pool = Pool("http://127.0.0.1:9", 8, {})  # two shards of 4; nothing connects here
+    try:
+        taken = [pool._take() for _ in range(20)]
+        assert taken[:8] == [0, 0, 0, 0, 1, 1, 1, 1]  # a quiet client keeps to the first connections
+        assert pool._free == [-6, -6]  # the 12 beyond the limit wait on both shards alike
+        for shard in taken:
+            pool._give_back(shard)
+        assert pool._free == [4, 4]
+    finally:
+        pool.close()
+
+
 def test_a_child_of_fork_opens_its_own_connections_and_the_parent_keeps_its_own() -> None:
     # The pool belongs to the process that opened it; a child must not write to the parent's socket
     # (their requests and answers would interleave). Told by a fork hook, not by os.getpid().

@@ -24,9 +24,7 @@ def _top_level_imports(module: str) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize(
-    "module", ["_flow", "_driver", "_failures", "_answers", "_wire", "_arguments", "_options"]
-)
+@pytest.mark.parametrize("module", ["_flow", "_driver", "_failures", "_answers", "_wire", "_arguments"])
 def test_the_call_machinery_is_pure(module: str) -> None:
     assert not _top_level_imports(module) & IMPURE
 
