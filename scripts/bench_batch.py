@@ -13,9 +13,10 @@
    process; against the sandbox it is the service's: the first far above the second is the claim
    that one process saturates the service before it saturates itself.
 
-Nothing here asserts a time: the machines are noisy. The two sides run in alternation, ``--rounds``
-times (default 3), and the ratio batch/run_many of each round's tasks per second is reported with its
-median, so that a load that comes and goes weighs on both. Memory: the client's current RSS is
+Nothing here asserts a time: the machines are noisy. After a warm-up run of each side (not counted),
+the two sides run ``--rounds`` times (default 4), each round in the other order than the last, and
+the ratio batch/run_many of each round's tasks per second is reported with its median, so that a
+load that comes and goes, or a service that speeds up as it warms, weighs on both. Memory: the client's current RSS is
 sampled while it runs; "RSS growth" is the last sample minus the one at a fifth of the run (flat: the
 batch holds no per-task state). A second sandbox row runs --count/10 tasks that each take --late
 seconds (default 0.25), as real tasks take their time: there the batch submits in async mode and
@@ -148,7 +149,7 @@ def child_sandbox(name: str, url: str, key: str, count: int, concurrency: int, c
 
 
 def bench_sandbox(
-    count: int, concurrency: int, rounds: int = 3, late: float = 0.0, client: str = "own"
+    count: int, concurrency: int, rounds: int = 4, late: float = 0.0, client: str = "own"
 ) -> None:
     """``late``: the node answers this many seconds late, so each task takes that long (as a real
     task does: several nodes run it and their answers are compared), and the sandbox runs up to 256
@@ -159,7 +160,7 @@ def bench_sandbox(
     print(
         f"{count} echo tasks on the sandbox (its own process: --max-concurrent {running}, hold 2 s"
         + (f", each task {late:g} s late" if late else "")
-        + f"), concurrency {concurrency}, each side in a fresh process, {rounds} rounds in alternation, "
+        + f"), concurrency {concurrency}, each side in a fresh process, {rounds} rounds in alternating order, "
         + ("the client's own pool" if client == "own" else "a caller's httpx.AsyncClient counting requests")
     )
     args = ["--hold", "2", "--max-concurrent", str(running), "--max-retained", str(2 * rounds * count + 10)]
@@ -170,23 +171,25 @@ def bench_sandbox(
         f"{'client CPU':>10} {'CPU ms/task':>11} {'peak RSS MiB':>12} {'(at start)':>10} {'RSS growth':>10}"
     )
     ratios = []
+
+    def side(name: str, n: int) -> dict[str, Any]:
+        cmd = [sys.executable, __file__, "--child", name, url, key, str(n), str(concurrency), client]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        return dict(json.loads(done.stdout.splitlines()[-1]))
+
     with sandbox_process(*args) as (url, key):
-        for _ in range(rounds):
+        # A fresh sandbox speeds up over its first runs (about a tenth over the first 20,000 tasks
+        # here): a warm-up run of each side, not counted, and each round in the other order than the
+        # last (ABBA), so that neither side is always the one on the colder service.
+        warm = max(count // 5, 50)
+        shown = {name: f"{warm / side(name, warm)['wall']:.0f}" for name in ("batch", "run_many")}
+        print(
+            f"  warm-up, {warm} tasks each, not counted: batch {shown['batch']}, run_many {shown['run_many']} tasks/s"
+        )
+        for round_ in range(rounds):
             rates = {}
-            for name in ("batch", "run_many"):
-                cmd = [
-                    sys.executable,
-                    __file__,
-                    "--child",
-                    name,
-                    url,
-                    key,
-                    str(count),
-                    str(concurrency),
-                    client,
-                ]
-                done = subprocess.run(cmd, capture_output=True, text=True, check=True)
-                m = json.loads(done.stdout.splitlines()[-1])
+            for name in ("batch", "run_many") if round_ % 2 == 0 else ("run_many", "batch"):
+                m = side(name, count)
                 rates[name] = count / m["wall"]
                 reads = "-" if m["reads"] is None else f"{m['reads']:.2f}"
                 posts = "-" if m["posts"] is None else str(m["posts"])
@@ -242,7 +245,9 @@ def main() -> None:
         "--ledger-count", type=int, default=100_000, help="inputs against the stub (default 100000)"
     )
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight (default 16)")
-    parser.add_argument("--rounds", type=int, default=3, help="sandbox rounds, in alternation (default 3)")
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="sandbox rounds, in alternating order (default 4)"
+    )
     parser.add_argument(
         "--late",
         type=float,
