@@ -182,9 +182,10 @@ def bench_sandbox(
         # here): a warm-up run of each side, not counted, and each round in the other order than the
         # last (ABBA), so that neither side is always the one on the colder service.
         warm = max(count // 5, 50)
-        shown = {name: f"{warm / side(name, warm)['wall']:.0f}" for name in ("batch", "run_many")}
+        warmed = {name: warm / side(name, warm)["wall"] for name in ("batch", "run_many")}
         print(
-            f"  warm-up, {warm} tasks each, not counted: batch {shown['batch']}, run_many {shown['run_many']} tasks/s"
+            f"  warm-up, {warm} tasks each, not counted: batch {warmed['batch']:.0f}, "
+            f"run_many {warmed['run_many']:.0f} tasks/s"
         )
         for round_ in range(rounds):
             rates = {}
