@@ -13,7 +13,7 @@ from . import _errors as errors
 from ._models import ApiTaskResult, FunctionResult, TaskKind
 from ._policy import is_standard_status, parse_retry_after
 from ._redact import scrub, scrub_json
-from ._status import VerificationStatus, is_known
+from ._status import meaning, verification_meaning
 from ._wire import Answer, Failure, Operation, WireRequest
 
 _BLOCKCHAIN_FIELDS = frozenset(
@@ -154,7 +154,7 @@ def outcome_error(
             if isinstance(result, FunctionResult)
             else (result.status, result.solution_status)
         )
-        raw = next(s.value for s in statuses if s is not None and not is_known(s))
+        raw = next(s.value for s in statuses if s is not None and meaning(s) is None)
         message = (
             f"execution {eid}: status {raw!r} is not known to this client version; the execution has "
             "ended (only Running has not); see .result for everything that came back"
@@ -163,7 +163,7 @@ def outcome_error(
     cls: type[errors.TaskError[Any]] = errors.TaskFailedError
     if isinstance(result, FunctionResult):
         v, es = result.verification, result.execution_status
-        if v is VerificationStatus.INDETERMINATE:
+        if v is not None and verification_meaning(v) == "indeterminate":
             cls = errors.VerificationIndeterminateError
             message = (
                 f"execution {eid}: verification Indeterminate (nodes disagreed or too few solutions in "

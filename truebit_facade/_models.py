@@ -18,8 +18,12 @@ from ._status import (
     ApiTaskStatus,
     ExecutionStatus,
     VerificationStatus,
-    is_known,
+    api_solution_meaning,
+    api_status_meaning,
+    execution_meaning,
     is_terminal,
+    meaning,
+    verification_meaning,
 )
 
 if TYPE_CHECKING:
@@ -229,8 +233,9 @@ class _State(ABC):
 
     @property
     def status_known(self) -> bool:
-        """False when the service sent a status value newer than this client's spec."""
-        return all(is_known(s) for s in self._statuses() if s is not None)
+        """False when the service sent a status value newer than this client's spec (or one whose
+        meaning ``_status`` does not say yet, after a regeneration)."""
+        return all(meaning(s) is not None for s in self._statuses() if s is not None)
 
 
 @dataclass(frozen=True)
@@ -265,9 +270,12 @@ class FunctionResult(_State):
     @property
     def ok(self) -> bool:
         """Verified success: consensus reached and the solution says ``succeed``."""
+        v, es = self.verification, self.execution_status
         return (
-            self.verification is VerificationStatus.SUCCESS
-            and self.execution_status is ExecutionStatus.SUCCEED
+            v is not None
+            and es is not None
+            and verification_meaning(v) == "success"
+            and execution_meaning(es) == "success"
         )
 
     def raw_model(self) -> ExecuteTaskSyncResponse:
@@ -307,9 +315,11 @@ class ApiTaskResult(_State):
 
     @property
     def ok(self) -> bool:
-        return self.status is ApiTaskStatus.SUCCESS and self.solution_status in (
-            ApiSolutionStatus.SUCCEED,
-            None,
+        status, solution = self.status, self.solution_status
+        return (
+            status is not None
+            and api_status_meaning(status) == "success"
+            and (solution is None or api_solution_meaning(solution) == "success")
         )
 
     def raw_model(self) -> ExecuteApiSyncResponse:

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import cache
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import _validation as check
 from ._errors import ValidationError
@@ -29,7 +28,6 @@ from ._models import TaskKind
 
 if TYPE_CHECKING:
     from ._generated.models.execute_task_by_name_body import ExecuteTaskByNameBody
-    from ._generated.types import Unset
 
 __all__ = [
     "Answer",
@@ -155,34 +153,21 @@ def _version_label(version: object, label: object) -> tuple[int | None, str | No
     )
 
 
-class _Body(Protocol):
-    """What the two execute bodies (generated models) share beyond their constructors."""
-
-    version: int | Unset
-    label: str | Unset
-
-
 def _execute(
     kind: TaskKind,
-    body: _Body,
-    get_kwargs: Callable[..., dict[str, Any]],
+    kwargs: dict[str, Any],
     *,
     sync: bool,
     secrets: tuple[str, ...] = (),
-    version: object = None,
-    label: object = None,
     extra_headers: object = None,
     extra_body: object = None,
 ) -> WireRequest:
-    """What both execute requests add to their body: the version or label; then the request, with
-    the extra headers and body. ``get_kwargs``: the generated endpoint's request pieces."""
-    version_, label_ = _version_label(version, label)
-    if version_ is not None:
-        body.version = version_
-    if label_ is not None:
-        body.label = label_
+    """An execute request from the generated endpoint's request pieces (``kwargs``), with the extra
+    headers and body. The builders call each endpoint's ``_get_kwargs`` themselves, by its module's
+    name: mypy then checks that call, so a parameter a bump adds (a required header, say) is a type
+    error there."""
     return _from_kwargs(
-        get_kwargs(body=body, x_api_key=""),
+        kwargs,
         "execute",
         kind,
         sync=sync,
@@ -193,11 +178,10 @@ def _execute(
 
 
 @cache
-def _function_endpoint() -> tuple[ModuleType, type[ExecuteTaskByNameBody]]:
-    from ._generated.api.function_task_execution import execute_task_by_name
+def _function_body() -> type[ExecuteTaskByNameBody]:
     from ._generated.models.execute_task_by_name_body import ExecuteTaskByNameBody
 
-    return execute_task_by_name, ExecuteTaskByNameBody
+    return ExecuteTaskByNameBody
 
 
 def function_request(
@@ -215,7 +199,9 @@ def function_request(
     """``POST /task/function/execute-by-name``. ``input`` is ``input.txt``: a string, or any JSON
     value (sent as its compact JSON text). ``common``: ``_execute``'s version, label, extra headers
     and body."""
-    endpoint, body_model = _function_endpoint()
+    from ._generated.api.function_task_execution import execute_task_by_name as endpoint
+
+    body_model = _function_body()
     if isinstance(input, str):
         text = check.text("input", input)
     elif isinstance(input, bytes | bytearray):
@@ -237,7 +223,14 @@ def function_request(
     gas = check.gas_limit(gas_limit)
     if gas is not None:
         body.gas_limit = gas
-    return _execute("function", body, endpoint._get_kwargs, sync=sync, **common)
+    # Set here, on the model itself (not through a shared helper): a field a bump removes or renames
+    # is then a type error at the line that sets it.
+    version, label = _version_label(common.pop("version", None), common.pop("label", None))
+    if version is not None:
+        body.version = version
+    if label is not None:
+        body.label = label
+    return _execute("function", endpoint._get_kwargs(body=body, x_api_key=""), sync=sync, **common)
 
 
 def api_request(
@@ -282,7 +275,13 @@ def api_request(
         execution_timeout=execution_timeout_to_wire(execution_timeout),
     )
     secrets = tuple(sorted({v for v in headers_.values() if v}, key=len, reverse=True))
-    return _execute("api", model, endpoint._get_kwargs, sync=sync, secrets=secrets, **common)
+    version, label = _version_label(common.pop("version", None), common.pop("label", None))
+    if version is not None:
+        model.version = version
+    if label is not None:
+        model.label = label
+    kwargs = endpoint._get_kwargs(body=model, x_api_key="")
+    return _execute("api", kwargs, sync=sync, secrets=secrets, **common)
 
 
 def status_request(kind: TaskKind, execution_id: object, extra_headers: object = None) -> WireRequest:
@@ -293,6 +292,8 @@ def status_request(kind: TaskKind, execution_id: object, extra_headers: object =
     )
 
     eid = check.execution_id(execution_id)
-    module = get_function_execution_status if kind == "function" else get_api_execution_status
-    kw = module._get_kwargs(execution_id=eid)
+    if kind == "function":  # each endpoint by its name, so that mypy checks the call
+        kw = get_function_execution_status._get_kwargs(execution_id=eid)
+    else:
+        kw = get_api_execution_status._get_kwargs(execution_id=eid)
     return _from_kwargs(kw, "status", kind, execution_id=eid, extra_headers=extra_headers)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from .. import ValidationError
 from .. import rules as client_rules
@@ -180,11 +180,15 @@ def _surrogate_field(body: dict[str, Any]) -> str:
     return "the body"
 
 
-def _opt(value: Any) -> Any:
+T = TypeVar("T")
+
+
+def _opt(value: T | Unset) -> T | None:
+    # Typed through: a field a bump retypes is a mypy error where its value is used.
     return None if isinstance(value, Unset) else value
 
 
-def _int(value: Any) -> int:
+def _int(value: float) -> int:
     return int(value)  # an integral float (3.0) passed the schema as an integer
 
 
