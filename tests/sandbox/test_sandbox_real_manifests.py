@@ -426,14 +426,14 @@ def test_an_unexpected_error_answers_the_documented_500_and_keeps_the_connection
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     dispatcher = sandbox.app.state.dispatcher
-    real = dispatcher.status
+    real = dispatcher.status_answer
 
     def status(execution_id: str, kind: str) -> Any:
         if execution_id == "boom":
             raise RuntimeError("a bug of the sandbox")
         return real(execution_id, kind)
 
-    monkeypatch.setattr(dispatcher, "status", status)
+    monkeypatch.setattr(dispatcher, "status_answer", status)
     ports = set()
     with httpx.Client(base_url=sandbox.url) as client:
         answers = []

@@ -78,7 +78,7 @@ _TASK_LIMIT_OPTIONS: tuple[tuple[str, str, type, str, str], ...] = (
         "--task-memory-pages", "memory_pages", int, "N",
         "linear-memory limit of a function task, in 64 KiB pages (default 2048)",
     ),
-    ("--task-output-bytes", "output_bytes", int, "N", "largest output.txt a function task may write (default 16 MiB)"),
+    ("--task-output-bytes", "output_bytes", int, "N", "largest output.txt a function task may write, as JSON text in the answer (default 16 MiB)"),
     (
         "--task-scratch-bytes", "scratch_bytes", int, "N",
         "most bytes a function task's files may hold at once, input.txt included (default 64 MiB)",

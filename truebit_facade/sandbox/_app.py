@@ -34,7 +34,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
@@ -76,6 +76,27 @@ class _SandboxApp(Starlette):
         if self.fault_injector is not None:
             app = FaultMiddleware(app, self.fault_injector)
         return app
+
+
+#: A larger answer is sent in pieces of this size, each when the reader has taken the last.
+SEND_CHUNK = 64 << 10
+
+
+def _json_bytes(data: bytes) -> Response:
+    """An encoded JSON answer. A large one is streamed from the one shared ``bytes`` with the
+    transport's backpressure: a reader that takes its time holds a piece of it, not a copy (the
+    transport would otherwise buffer whatever the socket has not taken yet)."""
+    if len(data) <= SEND_CHUNK:
+        return Response(data, media_type="application/json")
+    view = memoryview(data)
+
+    async def pieces() -> AsyncIterator[bytes]:
+        for start in range(0, len(view), SEND_CHUNK):
+            yield bytes(view[start : start + SEND_CHUNK])
+
+    return StreamingResponse(
+        pieces(), media_type="application/json", headers={"content-length": str(len(data))}
+    )
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -159,10 +180,10 @@ def create_app(
 
     def status_of(kind: Literal["function", "api"]) -> Callable[[Request], Awaitable[Response]]:
         async def status(request: Request) -> Response:
-            body = dispatcher.status(request.path_params["executionId"], kind)
-            if body is None:
+            data = dispatcher.status_answer(request.path_params["executionId"], kind)
+            if data is None:
                 return _error(404, "execution id not found")
-            return JSONResponse(body)
+            return _json_bytes(data)
 
         return status
 

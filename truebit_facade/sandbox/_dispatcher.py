@@ -56,7 +56,7 @@ from ._jobs import ApiJob, FunctionJob, Job, response_body
 from ._manifest import PreparedCall
 from ._nodes import NodePool
 from ._registry import FunctionTask, Task, TaskRegistry
-from ._store import ExecutionStore
+from ._store import ExecutionStore, answer_text
 from ._validation import API_OPERATION, FUNCTION_OPERATION, ApiRequest, FunctionRequest, TaskRequest
 from ._worker_pool import PoolShare, WorkerPool, shared_pool
 
@@ -367,6 +367,18 @@ class Dispatcher:
         if not future.done():
             await asyncio.wait({future}, timeout=timeout)
         return future.result() if future.done() else None
+
+    def status_answer(self, execution_id: str, kind: str = "function") -> bytes | None:
+        """What the status endpoint sends, encoded, or ``None`` (404) for an unknown id: a finished
+        execution's answer as it is stored (never parsed or rendered again on the loop)."""
+        found = self.store.answer(execution_id, kind)
+        if found is None:
+            return None
+        _, data = found
+        if data is None:
+            body = self.status(execution_id, kind)
+            return None if body is None else answer_text(body).encode("utf-8")
+        return data
 
     def status(self, execution_id: str, kind: str = "function") -> dict[str, Any] | None:
         """What the status endpoint answers, or ``None`` (404) for an unknown id."""

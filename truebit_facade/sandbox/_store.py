@@ -18,6 +18,12 @@ When a file database is opened, executions left ``Running`` by a sandbox that st
 can never finish: they are marked ``Error`` (no ``clearTextSolution``; an API execution also gets an
 ``errorMsg``), so a client polling them gets a terminal answer instead of waiting forever.
 
+A finished execution's answer is stored as the JSON text the status endpoint sends (UTF-8, compact,
+as Starlette renders a ``JSONResponse``), so a read sends it as it is, with no parse and no render
+on the server's loop; the encoded answers of the executions finished or read last are kept in
+memory too (at most :data:`CACHED_ANSWER_BYTES` in all), one ``bytes`` shared by every reader of
+the same execution.
+
 One connection guarded by a lock; safe to use from any thread.
 """
 
@@ -27,12 +33,22 @@ import json
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 from .. import ApiTaskStatus, VerificationStatus
 from ..rules import RUNNING
 
-__all__ = ["ExecutionStore"]
+__all__ = ["CACHED_ANSWER_BYTES", "ExecutionStore", "answer_text"]
+
+#: The most bytes of encoded answers kept in memory, for the executions finished or read last.
+CACHED_ANSWER_BYTES = 64 << 20
+
+
+def answer_text(body: dict[str, Any]) -> str:
+    """A response body as the wire carries it: what Starlette's ``JSONResponse`` renders."""
+    return json.dumps(body, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS executions (
@@ -61,6 +77,8 @@ class ExecutionStore:
         #: Executions deleted to keep the bounds, since the store was opened.
         self.evicted_total = 0
         self._lock = threading.Lock()
+        self._answers: OrderedDict[str, bytes] = OrderedDict()  # id -> the encoded answer
+        self._answer_bytes = 0
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -112,17 +130,56 @@ class ExecutionStore:
 
     def finish(self, execution_id: str, status: str, result: dict[str, Any]) -> None:
         """Record the final status and response body, then evict beyond the bounds (never this one)."""
-        text = json.dumps(result)
+        text = answer_text(result)
+        data = text.encode("utf-8")
         with self._lock:
             cursor = self._db.execute(
                 "UPDATE executions SET status = ?, result = ?, finished_at = ?, size = size + ?"
                 " WHERE id = ? AND finished_at IS NULL",
-                (status, text, time.time(), len(text), execution_id),
+                (status, text, time.time(), len(data), execution_id),
             )
             if cursor.rowcount:
                 self._finished += 1
-                self._bytes += len(text)
+                self._bytes += len(data)
+                self._remember(execution_id, data)
             self._evict(keep=execution_id)
+
+    def answer(self, execution_id: str, kind: str | None = None) -> tuple[str, bytes | None] | None:
+        """``(status, the encoded response body or None while running)``, or ``None`` if unknown (or
+        another kind): what the status endpoint sends, as it is stored."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT kind, status, finished_at IS NOT NULL FROM executions WHERE id = ?", (execution_id,)
+            ).fetchone()
+            if row is None or (kind is not None and row[0] != kind):
+                return None
+            if not row[2]:
+                return row[1], None
+            data = self._answers.get(execution_id)
+            if data is not None:
+                self._answers.move_to_end(execution_id)
+                return row[1], data
+            (text,) = self._db.execute(
+                "SELECT result FROM executions WHERE id = ?", (execution_id,)
+            ).fetchone()
+            data = str(text).encode("utf-8")
+            self._remember(execution_id, data)
+            return row[1], data
+
+    def _remember(self, execution_id: str, data: bytes) -> None:
+        if len(data) > CACHED_ANSWER_BYTES:
+            return
+        self._answers[execution_id] = data
+        self._answer_bytes += len(data)
+        while self._answer_bytes > CACHED_ANSWER_BYTES:
+            _, dropped = self._answers.popitem(last=False)
+            self._answer_bytes -= len(dropped)
+
+    def _forget(self, execution_ids: list[str]) -> None:
+        for execution_id in execution_ids:
+            dropped = self._answers.pop(execution_id, None)
+            if dropped is not None:
+                self._answer_bytes -= len(dropped)
 
     def _evict(self, keep: str | None = None) -> None:
         """Delete the oldest finished executions (but ``keep``) until both bounds hold."""
@@ -144,6 +201,7 @@ class ExecutionStore:
                 size -= int(row_size)
             marks = ",".join("?" * len(doomed))
             self._db.execute(f"DELETE FROM executions WHERE id IN ({marks})", doomed)
+            self._forget(doomed)
             self._finished, self._bytes = count, size
             self.evicted_total += len(doomed)
 

@@ -10,6 +10,7 @@ back: ``output.txt`` as text the wire can carry.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -180,6 +181,16 @@ def output_text(data: bytes | None, limit: int) -> tuple[str, str]:
     if not data:
         return "", "empty output: output.txt is empty"
     try:
-        return data.decode("utf-8"), ""
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return "", f"output.txt is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+    # The answer carries it as a JSON string, where a control character takes six bytes (\u0001):
+    # the bound is on that, so that every output the sandbox accepts fits a client's answer bound.
+    if len(data) * 6 + 2 > limit:
+        encoded = len(json.dumps(text, ensure_ascii=False).encode("utf-8"))
+        if encoded > limit:
+            return "", (
+                f"output too large: output.txt is {len(data)} bytes, {encoded} as the answer's JSON text "
+                f"(control characters, quotes and backslashes escaped), more than {limit} bytes"
+            )
+    return text, ""
