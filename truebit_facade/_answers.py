@@ -9,6 +9,7 @@ The generated models are imported on first use, once (see ``_wire``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -31,7 +32,7 @@ from ._models import (
     made,
     result_of,
 )
-from ._redact import reveals
+from ._redact import reveals, scrub
 from ._status import ExecutionStatus, VerificationStatus
 from ._wire import Answer
 
@@ -169,6 +170,46 @@ def read_status(
     return _result(body, kind, execution_id, answer, secrets, strict=True)
 
 
+def _unknown_with(member: Any, secrets: tuple[str, ...]) -> bool:
+    """A status value newer than the spec (any text the server chose) that holds a secret."""
+    return (
+        member is not None
+        and member._value_ not in type(member)._value2member_map_
+        and scrub(member._value_, secrets) != member._value_
+    )
+
+
+def _scrubbed(member: Any, secrets: tuple[str, ...]) -> Any:
+    return type(member)(scrub(member._value_, secrets)) if _unknown_with(member, secrets) else member
+
+
+def _without_secret_statuses(result: R, secrets: Callable[[], tuple[str, ...]]) -> R:
+    """``result`` with every unknown status value that holds a secret scrubbed: such a value is in
+    the result's repr and an ``UnknownStatusError``'s ``status`` (the whole answer stays in ``raw``,
+    which no repr shows)."""
+    if isinstance(result, FunctionResult):
+        v, solution = result.verification, result.solution
+        members: tuple[Any, ...] = (v, None if solution is None else solution.execution_status)
+    else:
+        members = (result.status, result.solution_status)
+    if all(m is None or m._value_ in type(m)._value2member_map_ for m in members):
+        return result  # the common case: known values, nothing the server could put a secret in
+    known = secrets()
+    if not any(_unknown_with(m, known) for m in members):
+        return result
+    if isinstance(result, FunctionResult):
+        if solution is not None:
+            solution = dataclasses.replace(
+                solution, execution_status=_scrubbed(solution.execution_status, known)
+            )
+        return dataclasses.replace(result, verification=_scrubbed(v, known), solution=solution)
+    return dataclasses.replace(
+        result,
+        status=_scrubbed(result.status, known),
+        solution_status=_scrubbed(result.solution_status, known),
+    )
+
+
 def _result(
     body: dict[str, Any],
     kind: Kind[R],
@@ -190,6 +231,7 @@ def _result(
             execution_id=eid,
             may_have_submitted=submitted,
         ) from None
+    result = _without_secret_statuses(result, secrets)
     if strict and result.status_value is None:
         field = "verificationStatus" if kind.name == "function" else "status"
         raise MalformedResponseError(

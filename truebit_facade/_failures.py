@@ -89,6 +89,8 @@ def status_error(
         body = None
     message = body.get("message") if isinstance(body, dict) else None
     api_said = isinstance(message, str) and bool(message)  # the API's own error shape
+    if isinstance(message, str) and message:  # the whole stays in ``body``; the message: one short line
+        message = _excerpt(message, secrets, 300)
     if not isinstance(message, str) or not message:
         longest = max((len(x) for x in secrets), default=0)
         window = answer.content[: 200 + 4 * longest].decode("utf-8", "replace")
@@ -121,6 +123,8 @@ def status_error(
         )
     elif status == 404 and kind is not None:
         text += f"; {_not_found_hint(kind, where, own_id)}"
+    elif op == "status" and execution_id is not None:  # the read failed, not the execution
+        text += f"; execution {execution_id} may still be running: call wait({execution_id!r}) to resume"
     kw: dict[str, Any] = {
         "status_code": status,
         "body": body,
@@ -185,6 +189,8 @@ def _excerpt(text: str, secrets: tuple[str, ...], limit: int = 200) -> str:
     """A one-line excerpt: scrubbed *before* it is cut or its spaces collapsed, or a secret that
     crosses the cut, or holds runs of spaces and tabs, would no longer match and would leak."""
     text = " ".join(scrub(text, secrets).split())
+    if not text.isprintable():  # escape sequences and the like: shown, never acted on by a terminal
+        text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256 else "?" for c in text)
     return text if len(text) <= limit else text[:limit] + "..."
 
 

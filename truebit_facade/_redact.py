@@ -150,6 +150,49 @@ def _clip(text: str) -> str:
     return text if len(text) <= _MAX_LOGGED else text[:_MAX_LOGGED] + "...(truncated)"
 
 
+#: The loggers of the HTTP stack under the client: they print what the server sent (a reason phrase,
+#: header values, h11's quotes of a bad line) when the application turns them on (root at DEBUG).
+_STACK_LOGGERS = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
+
+
+class _EchoFilter:
+    """A ``logging`` filter for the stack's loggers: every secret of every live client scrubbed from
+    the record (a server may echo one). It runs only for records those loggers emit."""
+
+    def __init__(self) -> None:
+        import weakref
+
+        self.books: weakref.WeakSet[SecretBook] = weakref.WeakSet()
+
+    def filter(self, record: Any) -> bool:
+        secrets = sorted({s for book in list(self.books) for s in book.known()}, key=len, reverse=True)
+        if secrets:
+            message = record.getMessage()
+            scrubbed = scrub(message, secrets)
+            if scrubbed != message:
+                record.msg, record.args = scrubbed, None
+        return True
+
+
+_ECHOES: _EchoFilter | None = None
+
+
+def _watch_stack_logs(book: SecretBook) -> None:
+    global _ECHOES
+    if _ECHOES is None:
+        _ECHOES = _EchoFilter()
+        for name in _STACK_LOGGERS:
+            logging.getLogger(name).addFilter(_ECHOES)
+    _ECHOES.books.add(book)
+
+
 class SecretBook:
     """What one client must never show: its API key and the ``input.headers`` values of its recent API
     tasks (a target may echo them in a later status answer). Bounded; shared by threads."""
@@ -164,6 +207,7 @@ class SecretBook:
         self._lock = threading.Lock()
         self._recent: OrderedDict[str, None] = OrderedDict()
         self._known: tuple[str, ...] | None = None
+        _watch_stack_logs(self)
 
     def __repr__(self) -> str:
         return f"<SecretBook of {len(self._recent) + bool(self._api_key)} secrets>"

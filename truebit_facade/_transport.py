@@ -25,6 +25,8 @@ def failure_of(exc: BaseException) -> Failure:
     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     if isinstance(exc, BodyTooLarge):
         return Failure("too_large", sent=True, detail=str(exc))
+    if _HEADERS_TOO_LARGE in str(exc):  # h11's bound on the status line and headers: the same again
+        return Failure("too_large", sent=True, detail=f"the answer's headers are too large ({detail})")
     connect, timeout, transport = _httpcore_kinds() if _from_httpcore(exc) else _HTTPX_KINDS
     if isinstance(exc, connect):
         return Failure("connect", sent=False, detail=detail)  # nothing left this machine
@@ -34,6 +36,9 @@ def failure_of(exc: BaseException) -> Failure:
         return Failure("dropped", sent=True, detail=detail)
     return Failure("unreadable", sent=True, detail=detail)  # bad gzip, redirects, too many headers
 
+
+#: What h11 (under httpx and httpcore) says of a status line and headers over its size bound.
+_HEADERS_TOO_LARGE: Final = "Receive buffer too long"
 
 _Kinds = tuple[tuple[type[BaseException], ...], type[BaseException], tuple[type[BaseException], ...]]
 _HTTPX_KINDS: Final[_Kinds] = (
