@@ -376,8 +376,7 @@ class Dispatcher:
             return None
         _, data = found
         if data is None:
-            body = self.status(execution_id, kind)
-            return None if body is None else answer_text(body).encode("utf-8")
+            return answer_text(_running(execution_id, kind)).encode("utf-8")
         return data
 
     def status(self, execution_id: str, kind: str = "function") -> dict[str, Any] | None:
@@ -386,11 +385,14 @@ class Dispatcher:
         if found is None:
             return None
         _, body = found
-        if body is None:
-            if kind == "api":
-                return {"executionId": execution_id, "status": ApiTaskStatus.RUNNING}
-            return {"executionId": execution_id, "verificationStatus": VerificationStatus.RUNNING}
-        return body
+        return _running(execution_id, kind) if body is None else body
+
+
+def _running(execution_id: str, kind: str) -> dict[str, Any]:
+    """The answer about an execution that has not ended."""
+    if kind == "api":
+        return {"executionId": execution_id, "status": ApiTaskStatus.RUNNING}
+    return {"executionId": execution_id, "verificationStatus": VerificationStatus.RUNNING}
 
 
 def _name(task: Task) -> str:
