@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -127,25 +128,32 @@ def _parent(pointer: str) -> str:
     return pointer.rsplit("/", 1)[0]
 
 
+def _objects(
+    node: Any, where: str = "", skip: frozenset[str] = frozenset()
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every JSON object in ``node`` with its JSON pointer (not descending into the keys ``skip``)."""
+    if isinstance(node, dict):
+        yield where, node
+        for k, v in node.items():
+            if k not in skip:
+                yield from _objects(v, f"{where}/{_escape(k)}", skip)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _objects(v, f"{where}/{i}", skip)
+
+
 def check_uint32_bounds(doc: dict[str, Any]) -> None:
     """``format: uint32`` is not a JSON Schema constraint: a range within 0..4294967295 must be spelled out."""
-    unbounded = []
-
-    def walk(node: Any, where: str) -> None:
-        if isinstance(node, dict):
-            if node.get("format") == "uint32" and not (
-                isinstance(node.get("minimum"), int)
-                and isinstance(node.get("maximum"), int)
-                and 0 <= node["minimum"] <= node["maximum"] <= UINT32_MAX
-            ):
-                unbounded.append(where)
-            for k, v in node.items():
-                walk(v, f"{where}/{_escape(k)}")
-        elif isinstance(node, list):
-            for i, v in enumerate(node):
-                walk(v, f"{where}/{i}")
-
-    walk(doc, "")
+    unbounded = [
+        where
+        for where, node in _objects(doc)
+        if node.get("format") == "uint32"
+        and not (
+            isinstance(node.get("minimum"), int)
+            and isinstance(node.get("maximum"), int)
+            and 0 <= node["minimum"] <= node["maximum"] <= UINT32_MAX
+        )
+    ]
     if unbounded:
         raise SpecError(
             "uint32 fields without minimum 0 / maximum 4294967295 (add an erratum): " + ", ".join(unbounded)
@@ -182,33 +190,22 @@ def check_keywords_and_examples(doc: dict[str, Any]) -> None:
             at = "/".join(str(p) for p in error.absolute_path) or "the example"
             problems.append(f"{where}: invalid against its schema at {at}: {error.message}")
 
-    def walk(node: Any, where: str) -> None:
-        if isinstance(node, dict):
-            declared = node.get("type")
-            types = set(declared) if isinstance(declared, list) else {declared}
-            if types <= _JSON_TYPES and declared is not None:
-                if "string" not in types and (found := [k for k in _STRING_ONLY if k in node]):
-                    problems.append(f"{where}: {', '.join(found)} on a schema of type {declared}")
-                if not types & {"integer", "number"} and (found := [k for k in _NUMBER_ONLY if k in node]):
-                    problems.append(f"{where}: {', '.join(found)} on a schema of type {declared}")
-            if isinstance(node.get("schema"), dict):  # a media type or a parameter
-                if "example" in node:
-                    check_example(node["example"], f"{where}/schema", f"{where}/example")
-                for name, example in (node.get("examples") or {}).items():
-                    if isinstance(example, dict) and "value" in example:
-                        check_example(
-                            example["value"], f"{where}/schema", f"{where}/examples/{_escape(name)}"
-                        )
-            elif "example" in node and declared is not None:  # a schema's own example
-                check_example(node["example"], where, f"{where}/example")
-            for k, v in node.items():
-                if k not in ("example", "examples"):
-                    walk(v, f"{where}/{_escape(k)}")
-        elif isinstance(node, list):
-            for i, v in enumerate(node):
-                walk(v, f"{where}/{i}")
-
-    walk(doc, "")
+    for where, node in _objects(doc, skip=frozenset({"example", "examples"})):
+        declared = node.get("type")
+        types = set(declared) if isinstance(declared, list) else {declared}
+        if types <= _JSON_TYPES and declared is not None:
+            if "string" not in types and (found := [k for k in _STRING_ONLY if k in node]):
+                problems.append(f"{where}: {', '.join(found)} on a schema of type {declared}")
+            if not types & {"integer", "number"} and (found := [k for k in _NUMBER_ONLY if k in node]):
+                problems.append(f"{where}: {', '.join(found)} on a schema of type {declared}")
+        if isinstance(node.get("schema"), dict):  # a media type or a parameter
+            if "example" in node:
+                check_example(node["example"], f"{where}/schema", f"{where}/example")
+            for name, example in (node.get("examples") or {}).items():
+                if isinstance(example, dict) and "value" in example:
+                    check_example(example["value"], f"{where}/schema", f"{where}/examples/{_escape(name)}")
+        elif "example" in node and declared is not None:  # a schema's own example
+            check_example(node["example"], where, f"{where}/example")
     if problems:
         raise SpecError(
             "the spec says what JSON Schema would not check (an erratum left behind by a change "

@@ -1280,3 +1280,39 @@ def test_regen_reflects_an_added_and_removed_properties_and_check_catches_hand_e
         line = _summary_line(proc.stdout, f"property {prop!r} removed")
         assert (line["tag"], line["side"]) == ("BREAKING", side), line.string
         assert "1 breaking" in proc.stdout
+
+
+def _function_media(doc: dict[str, Any]) -> dict[str, Any]:
+    media: dict[str, Any] = doc["paths"]["/task/function/execute-by-name"]["post"]["requestBody"]["content"][
+        "application/json"
+    ]
+    return media
+
+
+def test_the_committed_spec_says_nothing_json_schema_would_ignore() -> None:
+    spec.check_keywords_and_examples(json.loads(spec.FINAL.read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (
+            lambda media: media["schema"]["properties"]["gasLimit"].update(type="integer"),
+            "pattern on a schema of type integer",
+        ),
+        (
+            lambda media: media["schema"]["properties"]["totalSolutions"].update(type="string"),
+            "minimum, maximum on a schema",
+        ),
+        (
+            lambda media: media["example"].update(totalSolutions="two"),
+            "/example: invalid against its schema at totalSolutions",
+        ),
+        (lambda media: media["example"].pop("namespace"), "'namespace' is a required property"),
+    ],
+)
+def test_a_stale_erratum_is_refused_by_its_pointer(edit: Callable[[dict[str, Any]], Any], named: str) -> None:
+    doc = json.loads(spec.FINAL.read_text(encoding="utf-8"))
+    edit(_function_media(doc))
+    with pytest.raises(spec.SpecError, match=re.escape(named)):
+        spec.check_keywords_and_examples(doc)
