@@ -216,13 +216,11 @@ class ExecutionStore:
 
     def get(self, execution_id: str, kind: str | None = None) -> tuple[str, dict[str, Any] | None] | None:
         """``(status, response body or None while running)``, or ``None`` if unknown (or another kind)."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT kind, status, result FROM executions WHERE id = ?", (execution_id,)
-            ).fetchone()
-        if row is None or (kind is not None and row[0] != kind):
+        found = self.answer(execution_id, kind)
+        if found is None:
             return None
-        return row[1], (json.loads(row[2]) if row[2] is not None else None)
+        status, data = found
+        return status, (None if data is None else json.loads(data))
 
     def request_of(self, execution_id: str) -> dict[str, Any] | None:
         """The stored request body of an execution."""
