@@ -163,7 +163,9 @@ def bench_sandbox(
         + f"), concurrency {concurrency}, each side in a fresh process, {rounds} rounds in alternating order, "
         + ("the client's own pool" if client == "own" else "a caller's httpx.AsyncClient counting requests")
     )
-    args = ["--hold", "2", "--max-concurrent", str(running), "--max-retained", str(2 * rounds * count + 10)]
+    warm = max(count // 5, 50)  # the warm-up run of each side (below)
+    retained = 2 * (rounds * count + warm) + 10  # nothing evicted during the run: no side pays for it
+    args = ["--hold", "2", "--max-concurrent", str(running), "--max-retained", str(retained)]
     if late:
         args += ["--faulty", f"0:slow:{late:g}", "--verification-timeout", "30"]
     print(
@@ -181,7 +183,6 @@ def bench_sandbox(
         # A fresh sandbox speeds up over its first runs (about a tenth over the first 20,000 tasks
         # here): a warm-up run of each side, not counted, and each round in the other order than the
         # last (ABBA), so that neither side is always the one on the colder service.
-        warm = max(count // 5, 50)
         warmed = {name: warm / side(name, warm)["wall"] for name in ("batch", "run_many")}
         print(
             f"  warm-up, {warm} tasks each, not counted: batch {warmed['batch']:.0f}, "

@@ -128,15 +128,21 @@ def _parent(pointer: str) -> str:
     return pointer.rsplit("/", 1)[0]
 
 
+#: Keys whose value maps names to schemas: a property may be named ``type``, ``schema`` or ``example``.
+_NAME_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "schemas"})
+
+
 def _objects(
-    node: Any, where: str = "", skip: frozenset[str] = frozenset()
+    node: Any, where: str = "", skip: frozenset[str] = frozenset(), *, names: bool = False
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every JSON object in ``node`` with its JSON pointer (not descending into the keys ``skip``)."""
+    """Every JSON object in ``node`` that is not a map of names (the ``properties`` of a schema),
+    with its JSON pointer, not descending into the keys ``skip`` (except as names)."""
     if isinstance(node, dict):
-        yield where, node
+        if not names:
+            yield where, node
         for k, v in node.items():
-            if k not in skip:
-                yield from _objects(v, f"{where}/{_escape(k)}", skip)
+            if names or k not in skip:
+                yield from _objects(v, f"{where}/{_escape(k)}", skip, names=not names and k in _NAME_MAPS)
     elif isinstance(node, list):
         for i, v in enumerate(node):
             yield from _objects(v, f"{where}/{i}", skip)
@@ -192,8 +198,14 @@ def check_keywords_and_examples(doc: dict[str, Any]) -> None:
 
     for where, node in _objects(doc, skip=frozenset({"example", "examples"})):
         declared = node.get("type")
-        types = set(declared) if isinstance(declared, list) else {declared}
-        if types <= _JSON_TYPES and declared is not None:
+        types = (
+            set(declared)
+            if isinstance(declared, list) and all(isinstance(t, str) for t in declared)
+            else set()
+        )
+        if isinstance(declared, str):
+            types = {declared}
+        if types and types <= _JSON_TYPES:
             if "string" not in types and (found := [k for k in _STRING_ONLY if k in node]):
                 problems.append(f"{where}: {', '.join(found)} on a schema of type {declared}")
             if not types & {"integer", "number"} and (found := [k for k in _NUMBER_ONLY if k in node]):
@@ -204,7 +216,7 @@ def check_keywords_and_examples(doc: dict[str, Any]) -> None:
             for name, example in (node.get("examples") or {}).items():
                 if isinstance(example, dict) and "value" in example:
                     check_example(example["value"], f"{where}/schema", f"{where}/examples/{_escape(name)}")
-        elif "example" in node and declared is not None:  # a schema's own example
+        elif "example" in node and types:  # a schema's own example
             check_example(node["example"], where, f"{where}/example")
     if problems:
         raise SpecError(

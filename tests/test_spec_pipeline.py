@@ -1316,3 +1316,28 @@ def test_a_stale_erratum_is_refused_by_its_pointer(edit: Callable[[dict[str, Any
     edit(_function_media(doc))
     with pytest.raises(spec.SpecError, match=re.escape(named)):
         spec.check_keywords_and_examples(doc)
+
+
+def test_properties_named_like_keywords_are_schemas_not_keywords() -> None:
+    doc: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "components": {
+            "schemas": {
+                "X": {
+                    "type": "object",
+                    "properties": {
+                        "type": {"type": "string"},
+                        "schema": {"type": "integer", "pattern": "^x$"},
+                        "example": {"type": "string", "minimum": 1},
+                    },
+                }
+            }
+        },
+    }
+    with pytest.raises(spec.SpecError) as caught:
+        spec.check_keywords_and_examples(doc)
+    assert "/properties/schema: pattern on a schema of type integer" in str(caught.value)
+    assert "/properties/example: minimum on a schema of type string" in str(caught.value)
+    del doc["components"]["schemas"]["X"]["properties"]["schema"]["pattern"]
+    del doc["components"]["schemas"]["X"]["properties"]["example"]["minimum"]
+    spec.check_keywords_and_examples(doc)  # a property named "type" is no type keyword

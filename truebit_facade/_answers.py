@@ -33,7 +33,7 @@ from ._models import (
     result_of,
 )
 from ._redact import reveals, scrub
-from ._status import ExecutionStatus, VerificationStatus
+from ._status import ExecutionStatus, VerificationStatus, meaning
 from ._wire import Answer
 
 if TYPE_CHECKING:
@@ -192,7 +192,8 @@ def _without_secret_statuses(result: R, secrets: Callable[[], tuple[str, ...]]) 
         members: tuple[Any, ...] = (v, None if solution is None else solution.execution_status)
     else:
         members = (result.status, result.solution_status)
-    if all(m is None or m._value_ in type(m)._value2member_map_ for m in members):
+    a, b = members
+    if (a is None or meaning(a) is not None) and (b is None or meaning(b) is not None):
         return result  # the common case: known values, nothing the server could put a secret in
     known = secrets()
     if not any(_unknown_with(m, known) for m in members):

@@ -11,7 +11,7 @@ from typing import Any
 
 from . import _errors as errors
 from ._models import ApiTaskResult, FunctionResult, TaskKind
-from ._policy import is_standard_status, parse_retry_after
+from ._policy import is_retryable_status, is_standard_status, parse_retry_after
 from ._redact import scrub, scrub_json
 from ._status import meaning, verification_meaning
 from ._wire import Answer, Failure, Operation, WireRequest
@@ -90,11 +90,12 @@ def status_error(
     message = body.get("message") if isinstance(body, dict) else None
     api_said = isinstance(message, str) and bool(message)  # the API's own error shape
     if isinstance(message, str) and message:  # the whole stays in ``body``; the message: one short line
-        message = _excerpt(message, secrets, 300)
+        message = _excerpt(message, secrets, _EXCERPT)
     if not isinstance(message, str) or not message:
         longest = max((len(x) for x in secrets), default=0)
-        window = answer.content[: 200 + 4 * longest].decode("utf-8", "replace")
-        excerpt = scrub(window, secrets)[:200].strip()  # scrubbed first: a cut secret would leak
+        # Scrubbed before it is cut (in _excerpt): a secret cut in two would no longer match.
+        window = answer.content[: 2 * _EXCERPT + 4 * longest].decode("utf-8", "replace")
+        excerpt = _excerpt(window, secrets, _EXCERPT)
         message = excerpt if excerpt and body is None and "<" not in excerpt[:1] else ""
     status = answer.status
     nonstandard = not is_standard_status(status)
@@ -123,8 +124,8 @@ def status_error(
         )
     elif status == 404 and kind is not None:
         text += f"; {_not_found_hint(kind, where, own_id)}"
-    elif op == "status" and execution_id is not None:  # the read failed, not the execution
-        text += f"; execution {execution_id} may still be running: call wait({execution_id!r}) to resume"
+    elif op == "status" and execution_id is not None and is_retryable_status(status):
+        text += _resume(execution_id)  # the read failed (its retries spent), not the execution
     kw: dict[str, Any] = {
         "status_code": status,
         "body": body,
@@ -185,6 +186,14 @@ def outcome_error(
     return cls(scrub(message, secrets), result=result)
 
 
+#: The longest excerpt of an answer an error message carries (its whole body is in ``err.body``).
+_EXCERPT = 300
+
+
+def _resume(execution_id: str) -> str:
+    return f"; execution {execution_id} may still be running: call wait({execution_id!r}) to resume"
+
+
 def _excerpt(text: str, secrets: tuple[str, ...], limit: int = 200) -> str:
     """A one-line excerpt: scrubbed *before* it is cut or its spaces collapsed, or a secret that
     crosses the cut, or holds runs of spaces and tabs, would no longer match and would leak."""
@@ -201,7 +210,8 @@ def transport_error(failure: Failure, request: WireRequest, secrets: tuple[str, 
     if failure.reason in ("too_large", "unreadable"):
         return errors.MalformedResponseError(
             f"the answer could not be read ({detail or failure.reason})"
-            + ("; the task may have been submitted (it was not resent)" if execute else ""),
+            + ("; the task may have been submitted (it was not resent)" if execute else "")
+            + (_resume(eid) if eid is not None and not execute else ""),
             execution_id=eid,
             may_have_submitted=execute,
         )
@@ -212,7 +222,7 @@ def transport_error(failure: Failure, request: WireRequest, secrets: tuple[str, 
     if may_have_submitted:
         message += " (the task may have been submitted and billed; it was not resent, and no execution id was received)"
     elif eid is not None:
-        message += f"; execution {eid} may still be running: call wait({eid!r}) to resume"
+        message += _resume(eid)
     return cls(message, may_have_submitted=may_have_submitted, execution_id=eid)
 
 

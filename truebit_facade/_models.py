@@ -18,12 +18,8 @@ from ._status import (
     ApiTaskStatus,
     ExecutionStatus,
     VerificationStatus,
-    api_solution_meaning,
-    api_status_meaning,
-    execution_meaning,
     is_terminal,
     meaning,
-    verification_meaning,
 )
 
 if TYPE_CHECKING:
@@ -235,7 +231,8 @@ class _State(ABC):
     def status_known(self) -> bool:
         """False when the service sent a status value newer than this client's spec (or one whose
         meaning ``_status`` does not say yet, after a regeneration)."""
-        return all(meaning(s) is not None for s in self._statuses() if s is not None)
+        a, b = self._statuses()
+        return (a is None or meaning(a) is not None) and (b is None or meaning(b) is not None)
 
 
 @dataclass(frozen=True)
@@ -270,13 +267,7 @@ class FunctionResult(_State):
     @property
     def ok(self) -> bool:
         """Verified success: consensus reached and the solution says ``succeed``."""
-        v, es = self.verification, self.execution_status
-        return (
-            v is not None
-            and es is not None
-            and verification_meaning(v) == "success"
-            and execution_meaning(es) == "success"
-        )
+        return meaning(self.verification) == "success" and meaning(self.execution_status) == "success"
 
     def raw_model(self) -> ExecuteTaskSyncResponse:
         """The body as the generated model, the low-level escape hatch."""
@@ -315,12 +306,8 @@ class ApiTaskResult(_State):
 
     @property
     def ok(self) -> bool:
-        status, solution = self.status, self.solution_status
-        return (
-            status is not None
-            and api_status_meaning(status) == "success"
-            and (solution is None or api_solution_meaning(solution) == "success")
-        )
+        solution = self.solution_status
+        return meaning(self.status) == "success" and (solution is None or meaning(solution) == "success")
 
     def raw_model(self) -> ExecuteApiSyncResponse:
         """The body as the generated model, the low-level escape hatch."""

@@ -11,6 +11,7 @@ import contextlib
 import functools
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -164,33 +165,48 @@ _STACK_LOGGERS = (
 
 class _EchoFilter:
     """A ``logging`` filter for the stack's loggers: every secret of every live client scrubbed from
-    the record (a server may echo one). It runs only for records those loggers emit."""
+    the record (a server may echo one), also as httpcore writes it (inside a ``bytes`` repr). It runs
+    only for records those loggers emit, in any thread, and never raises (a filter's exception would
+    reach the call that logged)."""
 
     def __init__(self) -> None:
+        import threading
         import weakref
 
+        self.lock = threading.Lock()
         self.books: weakref.WeakSet[SecretBook] = weakref.WeakSet()
 
     def filter(self, record: Any) -> bool:
-        secrets = sorted({s for book in list(self.books) for s in book.known()}, key=len, reverse=True)
-        if secrets:
+        try:
+            with self.lock:
+                books = list(self.books)
+            found = {s for book in books for s in book.known()}
+            if not found:
+                return True
+            found |= {repr(s.encode("utf-8", "surrogatepass"))[2:-1] for s in found}
             message = record.getMessage()
-            scrubbed = scrub(message, secrets)
+            scrubbed = scrub(message, sorted(found, key=len, reverse=True))
             if scrubbed != message:
                 record.msg, record.args = scrubbed, None
+        except Exception:  # a record that cannot be read or scrubbed is dropped, never shown raw
+            return False
         return True
 
 
 _ECHOES: _EchoFilter | None = None
+_ECHOES_LOCK = threading.Lock()
 
 
 def _watch_stack_logs(book: SecretBook) -> None:
     global _ECHOES
-    if _ECHOES is None:
-        _ECHOES = _EchoFilter()
-        for name in _STACK_LOGGERS:
-            logging.getLogger(name).addFilter(_ECHOES)
-    _ECHOES.books.add(book)
+    with _ECHOES_LOCK:
+        if _ECHOES is None:
+            _ECHOES = _EchoFilter()
+            for name in _STACK_LOGGERS:
+                logging.getLogger(name).addFilter(_ECHOES)
+        echoes = _ECHOES
+    with echoes.lock:
+        echoes.books.add(book)
 
 
 class SecretBook:

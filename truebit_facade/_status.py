@@ -127,18 +127,22 @@ def api_solution_meaning(status: ApiSolutionStatus) -> Meaning | None:
     return _undecided(status)
 
 
-def meaning(member: enum.Enum) -> Meaning | None:
+#: Each vocabulary's meanings by value, made once from the exhaustive functions above (a lookup per
+#: result, not a ``match``).
+_MEANINGS: Final[dict[type, dict[str, Meaning | None]]] = {
+    VerificationStatus: {m.value: verification_meaning(m) for m in VerificationStatus},
+    ExecutionStatus: {m.value: execution_meaning(m) for m in ExecutionStatus},
+    ApiTaskStatus: {m.value: api_status_meaning(m) for m in ApiTaskStatus},
+    ApiSolutionStatus: {m.value: api_solution_meaning(m) for m in ApiSolutionStatus},
+}
+_NOTHING: Final[dict[str, Meaning | None]] = {}
+
+
+def meaning(member: enum.Enum | None) -> Meaning | None:
     """What a member of any of the four vocabularies means; ``None``: nothing known to this client
-    (a value newer than its spec, or one a bump added whose meaning is not yet said above)."""
-    if isinstance(member, VerificationStatus):
-        return verification_meaning(member)
-    if isinstance(member, ExecutionStatus):
-        return execution_meaning(member)
-    if isinstance(member, ApiTaskStatus):
-        return api_status_meaning(member)
-    if isinstance(member, ApiSolutionStatus):
-        return api_solution_meaning(member)
-    return None
+    (a value newer than its spec, or one a bump added whose meaning is not yet said above), or no
+    status at all."""
+    return None if member is None else _MEANINGS.get(type(member), _NOTHING).get(member._value_)
 
 
 #: The values of the two task-state vocabularies whose executions have not ended.

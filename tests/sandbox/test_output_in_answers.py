@@ -114,3 +114,13 @@ def test_readers_of_one_execution_share_its_encoded_answer(tmp_path: Path) -> No
     reopened = ExecutionStore(str(tmp_path / "store.db"))  # from the file: the same bytes as sent
     assert reopened.answer("e1") == first
     assert reopened.answer("e1", "api") is None and reopened.answer("missing") is None
+
+
+def test_the_bound_counts_the_escapes_not_the_quotes() -> None:
+    from truebit_facade.sandbox._task_dir import output_text
+
+    assert output_text(b"a" * 1000, 1000) == ("a" * 1000, "")  # plain text: its size, as before
+    assert output_text(b"\x01" * 166, 1000)[1] == ""  # 996 bytes as JSON text
+    assert output_text(b"\x01" * 167, 1000)[1].startswith("output too large: output.txt is 167 bytes, 1002")
+    assert output_text(b'"\\' * 250, 1000)[1] == ""  # each escaped in two bytes: exactly 1000
+    assert output_text(b'"\\' * 251, 1000)[1].startswith("output too large")

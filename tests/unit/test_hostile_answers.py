@@ -129,3 +129,82 @@ def test_echoes_in_the_http_stacks_debug_log_are_scrubbed(  # type: ignore[no-un
     stack = [r for r in caplog.records if r.name.startswith(("httpcore", "httpx"))]
     assert stack, "httpcore logged nothing at DEBUG"
     assert not [r.getMessage() for r in caplog.records if KEY in r.getMessage()]
+
+
+def test_a_plain_text_error_body_is_one_short_line_too(serve) -> None:  # type: ignore[no-untyped-def]
+    body = b"Bad gateway\n\x1b[31mINFO task e-42 succeeded" + b" pad" * 500
+    url, _ = serve(lambda _: _http("502 Bad Gateway", body).replace(b"application/json", b"text/plain"))
+    with (
+        Truebit(api_key=KEY, base_url=url, retry=RetryPolicy.none()) as tb,
+        pytest.raises(ServerError) as caught,
+    ):
+        tb.functions.submit("3a2b5129", "fibonacci", "22")
+    text = str(caught.value)
+    assert "\n" not in text and "\x1b" not in text and len(text) < 600
+    assert "Bad gateway \\x1b[31mINFO" in text
+
+
+def test_a_status_read_refused_for_good_does_not_suggest_waiting(serve) -> None:  # type: ignore[no-untyped-def]
+    url, _ = serve(lambda _: _http("401 Unauthorized", b'{"message":"bad key"}'))
+    with Truebit(api_key=KEY, base_url=url) as tb, pytest.raises(TruebitError) as caught:
+        tb.functions.get("e-1")
+    assert "wait(" not in str(caught.value)
+
+
+def test_an_unreadable_status_answer_says_how_to_resume(serve) -> None:  # type: ignore[no-untyped-def]
+    url, _ = serve(lambda _: _http("200 OK", b"{}", b"X-Big: " + b"a" * (1 << 20) + b"\r\n"))
+    with Truebit(api_key=KEY, base_url=url) as tb, pytest.raises(MalformedResponseError) as caught:
+        tb.functions.get("e-1")
+    assert "call wait('e-1') to resume" in str(caught.value)
+
+
+def test_the_log_filter_scrubs_a_bytes_repr_and_never_raises() -> None:
+    from truebit_facade._redact import SecretBook, _watch_stack_logs
+
+    book = SecretBook(KEY)
+    book.remember(["pässwört-123"])
+    _watch_stack_logs(book)
+    stack = logging.getLogger("httpcore.http11")
+    (echoes,) = [f for f in stack.filters if type(f).__name__ == "_EchoFilter"]
+    value = (b"HTTP/1.1", 500, [(b"X-Echo", "pässwört-123".encode())])
+    record = logging.LogRecord(
+        "httpcore.http11", logging.DEBUG, __file__, 1, "return_value=%r", (value,), None
+    )
+    assert (
+        echoes.filter(record)
+        and "pässwört" not in record.getMessage()
+        and "p\\xc3\\xa4ss" not in record.getMessage()
+    )
+    broken = logging.LogRecord("httpcore.http11", logging.DEBUG, __file__, 1, "%d", ("not a number",), None)
+    assert echoes.filter(broken) is False  # unreadable: dropped, not raised into the caller
+
+
+def test_the_log_filter_holds_while_clients_come_and_go_in_other_threads() -> None:
+    from truebit_facade._redact import SecretBook, _watch_stack_logs
+
+    _watch_stack_logs(SecretBook(KEY))
+    (echoes,) = [f for f in logging.getLogger("httpcore.http11").filters if type(f).__name__ == "_EchoFilter"]
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def churn() -> None:
+        while not stop.is_set():
+            SecretBook(f"key-{threading.get_ident()}")  # made and dropped: the weak set changes
+
+    threads = [threading.Thread(target=churn) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(20_000):
+            record = logging.LogRecord("httpcore.http11", logging.DEBUG, __file__, 1, f"{KEY} {i}", None, None)
+            try:
+                echoes.filter(record)
+            except BaseException as exc:
+                errors.append(exc)
+                break
+            assert KEY not in record.getMessage()
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert not errors

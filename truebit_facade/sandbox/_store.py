@@ -110,11 +110,11 @@ class ExecutionStore:
                 body = {"executionId": execution_id, "status": ApiTaskStatus.ERROR, "errorMsg": message}
             else:
                 body = {"executionId": execution_id, "verificationStatus": VerificationStatus.ERROR}
-            result = json.dumps(body)
+            result = answer_text(body)
             self._db.execute(
                 "UPDATE executions SET status = ?, result = ?, finished_at = ?,"
                 " size = length(CAST(request AS BLOB)) + ? WHERE id = ?",
-                (VerificationStatus.ERROR.value, result, now, len(result), execution_id),
+                (VerificationStatus.ERROR.value, result, now, len(result.encode("utf-8")), execution_id),
             )
         return len(rows)
 

@@ -186,8 +186,8 @@ def output_text(data: bytes | None, limit: int) -> tuple[str, str]:
         return "", f"output.txt is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
     # The answer carries it as a JSON string, where a control character takes six bytes (\u0001):
     # the bound is on that, so that every output the sandbox accepts fits a client's answer bound.
-    if len(data) * 6 + 2 > limit:
-        encoded = len(json.dumps(text, ensure_ascii=False).encode("utf-8"))
+    if len(data) * 6 > limit:
+        encoded = len(json.dumps(text, ensure_ascii=False).encode("utf-8")) - 2  # not its two quotes
         if encoded > limit:
             return "", (
                 f"output too large: output.txt is {len(data)} bytes, {encoded} as the answer's JSON text "
