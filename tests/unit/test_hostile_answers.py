@@ -159,13 +159,13 @@ def test_an_unreadable_status_answer_says_how_to_resume(serve) -> None:  # type:
 
 
 def test_the_log_filter_scrubs_a_bytes_repr_and_never_raises() -> None:
-    from truebit_facade._redact import SecretBook, _watch_stack_logs
+    from truebit_facade._redact import SecretBook, _EchoFilter, _watch_stack_logs
 
     book = SecretBook(KEY)
     book.remember(["pässwört-123"])
     _watch_stack_logs(book)
     stack = logging.getLogger("httpcore.http11")
-    (echoes,) = [f for f in stack.filters if type(f).__name__ == "_EchoFilter"]
+    (echoes,) = [f for f in stack.filters if isinstance(f, _EchoFilter)]
     value = (b"HTTP/1.1", 500, [(b"X-Echo", "pässwört-123".encode())])
     record = logging.LogRecord(
         "httpcore.http11", logging.DEBUG, __file__, 1, "return_value=%r", (value,), None
@@ -180,10 +180,10 @@ def test_the_log_filter_scrubs_a_bytes_repr_and_never_raises() -> None:
 
 
 def test_the_log_filter_holds_while_clients_come_and_go_in_other_threads() -> None:
-    from truebit_facade._redact import SecretBook, _watch_stack_logs
+    from truebit_facade._redact import SecretBook, _EchoFilter, _watch_stack_logs
 
     _watch_stack_logs(SecretBook(KEY))
-    (echoes,) = [f for f in logging.getLogger("httpcore.http11").filters if type(f).__name__ == "_EchoFilter"]
+    (echoes,) = [f for f in logging.getLogger("httpcore.http11").filters if isinstance(f, _EchoFilter)]
     errors: list[BaseException] = []
     stop = threading.Event()
 
@@ -196,7 +196,9 @@ def test_the_log_filter_holds_while_clients_come_and_go_in_other_threads() -> No
         t.start()
     try:
         for i in range(20_000):
-            record = logging.LogRecord("httpcore.http11", logging.DEBUG, __file__, 1, f"{KEY} {i}", None, None)
+            record = logging.LogRecord(
+                "httpcore.http11", logging.DEBUG, __file__, 1, f"{KEY} {i}", None, None
+            )
             try:
                 echoes.filter(record)
             except BaseException as exc:
