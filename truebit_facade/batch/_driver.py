@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ._commits import Commits
@@ -32,6 +32,7 @@ from ._items import Job
 from ._ledger import Ledger
 from ._plan import (
     Adopt,
+    Await,
     Done,
     OpenExecution,
     Planner,
@@ -39,6 +40,7 @@ from ._plan import (
     Sleep,
     Submit,
 )
+from ._prefetch import Prefetch, loop_waker
 from ._records import BatchEvent, BatchSummary, LedgerError, RowState
 from ._requests import Pending, Requests
 from ._transport import BatchTransport
@@ -75,7 +77,7 @@ class Driver(Inputs, Requests):
         self._client_secrets = tuple(getattr(transport, "secrets", ()))
         self._ledger = ledger
         self._job = job
-        self._items: Iterator[Any] = iter(items)
+        self._items = Prefetch(items)
         self._planner = planner
         self._resubmit = resubmit_in_doubt
         self._on_event = on_event
@@ -127,6 +129,7 @@ class Driver(Inputs, Requests):
         self._control.attach(loop, self._on_control, lambda: self._planner.in_flight)
         try:
             self._begin()
+            self._items.start(loop_waker(loop, self._wake))
             self._on_control()  # a stop asked for before the loop ran
             while True:
                 action = await self._round()
@@ -186,6 +189,8 @@ class Driver(Inputs, Requests):
                 reads.append(self._start_read(action.execution))
             else:
                 break
+        if isinstance(action, Done) and self._waiting_for_input():
+            action = Await()  # nothing to do until the next input arrives (it wakes the loop)
         if queued and self._level >= STOP:  # stopping: the submits not started never will be
             self._unsend(queued)
             self._woken = True
@@ -215,6 +220,9 @@ class Driver(Inputs, Requests):
             task.add_done_callback(functools.partial(self._settled, started, unsent))
         self._flush()  # last: a callback that raises must find the round's requests started
         return action
+
+    def _waiting_for_input(self) -> bool:
+        return not self._exhausted and self._fatal is None and self._level < STOP
 
     def _release_due(self, now: float) -> bool:
         """Whether the submits waiting for a commit go now: enough of them to share it, too few
@@ -300,6 +308,7 @@ class Driver(Inputs, Requests):
 
     def _finish(self) -> None:
         self._ended = time.perf_counter()
+        self._items.close()
         self._control.detach()
         if self._hold_timer is not None:
             self._hold_timer.cancel()

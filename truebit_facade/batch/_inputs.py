@@ -7,13 +7,14 @@ A base class of :class:`~._driver.Driver`, which owns the state named below (as 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import ValidationError
 from ._control import STOP
 from ._items import ItemDigest, Job, item_secrets, key_of
 from ._plan import OpenExecution, Planner
+from ._prefetch import NOT_YET, Prefetch
 from ._records import DuplicateKeyError, InputChangedError, LedgerError, RowState
 from ._requests import Pending
 
@@ -29,7 +30,7 @@ class Inputs:
     _ledger: Ledger
     _job: Job
     _planner: Planner
-    _items: Iterator[Any]
+    _items: Prefetch
     _clock: Callable[[], float]
     _wall: Callable[[], float]
     _run: int
@@ -60,7 +61,10 @@ class Inputs:
             if self._exhausted:
                 return
             try:
-                self._match(next(self._items))
+                item = self._items.take()
+                if item is NOT_YET:
+                    return  # the stream is slow: the loop goes on, and is woken when it arrives
+                self._match(item)
             except StopIteration:
                 self._exhausted = True
                 planner.sweep()
