@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._errors import TruebitError, ValidationError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 T = TypeVar("T")
 
@@ -123,8 +126,6 @@ def map_bounded(
 
     Ctrl-C: see the module docstring. The first sets ``token`` and waits for the calls in flight to
     end after their current request; the second stops waiting for them."""
-    from concurrent.futures import ThreadPoolExecutor
-
     _check(concurrency)
 
     def guarded(call: Callable[[], T]) -> T | TruebitError:
@@ -135,13 +136,12 @@ def map_bounded(
 
     if not calls:
         return []
-    pool = ThreadPoolExecutor(max_workers=min(concurrency, len(calls)), thread_name_prefix="truebit")
-    futures = [pool.submit(guarded, call) for call in calls]
+    futures, stop = _daemon_map(guarded, calls, min(concurrency, len(calls)))
     try:
         results = [future.result() for future in futures]
     except BaseException as exc:
         token.set()
-        pool.shutdown(wait=False, cancel_futures=True)
+        stop()  # nothing new starts; the calls not started are cancelled
         if not isinstance(exc, KeyboardInterrupt):
             raise
         try:  # graceful: the calls in flight end after their current request
@@ -152,8 +152,45 @@ def map_bounded(
             abandoned = sum(not f.done() for f in futures)
             raise _interrupted(again, _collected(futures), abandoned) from None
         raise _interrupted(exc, _collected(futures), 0) from None
-    pool.shutdown()
     return results
+
+
+def _daemon_map(
+    fn: Callable[[Callable[[], T]], T | TruebitError], calls: Sequence[Callable[[], T]], workers: int
+) -> tuple[list[Future[T | TruebitError]], Callable[[], None]]:
+    """``fn(call)`` for every call on ``workers`` *daemon* threads: futures in order, and what stops
+    the threads taking new calls. Not a ``ThreadPoolExecutor``: its threads are joined when the
+    interpreter exits, so calls abandoned by a second Ctrl-C (a held submit waiting for its answer)
+    would keep the program alive until they end, after it said it stopped waiting."""
+    from concurrent.futures import Future  # on first use: not every program runs many calls
+
+    futures: list[Future[T | TruebitError]] = [Future() for _ in calls]
+    lock = threading.Lock()
+    order = iter(range(len(calls)))
+    stopped = threading.Event()
+
+    def work() -> None:
+        while not stopped.is_set():
+            with lock:
+                index = next(order, None)
+            if index is None:
+                return
+            future = futures[index]
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(calls[index]))
+            except BaseException as exc:  # handed to the caller, whatever it is
+                future.set_exception(exc)
+
+    def stop() -> None:
+        stopped.set()
+        for future in futures:
+            future.cancel()  # only those not started yet
+
+    for n in range(workers):
+        threading.Thread(target=work, name=f"truebit_{n}", daemon=True).start()
+    return futures, stop
 
 
 def _collected(futures: list[Any]) -> list[Any]:

@@ -6,6 +6,7 @@ A second one abandons the calls in flight and says how many."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import threading
@@ -102,3 +103,57 @@ def test_a_second_cancellation_abandons_and_says_how_many(truebit_sandbox: Sandb
     error = asyncio.run(main())
     notes = getattr(error, "__notes__", [])
     assert any("abandoned 4 calls in flight" in note for note in notes), notes
+
+
+_CHILD = """
+import json, signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
+from truebit_facade import Truebit
+url = sys.argv[1]
+with Truebit(api_key="k", base_url=url) as tb:
+    try:
+        tb.functions.run_many("3a2b5129", "echo", ["a", "b", "c", "d"], concurrency=2)
+    except KeyboardInterrupt as exc:
+        print(json.dumps({"at": time.monotonic(), "note": " ".join(getattr(exc, "__notes__", []))}), flush=True)
+"""
+
+
+@pytest.mark.timeout(120)
+def test_a_second_ctrl_c_ends_a_blocking_run_many_without_waiting_for_its_calls() -> None:
+    # A server that reads every request and never answers: each held call would wait for the
+    # client's bound of the hold (60 + 15 s). Abandoned, they must not keep the process alive.
+    import socket
+    import subprocess
+    import sys
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.recv(65536)
+            held.append(conn)
+
+    threading.Thread(target=accept, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, url], stdout=subprocess.PIPE, text=True)
+    try:
+        limit = time.monotonic() + 60  # a bound against a stuck child, not a speed requirement
+        while len(held) < 2 and time.monotonic() < limit:
+            time.sleep(0.05)
+        assert len(held) == 2, "the two calls never reached the server"
+        child.send_signal(signal.SIGINT)  # a stop: it would wait for the calls...
+        time.sleep(0.3)
+        child.send_signal(signal.SIGINT)  # ...an abandon does not
+        out, _ = child.communicate(timeout=40)  # far below the holds' 75 s: the process ended too
+    finally:
+        child.kill()
+        listener.close()
+        for conn in held:
+            conn.close()
+    said = json.loads(out.splitlines()[-1])
+    assert "abandoned 2 calls" in said["note"], said
