@@ -16,6 +16,7 @@ flight (their requests are cut: their tasks may have been submitted) and says ho
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -110,7 +111,12 @@ async def gather_bounded(
         for w in workers:
             w.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
-        raise _interrupted(exc, list(results), abandoned) from None
+        error = _interrupted(exc, list(results), abandoned)
+        if abandoned and isinstance(exc, asyncio.CancelledError):
+            # asyncio.run() drops the CancelledError (and its notes) and raises a bare
+            # KeyboardInterrupt: a warning on the package's logger is what the user gets to see.
+            logging.getLogger("truebit_facade").warning("truebit: %s", error.__notes__[-1])
+        raise error from None
     for w in workers:
         if not w.cancelled() and w.exception() is not None:
             raise w.exception()  # type: ignore[misc]

@@ -56,6 +56,14 @@ def test_a_batch_s_counts_bar_and_finishing_note() -> None:
     assert finishing_note(1) == "finishing 1 request — Ctrl-C again to abandon it"
 
 
+def test_on_a_narrow_terminal_the_finishing_note_is_shown_whole() -> None:
+    line = StatusLine(FakeTerminal(), "batch 3a2b5129/echo", clock=VirtualClock())
+    line.counts({"submitted": 40, "finished": 15, "failed": 0, "in doubt": 0}, done=15, total=40)
+    line.finishing(16)
+    shown = line.render(80)
+    assert len(shown) <= 79 and "finishing 16 requests — Ctrl-C again to abandon them" in shown
+
+
 def test_the_line_is_cut_to_the_terminal_width() -> None:
     line = StatusLine(FakeTerminal(), "x" * 200, clock=VirtualClock())
     assert line.render(40) == "x" * 39

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -344,6 +345,13 @@ class Driver(Inputs, Requests):
         if self._on_stop is not None:
             for stage in stages:
                 self._on_stop(stage, self._planner.in_flight)
+        elif "abandoning" in stages and self._planner.in_flight:
+            # No one listens for the stages (a program, not the CLI): what a bare KeyboardInterrupt
+            # would not say, the package's logger does (shown even when logging is not set up).
+            logging.getLogger("truebit_facade").warning(
+                "truebit: the batch abandoned %d requests in flight; their rows are in doubt (see summary())",
+                self._planner.in_flight,
+            )
 
     def _fail(self, error: BaseException) -> None:
         if self._fatal is None and not isinstance(error, asyncio.CancelledError):

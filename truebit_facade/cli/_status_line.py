@@ -114,9 +114,12 @@ class StatusLine:
         """The line's text now, cut to the terminal's width."""
         if columns is None:
             columns = shutil.get_terminal_size((80, 24)).columns
+        room = max(columns - 1, 10)
         note = f"  — {self._note}" if self._note else ""
-        text = f"{self._label}{self._detail}{note}  {self._clock() - self._started:.1f} s"
-        return text[: max(columns - 1, 10)]
+        head, tail = f"{self._label}{self._detail}", f"{note}  {self._clock() - self._started:.1f} s"
+        if note and len(head) + len(tail) > room:  # the note is what the user must see: the counts give way
+            head = head[: max(room - len(tail), 0)]
+        return (head + tail)[:room]
 
     # --- drawing ---------------------------------------------------------------------------------
 
