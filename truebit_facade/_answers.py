@@ -33,7 +33,7 @@ from ._models import (
     result_of,
 )
 from ._redact import reveals, scrub
-from ._status import ExecutionStatus, VerificationStatus, meaning
+from ._status import ExecutionStatus, VerificationStatus
 from ._wire import Answer
 
 if TYPE_CHECKING:
@@ -59,6 +59,8 @@ API_READ = _API_FIELDS | {"executionId"}
 
 
 def _extra(body: Mapping[str, Any], read: frozenset[str]) -> dict[str, Any]:
+    if body.keys() <= read:  # the usual answer: nothing else (a set comparison, in C)
+        return {}
     return {k: v for k, v in body.items() if k not in read}
 
 
@@ -187,18 +189,16 @@ def _without_secret_statuses(result: R, secrets: Callable[[], tuple[str, ...]]) 
     """``result`` with every unknown status value that holds a secret scrubbed: such a value is in
     the result's repr and an ``UnknownStatusError``'s ``status`` (the whole answer stays in ``raw``,
     which no repr shows)."""
-    if isinstance(result, FunctionResult):
-        v, solution = result.verification, result.solution
-        members: tuple[Any, ...] = (v, None if solution is None else solution.execution_status)
-    else:
-        members = (result.status, result.solution_status)
-    a, b = members
-    if (a is None or meaning(a) is not None) and (b is None or meaning(b) is not None):
-        return result  # the common case: known values, nothing the server could put a secret in
+    a, b = result._statuses()
+    # The common case, cheaply: no value newer than the spec (the template names those UNKNOWN),
+    # so nothing the server chose freely.
+    if (a is None or a._name_ != "UNKNOWN") and (b is None or b._name_ != "UNKNOWN"):
+        return result
     known = secrets()
-    if not any(_unknown_with(m, known) for m in members):
+    if not (_unknown_with(a, known) or _unknown_with(b, known)):
         return result
     if isinstance(result, FunctionResult):
+        v, solution = result.verification, result.solution
         if solution is not None:
             solution = dataclasses.replace(
                 solution, execution_status=_scrubbed(solution.execution_status, known)

@@ -267,7 +267,10 @@ class FunctionResult(_State):
     @property
     def ok(self) -> bool:
         """Verified success: consensus reached and the solution says ``succeed``."""
-        return meaning(self.verification) == "success" and meaning(self.execution_status) == "success"
+        v, es = self.verification, self.execution_status
+        if v is VerificationStatus.SUCCESS and es is ExecutionStatus.SUCCEED:
+            return True  # the usual answer, without the lookups below
+        return meaning(v) == "success" and meaning(es) == "success"
 
     def raw_model(self) -> ExecuteTaskSyncResponse:
         """The body as the generated model, the low-level escape hatch."""
