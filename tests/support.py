@@ -7,9 +7,13 @@ machine's speed.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
+import socket
+import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from truebit_facade._answers import API, FUNCTION, read_execute, read_status
@@ -17,7 +21,15 @@ from truebit_facade._failures import status_error
 from truebit_facade._models import ApiTaskResult, Execution, FunctionResult, TaskKind
 from truebit_facade._wire import Answer, Operation, api_request, function_request
 
-__all__ = ["Answer", "VirtualClock", "api_body", "function_body", "read_answer", "unknown_value"]
+__all__ = [
+    "Answer",
+    "VirtualClock",
+    "api_body",
+    "function_body",
+    "read_answer",
+    "silent_server",
+    "unknown_value",
+]
 
 
 def function_body(*args: Any, requester_timestamp: int | None = None, **kw: Any) -> dict[str, Any]:
@@ -73,3 +85,28 @@ class VirtualClock:
 
     async def asleep(self, seconds: float) -> None:
         self.sleep(seconds)
+
+
+@contextlib.contextmanager
+def silent_server() -> Iterator[tuple[str, list[socket.socket]]]:
+    """A server on 127.0.0.1 that reads every request and never answers: ``(url, connections held)``.
+    Each held request would wait for the client's bound of its hold (60 + 15 s)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.recv(65536)
+            held.append(conn)
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", held
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()
