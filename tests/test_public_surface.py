@@ -35,7 +35,7 @@ PUBLIC = {
     "truebit_facade.batch": [
         "AsyncBatch", "Batch", "BatchEvent", "BatchItem", "BatchRow", "BatchSummary", "BatchTransport",
         "DuplicateKeyError", "InputChangedError", "Ledger", "LedgerBusyError", "LedgerError", "RowState",
-        "check_key", "check_value",
+        "check_key", "check_value", "read_ahead",
     ],
     "truebit_facade.signing": [
         "SignatureLike", "address_of", "keccak256", "recover_signer", "sandbox_solution_hash",

@@ -15,6 +15,7 @@ Every input gets a row in a SQLite ledger (``pending`` -> ``submitting`` -> ``su
 from ._api import AsyncBatch, Batch
 from ._items import BatchItem, check_key, check_value
 from ._ledger import Ledger
+from ._prefetch import read_ahead
 from ._records import (
     BatchEvent,
     BatchRow,
@@ -43,4 +44,5 @@ __all__ = [
     "RowState",
     "check_key",
     "check_value",
+    "read_ahead",
 ]

@@ -41,7 +41,7 @@ from ._plan import (
     Sleep,
     Submit,
 )
-from ._prefetch import Prefetch, loop_waker
+from ._prefetch import OnLoop, Prefetch, loop_waker
 from ._records import BatchEvent, BatchSummary, LedgerError, RowState
 from ._requests import Pending, Requests
 from ._transport import BatchTransport
@@ -78,7 +78,7 @@ class Driver(Inputs, Requests):
         self._client_secrets = tuple(getattr(transport, "secrets", ()))
         self._ledger = ledger
         self._job = job
-        self._items = Prefetch(items)
+        self._items = items if isinstance(items, Prefetch) else OnLoop(items)
         self._planner = planner
         self._resubmit = resubmit_in_doubt
         self._on_event = on_event

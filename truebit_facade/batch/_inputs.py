@@ -14,7 +14,7 @@ from .. import ValidationError
 from ._control import STOP
 from ._items import ItemDigest, Job, item_secrets, key_of
 from ._plan import OpenExecution, Planner
-from ._prefetch import NOT_YET, Prefetch
+from ._prefetch import NOT_YET, OnLoop, Prefetch
 from ._records import DuplicateKeyError, InputChangedError, LedgerError, RowState
 from ._requests import Pending
 
@@ -30,7 +30,7 @@ class Inputs:
     _ledger: Ledger
     _job: Job
     _planner: Planner
-    _items: Prefetch
+    _items: Prefetch | OnLoop
     _clock: Callable[[], float]
     _wall: Callable[[], float]
     _run: int

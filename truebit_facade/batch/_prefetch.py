@@ -1,10 +1,13 @@
-"""A batch's inputs, read in a thread of their own, so that an input stream that takes its time (a
-pipe whose writer pauses, a generator that waits for work) never holds the driver's loop: answers are
-read and committed meanwhile, and a stop (a Ctrl-C, a SIGTERM) is acted on at once.
+"""How a batch takes its inputs: on its loop, one at a time (:class:`OnLoop`, the default: the
+iterator's code runs where the batch runs, and a stop leaves it exactly after the last input taken),
+or read ahead in a thread of their own (:func:`read_ahead`, for a stream that may take its time: a
+pipe whose writer pauses, a generator that waits for work). A stream read on the loop that blocks
+holds the loop: no answer is committed and no stop is acted on until it yields.
 
 The thread reads ahead at most :data:`READ_AHEAD` inputs. It is a daemon thread: a stop does not
-wait for a read that may never return (the inputs it has read and the run has not taken are simply
-not recorded; a resume reads them again). The inputs' own code (a generator's body) runs in it.
+wait for a read that may never return. The inputs it has read and the run has not taken are not
+recorded, and they are gone from the iterator: a resume must read the stream again from its start
+(as ``truebit batch --resume`` does), not go on with the same iterator object.
 """
 
 from __future__ import annotations
@@ -12,10 +15,10 @@ from __future__ import annotations
 import collections
 import contextlib
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final
 
-__all__ = ["NOT_YET", "READ_AHEAD", "Prefetch"]
+__all__ = ["NOT_YET", "READ_AHEAD", "OnLoop", "Prefetch", "read_ahead"]
 
 #: The most inputs read ahead of the run.
 READ_AHEAD: Final = 256
@@ -23,8 +26,35 @@ READ_AHEAD: Final = 256
 NOT_YET: Final = object()
 
 
+class OnLoop:
+    """``items`` taken on the loop, one at a time, as the run needs them (the default)."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self._items = iter(items)  # not an iterable: a TypeError here, before anything is written
+
+    def start(self, wake: Callable[[], None]) -> None:
+        pass
+
+    def take(self) -> Any:
+        return next(self._items)
+
+    def close(self) -> None:
+        pass
+
+
+def read_ahead(items: Iterable[Any], size: int = READ_AHEAD) -> Prefetch:
+    """``items`` for a batch, read ahead (at most ``size``) in a thread of their own: for a stream that
+    may take its time, which would otherwise hold the batch's loop. The iterator's code then runs in
+    that thread (an iterator tied to its thread, such as a SQLite cursor's, cannot be used), and after
+    a stop, resume from the stream's start (see the module docstring)."""
+    if size < 1:
+        raise ValueError("size must be at least 1")
+    return Prefetch(items, size)
+
+
 class Prefetch:
-    """``items`` read ahead in a daemon thread; :meth:`take` them on the loop."""
+    """``items`` read ahead in a daemon thread; :meth:`take` them on the loop. Made by
+    :func:`read_ahead`; used once."""
 
     def __init__(self, items: Iterable[Any], read_ahead: int = READ_AHEAD) -> None:
         self._items = items
@@ -38,6 +68,10 @@ class Prefetch:
         self._closed = False
         self._wake: Callable[[], None] = _nothing
         self._thread: threading.Thread | None = None
+
+    def __iter__(self) -> Iterator[Any]:
+        """Its items, read here (outside a batch, or a batch that was not given it yet)."""
+        return iter(self._items)
 
     def start(self, wake: Callable[[], None]) -> None:
         """Start reading; ``wake()`` is called (from the thread) when an input the run waits for is

@@ -19,12 +19,12 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from typing import IO, Any
 
 from .._errors import TruebitError, ValidationError
 from .._sync_client import Truebit
-from ..batch import Batch, BatchEvent, BatchSummary, LedgerError
+from ..batch import Batch, BatchEvent, BatchSummary, LedgerError, read_ahead
 from . import _exits as exits
 from ._advice import describe
 from ._batch_input import count_lines, read_lines
@@ -143,20 +143,24 @@ def handle(args: argparse.Namespace, client: Truebit, out: Output) -> int:
                 return _usage(out, live, exc.message)
             return exits.EXIT_OK
         total = count_lines(args.inputs) if live and args.inputs != "-" else None
-        stream = _stdin() if args.inputs == "-" else open(args.inputs, "rb")  # noqa: SIM115
+        piped = args.inputs == "-"
+        stream = _stdin() if piped else open(args.inputs, "rb")  # noqa: SIM115
         error: TruebitError | None = None
         with StatusLine(sys.stderr, f"batch {args.namespace}/{args.task}", enabled=live) as line:
             batch.on_event = _Counts(line, total) if live else (lambda e: out.json(e.to_json()))
             batch.on_stop = _on_stop(out, line if live else None)
             with _Signals(batch) as signals:
                 try:
-                    _run(batch, args, read_lines(stream, args.api))
+                    lines = read_lines(stream, args.api)
+                    # stdin (a pipe, a terminal) may pause: read ahead in a thread, so that the
+                    # answers are committed and a signal is seen meanwhile. A file is read as needed.
+                    _run(batch, args, read_ahead(lines) if piped else lines)
                 except TruebitError as exc:
                     error = exc
                 except KeyboardInterrupt:  # a Ctrl-C that reached Python before our handler was in place
                     signals.received.append(signal.SIGINT)
                 finally:
-                    if stream is not sys.stdin and stream is not getattr(sys.stdin, "buffer", None):
+                    if not piped:  # stdin's reader may still be blocked in a read: never closed
                         stream.close()
         try:
             summary = batch.summary()
@@ -180,10 +184,16 @@ def handle(args: argparse.Namespace, client: Truebit, out: Output) -> int:
 
 
 def _stdin() -> IO[Any]:
-    return getattr(sys.stdin, "buffer", sys.stdin)
+    """Standard input through a reader of its own (a duplicate of its descriptor): the thread that
+    reads ahead may be blocked in a read of it when the command ends, and the interpreter, closing
+    ``sys.stdin`` at exit, would abort on the lock that read holds."""
+    try:
+        return open(os.dup(sys.stdin.fileno()), "rb")
+    except (AttributeError, OSError, ValueError):  # no descriptor (a test's stream): as it is
+        return getattr(sys.stdin, "buffer", sys.stdin)
 
 
-def _run(batch: Batch, args: argparse.Namespace, items: Iterator[Any]) -> BatchSummary:
+def _run(batch: Batch, args: argparse.Namespace, items: Iterable[Any]) -> BatchSummary:
     options = {"version": args.task_version, "label": args.label}
     if args.api:
         if args.execution_timeout is not None:
