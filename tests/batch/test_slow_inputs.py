@@ -41,8 +41,12 @@ def sandbox() -> Iterator[tuple[str, str]]:
 
 
 def _states(ledger: Path) -> dict[str, int]:
-    with sqlite3.connect(ledger) as db:
-        return {state: n for state, n in db.execute("SELECT state, COUNT(*) FROM rows GROUP BY state")}
+    """The ledger's rows by state; none while the batch has not yet written its tables."""
+    try:
+        with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True) as db:
+            return {state: n for state, n in db.execute("SELECT state, COUNT(*) FROM rows GROUP BY state")}
+    except sqlite3.OperationalError:
+        return {}
 
 
 def _until(check: object, seconds: float = 20.0) -> None:
