@@ -110,3 +110,25 @@ def silent_server() -> Iterator[tuple[str, list[socket.socket]]]:
         listener.close()
         for conn in held:
             conn.close()
+
+
+def abandon_held(args: list[str], held: list[socket.socket], count: int) -> str:
+    """Run ``args`` (a Python child that installs the default SIGINT handler), wait until ``count``
+    of its requests are held by :func:`silent_server`, then send a stop and an abandon (two
+    SIGINTs); its stdout, once it has exited (far below the holds' 75 s, or the test fails)."""
+    import signal
+    import subprocess
+
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    try:
+        limit = time.monotonic() + 60  # a bound against a stuck child, not a speed requirement
+        while len(held) < count and time.monotonic() < limit:
+            time.sleep(0.05)
+        assert len(held) == count, f"the {count} requests never reached the server"
+        child.send_signal(signal.SIGINT)  # a stop: it would wait for the holds...
+        time.sleep(0.3)
+        child.send_signal(signal.SIGINT)  # ...an abandon does not
+        out, _ = child.communicate(timeout=40)
+        return out
+    finally:
+        child.kill()

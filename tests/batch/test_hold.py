@@ -8,17 +8,14 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support import silent_server
+from tests.support import abandon_held, silent_server
 from truebit_facade import AsyncTruebit, FunctionResult, PollPolicy, Truebit, ValidationError
 from truebit_facade.batch import AsyncBatch
 from truebit_facade.batch._hold import (
@@ -324,20 +321,7 @@ def test_a_second_ctrl_c_ends_a_blocking_batch_without_waiting_for_its_holds(tmp
     # A server that reads every request and never answers: each held submit would wait for the
     # client's bound of the hold (60 + 15 s). Abandoned, they must not keep the process alive.
     with silent_server() as (url, held):
-        child = subprocess.Popen(
-            [sys.executable, "-c", _CHILD, url, str(tmp_path / "b.ledger")], stdout=subprocess.PIPE, text=True
-        )
-        try:
-            limit = time.monotonic() + 60  # a bound against a stuck child, not a speed requirement
-            while len(held) < 2 and time.monotonic() < limit:
-                time.sleep(0.05)
-            assert len(held) == 2, "the two held submits never reached the server"
-            child.send_signal(signal.SIGINT)  # a stop: it would wait for the holds...
-            time.sleep(0.3)
-            child.send_signal(signal.SIGINT)  # ...an abandon does not
-            out, _ = child.communicate(timeout=40)  # far below the holds' 75 s
-        finally:
-            child.kill()
+        out = abandon_held([sys.executable, "-c", _CHILD, url, str(tmp_path / "b.ledger")], held, 2)
     assert json.loads(out.splitlines()[-1]) == {"in_doubt": 2, "abandoned": 2}
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support import silent_server
+from tests.support import abandon_held, silent_server
 from truebit_facade import AsyncTruebit, CallInterruptedError, FunctionResult, Truebit
 from truebit_facade.sandbox import FaultConfig, Sandbox, SandboxConfig
 
@@ -129,21 +129,9 @@ with Truebit(api_key="k", base_url=url) as tb:
 def test_a_second_ctrl_c_ends_a_blocking_run_many_without_waiting_for_its_calls() -> None:
     # A server that reads every request and never answers: each held call would wait for the
     # client's bound of the hold (60 + 15 s). Abandoned, they must not keep the process alive.
-    import subprocess
     import sys
 
     with silent_server() as (url, held):
-        child = subprocess.Popen([sys.executable, "-c", _CHILD, url], stdout=subprocess.PIPE, text=True)
-        try:
-            limit = time.monotonic() + 60  # a bound against a stuck child, not a speed requirement
-            while len(held) < 2 and time.monotonic() < limit:
-                time.sleep(0.05)
-            assert len(held) == 2, "the two calls never reached the server"
-            child.send_signal(signal.SIGINT)  # a stop: it would wait for the calls...
-            time.sleep(0.3)
-            child.send_signal(signal.SIGINT)  # ...an abandon does not
-            out, _ = child.communicate(timeout=40)  # far below the holds' 75 s: the process ended too
-        finally:
-            child.kill()
+        out = abandon_held([sys.executable, "-c", _CHILD, url], held, 2)
     said = json.loads(out.splitlines()[-1])
     assert "abandoned 2 calls" in said["note"], said
