@@ -13,7 +13,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from truebit_facade._answers import API, FUNCTION, read_execute, read_status
@@ -87,29 +87,63 @@ class VirtualClock:
         self.sleep(seconds)
 
 
-@contextlib.contextmanager
-def silent_server() -> Iterator[tuple[str, list[socket.socket]]]:
-    """A server on 127.0.0.1 that reads every request and never answers: ``(url, connections held)``.
-    Each held request would wait for the client's bound of its hold (60 + 15 s)."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    held: list[socket.socket] = []
+#: Runs the ``truebit`` command with SIGINT and SIGTERM *ignored* (set before exec, as a parent shell
+#: or a CI runner may leave them): its own handlers are what makes them work.
+CLI_WITH_SIGNALS_IGNORED = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+    "os.execv(sys.executable, [sys.executable, '-m', 'truebit_facade.cli', *sys.argv[1:]])"
+)
 
-    def accept() -> None:
+
+def cli_with_signals_ignored(*args: str) -> list[str]:
+    """The command line of ``truebit *args`` started with SIGINT and SIGTERM ignored."""
+    import sys
+
+    return [sys.executable, "-c", CLI_WITH_SIGNALS_IGNORED, *args]
+
+
+class LoopbackServer:
+    """A server on 127.0.0.1 that reads each request (into ``requests``) and answers it with
+    ``answer(request)``, then closes; with no ``answer`` it never answers and keeps the connection
+    (in ``held``)."""
+
+    def __init__(self, answer: Callable[[bytes], bytes] | None = None) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._answer = answer
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self.requests: list[bytes] = []
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
         while True:
             try:
-                conn, _ = listener.accept()
+                conn, _ = self._listener.accept()
             except OSError:
                 return
-            conn.recv(65536)
-            held.append(conn)
+            self.requests.append(conn.recv(65536))
+            if self._answer is None:
+                self.held.append(conn)
+            else:
+                with conn:
+                    conn.sendall(self._answer(self.requests[-1]))
 
-    threading.Thread(target=accept, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}", held
-    finally:
-        listener.close()
-        for conn in held:
+    def close(self) -> None:
+        self._listener.close()
+        for conn in self.held:
             conn.close()
+
+
+@contextlib.contextmanager
+def silent_server() -> Iterator[tuple[str, list[socket.socket]]]:
+    """A :class:`LoopbackServer` that never answers: ``(url, connections held)``. Each held request
+    would wait for the client's bound of its hold (60 + 15 s)."""
+    server = LoopbackServer()
+    try:
+        yield server.url, server.held
+    finally:
+        server.close()
 
 
 def abandon_held(args: list[str], held: list[socket.socket], count: int) -> str:

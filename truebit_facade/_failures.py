@@ -13,7 +13,7 @@ from . import _errors as errors
 from ._models import ApiTaskResult, FunctionResult, TaskKind
 from ._policy import is_retryable_status, is_standard_status, parse_retry_after
 from ._redact import scrub, scrub_json
-from ._status import meaning, verification_meaning
+from ._status import meaning
 from ._wire import Answer, Failure, Operation, WireRequest
 
 _BLOCKCHAIN_FIELDS = frozenset(
@@ -168,7 +168,7 @@ def outcome_error(
     cls: type[errors.TaskError[Any]] = errors.TaskFailedError
     if isinstance(result, FunctionResult):
         v, es = result.verification, result.execution_status
-        if v is not None and verification_meaning(v) == "indeterminate":
+        if meaning(v) == "indeterminate":
             cls = errors.VerificationIndeterminateError
             message = (
                 f"execution {eid}: verification Indeterminate (nodes disagreed or too few solutions in "

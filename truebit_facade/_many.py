@@ -16,12 +16,12 @@ flight (their requests are cut: their tasks may have been submitted) and says ho
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._errors import TruebitError, ValidationError
+from ._redact import logger
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -115,7 +115,7 @@ async def gather_bounded(
         if abandoned and isinstance(exc, asyncio.CancelledError):
             # asyncio.run() drops the CancelledError (and its notes) and raises a bare
             # KeyboardInterrupt: a warning on the package's logger is what the user gets to see.
-            logging.getLogger("truebit_facade").warning("truebit: %s", error.__notes__[-1])
+            logger.warning("truebit: %s", error.__notes__[-1])
         raise error from None
     for w in workers:
         if not w.cancelled() and w.exception() is not None:

@@ -147,8 +147,10 @@ def meaning(member: enum.Enum | None) -> Meaning | None:
 
 #: The values of the two task-state vocabularies whose executions have not ended.
 _NOT_ENDED: Final = frozenset(
-    [m.value for m in VerificationStatus if verification_meaning(m) == "running"]
-    + [m.value for m in ApiTaskStatus if api_status_meaning(m) == "running"]
+    value
+    for vocabulary in (VerificationStatus, ApiTaskStatus)
+    for value, said in _MEANINGS[vocabulary].items()
+    if said == "running"
 )
 
 

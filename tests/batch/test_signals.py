@@ -14,7 +14,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,15 +22,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support import cli_with_signals_ignored
+
 NS = "3a2b5129"
 N = 320
-
-# Exec the CLI with SIGINT and SIGTERM ignored, so that its own handlers are what makes them work.
-_IGNORING = (
-    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
-    "signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-    "os.execv(sys.executable, [sys.executable, '-m', 'truebit_facade.cli', *sys.argv[1:]])"
-)
 
 
 @pytest.fixture
@@ -61,18 +55,7 @@ def _start(
     url: str, key: str, inputs: Path, ledger: Path, out: Path, resume: bool, rate: str = "20"
 ) -> subprocess.Popen[bytes]:
     env = dict(os.environ, TRUEBIT_BASE_URL=url, TRUEBIT_API_KEY=key)
-    cmd = [
-        sys.executable,
-        "-c",
-        _IGNORING,
-        "--json",
-        "batch",
-        NS,
-        "echo",
-        str(inputs),
-        "--ledger",
-        str(ledger),
-    ]
+    cmd = cli_with_signals_ignored("--json", "batch", NS, "echo", str(inputs), "--ledger", str(ledger))
     cmd += ["--rate", rate, "--concurrency", "8", *(["--resume"] if resume else [])]
     with out.open("wb") as stdout:
         return subprocess.Popen(cmd, env=env, stdout=stdout, stderr=subprocess.PIPE, start_new_session=True)

@@ -11,7 +11,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,17 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import cli_with_signals_ignored
 from truebit_facade import Truebit
 from truebit_facade.batch import Batch, BatchItem, read_ahead
 
 NS = "3a2b5129"
 COUNT = 12
-
-# Exec the CLI with SIGINT ignored, so that its own handler is what makes it work.
-_IGNORING = (
-    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
-    "os.execv(sys.executable, [sys.executable, '-m', 'truebit_facade.cli', *sys.argv[1:]])"
-)
 
 
 @pytest.fixture(scope="module")
@@ -62,19 +56,7 @@ def test_a_paused_pipe_holds_nothing_and_a_sigint_stops_at_once(
     url, key = sandbox
     ledger = tmp_path / "b.ledger"
     env = dict(os.environ, TRUEBIT_BASE_URL=url, TRUEBIT_API_KEY=key)
-    cmd = [
-        sys.executable,
-        "-c",
-        _IGNORING,
-        "--json",
-        "batch",
-        NS,
-        "echo",
-        "--ledger",
-        str(ledger),
-        "--hold",
-        "never",
-    ]
+    cmd = cli_with_signals_ignored("--json", "batch", NS, "echo", "--ledger", str(ledger), "--hold", "never")
     child = subprocess.Popen(
         cmd,
         env=env,

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 from collections.abc import Callable, Iterator
 
 import pytest
 
+from tests.support import LoopbackServer
 from truebit_facade import (
     MalformedResponseError,
     RetryPolicy,
@@ -27,31 +27,15 @@ KEY = "sk-hostile-test-key-42"
 @pytest.fixture
 def serve() -> Iterator[Callable[[Callable[[bytes], bytes]], tuple[str, list[bytes]]]]:
     """``serve(answer)``: a server answering each request with ``answer(request)`` (then closing)."""
-    servers: list[socket.socket] = []
+    servers: list[LoopbackServer] = []
 
     def start(answer: Callable[[bytes], bytes]) -> tuple[str, list[bytes]]:
-        srv = socket.create_server(("127.0.0.1", 0))
-        srv.settimeout(10)
-        seen: list[bytes] = []
-
-        def loop() -> None:
-            while True:
-                try:
-                    conn, _ = srv.accept()
-                except OSError:
-                    return
-                with conn:
-                    request = conn.recv(65536)
-                    seen.append(request)
-                    conn.sendall(answer(request))
-
-        threading.Thread(target=loop, daemon=True).start()
-        servers.append(srv)
-        return f"http://127.0.0.1:{srv.getsockname()[1]}", seen
+        servers.append(LoopbackServer(answer))
+        return servers[-1].url, servers[-1].requests
 
     yield start
-    for srv in servers:
-        srv.close()
+    for server in servers:
+        server.close()
 
 
 def _http(status: str, body: bytes, extra: bytes = b"") -> bytes:

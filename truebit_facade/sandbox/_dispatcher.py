@@ -379,14 +379,6 @@ class Dispatcher:
             return answer_text(_running(execution_id, kind)).encode("utf-8")
         return data
 
-    def status(self, execution_id: str, kind: str = "function") -> dict[str, Any] | None:
-        """What the status endpoint answers, or ``None`` (404) for an unknown id."""
-        found = self.store.get(execution_id, kind)
-        if found is None:
-            return None
-        _, body = found
-        return _running(execution_id, kind) if body is None else body
-
 
 def _running(execution_id: str, kind: str) -> dict[str, Any]:
     """The answer about an execution that has not ended."""
